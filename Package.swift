@@ -1,0 +1,106 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strictSwift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "DataCentered",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "datacentered", targets: ["datacentered"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Gateway <-> worker frames, client ids: pure codecs, no sockets.
+        .target(
+            name: "Wire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift6
+        ),
+        // libmemcached, found with pkg-config.
+        .systemLibrary(
+            name: "CMemcached",
+            pkgConfig: "libmemcached",
+            providers: [.apt(["libmemcached-dev"])]
+        ),
+        // The registry of gateway addresses and GlobalData, on memcached.
+        .target(
+            name: "Registry",
+            dependencies: [
+                "CMemcached", "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Wire", "Registry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Wire", "Registry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // The echo / broadcast demo event handler.
+        .target(
+            name: "EchoDemo",
+            dependencies: ["Worker"],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "datacentered",
+            dependencies: [
+                "Gateway", "Worker", "Registry", "EchoDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // Starts memcached, gateways and workers on free ports for end-to-end tests.
+        .target(
+            name: "ClusterTesting",
+            dependencies: [],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "WireTests",
+            dependencies: [
+                "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", "ClusterTesting"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["ClusterTesting", "Wire"],
+            swiftSettings: strictSwift6
+        ),
+    ]
+)

@@ -1,0 +1,41 @@
+/// The command byte of a ``GatewayFrame``.
+///
+/// The numbers are GatewayWorker's (`GatewayProtocol.php`), so that its PHP peers can be spoken to.
+/// Numbers from 210 up are DataCentered's own additions.
+public enum GatewayCommand: UInt8, Sendable, CaseIterable {
+    // Gateway -> worker: client events.
+    case onConnect = 1
+    case onMessage = 3
+    case onClose = 4
+    // Worker -> gateway: commands on clients.
+    case sendToOne = 5
+    case sendToAll = 6
+    case kick = 7
+    case destroy = 8
+    case updateSession = 9
+    case getAllClientSessions = 10
+    case isOnline = 11
+    case bindUID = 12
+    case unbindUID = 13
+    case sendToUID = 14
+    case getClientIDByUID = 15
+    case batchGetClientIDByUID = 16
+    case joinGroup = 20
+    case leaveGroup = 21
+    case sendToGroup = 22
+    case getClientSessionsByGroup = 23
+    case getClientCountByGroup = 24
+    case select = 25
+    case getGroupIDList = 26
+    case ungroup = 27
+    case batchGetClientCountByGroup = 28
+    // Link management.
+    case workerConnect = 200
+    case ping = 201
+    case gatewayClientConnect = 202
+    case getSessionByClientID = 203
+    case setSession = 204
+    case onWebSocketConnect = 205
+    // DataCentered: the gateway's answer to a link handshake (accepted or refused, with a reason).
+    case handshakeResult = 210
+}

@@ -1,0 +1,81 @@
+import NIOCore
+
+/// Decodes ``GatewayFrame``s from a byte stream.
+///
+/// The length field is checked before any body byte is buffered, so a peer cannot make the decoder
+/// hold more than `maximumFrameLength` bytes; a bad length throws a ``GatewayFrameError``, and the
+/// pipeline's error handling closes the link.
+public struct GatewayFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = GatewayFrame
+
+    /// The default maximum frame size: 16 MiB.
+    public static let defaultMaximumFrameLength = 16 * 1024 * 1024
+
+    public let maximumFrameLength: Int
+
+    public init(maximumFrameLength: Int = Self.defaultMaximumFrameLength) {
+        precondition(maximumFrameLength >= GatewayFrame.headerLength)
+        self.maximumFrameLength = maximumFrameLength
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try Self.decodeFrame(from: &buffer, maximumFrameLength: maximumFrameLength) else {
+            return .needMoreData
+        }
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+
+    public mutating func decodeLast(
+        context: ChannelHandlerContext,
+        buffer: inout ByteBuffer,
+        seenEOF: Bool
+    ) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+
+    /// Reads one frame from the front of `buffer`, or returns nil (consuming nothing) when it is not complete yet.
+    public static func decodeFrame(from buffer: inout ByteBuffer, maximumFrameLength: Int) throws -> GatewayFrame? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        guard length >= GatewayFrame.headerLength else { throw GatewayFrameError.lengthBelowHeader(length) }
+        guard length <= maximumFrameLength else {
+            throw GatewayFrameError.lengthAboveMaximum(length: length, maximum: maximumFrameLength)
+        }
+        guard buffer.readableBytes >= GatewayFrame.headerLength else { return nil }
+        let start = buffer.readerIndex
+        let commandByte = buffer.getInteger(at: start + 4, as: UInt8.self)!
+        guard let command = GatewayCommand(rawValue: commandByte) else {
+            throw GatewayFrameError.unknownCommand(commandByte)
+        }
+        let extLength = buffer.getInteger(at: start + 24, as: UInt32.self)!
+        guard extLength <= length - UInt32(GatewayFrame.headerLength) else {
+            throw GatewayFrameError.extLengthOutOfFrame(extLength: extLength, frameLength: length)
+        }
+        guard buffer.readableBytes >= Int(length) else { return nil }
+
+        buffer.moveReaderIndex(forwardBy: 5)
+        let localIP = buffer.readInteger(as: UInt32.self)!
+        let localPort = buffer.readInteger(as: UInt16.self)!
+        let clientIP = buffer.readInteger(as: UInt32.self)!
+        let clientPort = buffer.readInteger(as: UInt16.self)!
+        let connectionID = buffer.readInteger(as: UInt32.self)!
+        let flags = buffer.readInteger(as: UInt8.self)!
+        let gatewayPort = buffer.readInteger(as: UInt16.self)!
+        buffer.moveReaderIndex(forwardBy: 4)
+        let extData = buffer.readSlice(length: Int(extLength))!
+        let body = buffer.readSlice(length: Int(length) - GatewayFrame.headerLength - Int(extLength))!
+        return GatewayFrame(
+            command: command,
+            localIP: localIP,
+            localPort: localPort,
+            clientIP: clientIP,
+            clientPort: clientPort,
+            connectionID: connectionID,
+            flags: GatewayFrame.Flags(rawValue: flags),
+            gatewayPort: gatewayPort,
+            extData: extData,
+            body: body
+        )
+    }
+}

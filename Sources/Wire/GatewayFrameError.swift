@@ -1,0 +1,28 @@
+/// Why a byte stream is not a valid sequence of ``GatewayFrame``s. Each one closes the link it came from.
+public enum GatewayFrameError: Error, Equatable, CustomStringConvertible {
+    /// The length field is smaller than the fixed header.
+    case lengthBelowHeader(UInt32)
+    /// The length field is larger than the configured maximum frame size.
+    case lengthAboveMaximum(length: UInt32, maximum: Int)
+    /// The ext-data length does not fit inside the frame.
+    case extLengthOutOfFrame(extLength: UInt32, frameLength: UInt32)
+    /// The command byte is not a known ``GatewayCommand``.
+    case unknownCommand(UInt8)
+    /// The frame to encode is larger than the maximum frame size.
+    case frameTooLarge(length: Int, maximum: Int)
+
+    public var description: String {
+        switch self {
+        case .lengthBelowHeader(let length):
+            return "frame length \(length) is below the \(GatewayFrame.headerLength)-byte header"
+        case .lengthAboveMaximum(let length, let maximum):
+            return "frame length \(length) is above the maximum of \(maximum) bytes"
+        case .extLengthOutOfFrame(let extLength, let frameLength):
+            return "ext length \(extLength) does not fit in a frame of \(frameLength) bytes"
+        case .unknownCommand(let command):
+            return "unknown command \(command)"
+        case .frameTooLarge(let length, let maximum):
+            return "frame of \(length) bytes is above the maximum of \(maximum) bytes"
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct DataCentered: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "datacentered",
+        abstract: "DataCentered: a realtime gateway / business-worker cluster for datacenter fleets."
+    )
+}
