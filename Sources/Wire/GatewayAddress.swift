@@ -11,8 +11,9 @@ public struct GatewayAddress: Hashable, Sendable, CustomStringConvertible, Compa
 
     /// Parses `a.b.c.d:port`; nil for anything else.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let ip = Self.parseIPv4(parts[0]), let port = UInt16(parts[1]) else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let ip = Self.parseIPv4(parts[0]), let port = Self.decimal(parts[1], as: UInt16.self)
+        else { return nil }
         self.init(ip: ip, port: port)
     }
 
@@ -31,10 +32,18 @@ public struct GatewayAddress: Hashable, Sendable, CustomStringConvertible, Compa
         guard octets.count == 4 else { return nil }
         var value: UInt32 = 0
         for octet in octets {
-            guard octet.count <= 3, let byte = UInt8(octet) else { return nil }
+            guard octet.utf8.count <= 3, let byte = decimal(octet, as: UInt8.self) else { return nil }
             value = value << 8 | UInt32(byte)
         }
         return value
+    }
+
+    /// Parses a run of ASCII decimal digits; unlike `T(text)`, refuses a sign, so `+80` or `-0` is not a field.
+    private static func decimal<T: FixedWidthInteger>(_ text: some StringProtocol, as: T.Type) -> T? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return nil
+        }
+        return T(text)
     }
 
     /// Formats a host-order IPv4 address as a dotted quad.
