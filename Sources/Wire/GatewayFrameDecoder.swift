@@ -32,6 +32,12 @@ public struct GatewayFrameDecoder: ByteToMessageDecoder {
         seenEOF: Bool
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
+        guard buffer.readableBytes == 0 else {
+            // Report the count only: the bytes may hold a secret key, and NIO's own error would print them.
+            let count = buffer.readableBytes
+            buffer.clear()
+            throw GatewayFrameError.truncated(bufferedBytes: count)
+        }
         return .needMoreData
     }
 

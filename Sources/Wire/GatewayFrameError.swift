@@ -8,6 +8,8 @@ public enum GatewayFrameError: Error, Equatable, CustomStringConvertible {
     case extLengthOutOfFrame(extLength: UInt32, frameLength: UInt32)
     /// The command byte is not a known ``GatewayCommand``.
     case unknownCommand(UInt8)
+    /// The link ended in the middle of a frame.
+    case truncated(bufferedBytes: Int)
     /// The frame to encode is larger than the maximum frame size.
     case frameTooLarge(length: Int, maximum: Int)
 
@@ -21,6 +23,8 @@ public enum GatewayFrameError: Error, Equatable, CustomStringConvertible {
             return "ext length \(extLength) does not fit in a frame of \(frameLength) bytes"
         case .unknownCommand(let command):
             return "unknown command \(command)"
+        case .truncated(let count):
+            return "link ended in the middle of a frame (\(count) bytes of it received)"
         case .frameTooLarge(let length, let maximum):
             return "frame of \(length) bytes is above the maximum of \(maximum) bytes"
         }

@@ -4,6 +4,7 @@ import ArgumentParser
 struct DataCentered: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datacentered",
-        abstract: "DataCentered: a realtime gateway / business-worker cluster for datacenter fleets."
+        abstract: "DataCentered: a realtime gateway / business-worker cluster for datacenter fleets.",
+        subcommands: [GatewaySubcommand.self, WorkerSubcommand.self]
     )
 }

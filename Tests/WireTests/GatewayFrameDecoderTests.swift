@@ -128,7 +128,9 @@ final class GatewayFrameDecoderTests: XCTestCase {
         let channel = try Support.decodingChannel()
         try channel.writeInbound(Support.buffer([0x00, 0x00, 0x00]))
         XCTAssertNil(try channel.readInbound(as: GatewayFrame.self))
-        _ = try channel.finish()
+        XCTAssertThrowsError(try channel.finish()) { error in
+            XCTAssertEqual(error as? GatewayFrameError, .truncated(bufferedBytes: 3))
+        }
     }
 
     func testHeaderOnlyPrefixEmitsNothingUntilTheRestArrives() throws {

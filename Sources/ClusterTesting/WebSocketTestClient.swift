@@ -1,0 +1,117 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// A plain WebSocket client for end-to-end tests: connect, send, and wait (bounded) for what comes back.
+/// It answers pings like a browser does and records the close code it was sent.
+public final class WebSocketTestClient: Sendable {
+    /// Why a wait or a send failed.
+    public enum Failure: Error, CustomStringConvertible {
+        case notUpgraded(HTTPResponseHead?)
+        case timedOut(TimeAmount)
+        case closed(code: WebSocketErrorCode?)
+
+        public var description: String {
+            switch self {
+            case .notUpgraded(let head): return "server did not upgrade: \(head.map { "\($0.status)" } ?? "no response")"
+            case .timedOut(let timeout): return "nothing received within \(timeout)"
+            case .closed(let code): return "connection closed (code \(code.map { "\($0)" } ?? "none"))"
+            }
+        }
+    }
+
+    private let channel: Channel
+    private let inbox: WebSocketInbox
+
+    private init(channel: Channel, inbox: WebSocketInbox) {
+        self.channel = channel
+        self.inbox = inbox
+    }
+
+    /// Opens a WebSocket to `host:port` at `path`.
+    public static func connect(
+        host: String = "127.0.0.1",
+        port: Int,
+        path: String = "/",
+        headers: [(String, String)] = [],
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> WebSocketTestClient {
+        let inbox = WebSocketInbox()
+        let upgraded = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(5))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
+                        maxFrameSize: 1 << 24,
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(WebSocketInboxHandler(inbox: inbox))
+                                return true
+                            }
+                        }
+                    )
+                    var requestHeaders = HTTPHeaders([("Host", "\(host):\(port)")])
+                    for (name, value) in headers { requestHeaders.add(name: name, value: value) }
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration(
+                        upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: requestHeaders),
+                        upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { false } }
+                    )
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: .init(upgradeConfiguration: configuration)
+                    ).map { upgraded in (channel, upgraded) }
+                }
+            }
+        let (channel, didUpgrade) = try await upgraded.get()
+        guard didUpgrade else {
+            try? await channel.close()
+            throw Failure.notUpgraded(nil)
+        }
+        return WebSocketTestClient(channel: channel, inbox: inbox)
+    }
+
+    /// Sends a text message.
+    public func send(_ text: String) async throws {
+        try await send(frame: WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+    }
+
+    /// Sends one frame as it is (masked, as a client must); for fragments, pings and closes.
+    public func send(frame: WebSocketFrame) async throws {
+        var masked = frame
+        masked.maskKey = .random()  // the frame encoder applies it
+        try await channel.writeAndFlush(masked)
+    }
+
+    /// The next text or binary message; throws when nothing comes within `timeout` or the connection closed.
+    public func receive(timeout: TimeAmount = .seconds(5)) async throws -> WebSocketFrame {
+        try await inbox.next(timeout: timeout, on: channel.eventLoop)
+    }
+
+    /// The next text message as a string.
+    public func receiveText(timeout: TimeAmount = .seconds(5)) async throws -> String {
+        String(buffer: try await receive(timeout: timeout).data)
+    }
+
+    /// Waits until the server closes the connection; returns the close code it sent, if any.
+    public func waitForClose(timeout: TimeAmount = .seconds(5)) async throws -> WebSocketErrorCode? {
+        try await inbox.waitForClose(timeout: timeout, on: channel.eventLoop)
+    }
+
+    /// True while the TCP connection is open.
+    public var isOpen: Bool { channel.isActive }
+
+    /// Closes with a normal close frame and waits for the connection to end.
+    public func close() async {
+        var code = ByteBuffer()
+        code.write(webSocketErrorCode: .normalClosure)
+        try? await send(frame: WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
+        _ = try? await channel.closeFuture.get()
+    }
+
+    /// Drops the TCP connection without a close frame.
+    public func abort() async {
+        try? await channel.close()
+    }
+}

@@ -1,0 +1,22 @@
+import NIOCore
+import Wire
+
+/// Everything a business-worker process needs to run; every field has a default so `init()` works.
+public struct WorkerConfiguration: Sendable {
+    /// The worker's name, sent to gateways as `name:pid` for their logs.
+    public var name = "worker"
+    /// The key every gateway expects; empty means no key.
+    public var secretKey = ""
+    /// How often the registry is read for gateways that came or went.
+    public var discoveryInterval = TimeAmount.seconds(1)
+    /// First and longest wait before re-linking to a gateway whose link broke.
+    public var reconnectBackoff = (first: TimeAmount.milliseconds(100), longest: TimeAmount.seconds(5))
+    /// A gateway that does not answer the connect and the hello within this is retried later.
+    public var linkTimeout = TimeAmount.seconds(3)
+    /// The largest gateway <-> worker frame.
+    public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
+    /// Event loop threads for the gateway links.
+    public var eventLoopCount = 1
+
+    public init() {}
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import EchoDemo
+import Logging
+import Registry
+import ServiceLifecycle
+import Worker
+
+/// `datacentered worker`: runs an event handler on the events of every gateway's clients.
+struct WorkerSubcommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a business-worker process: links to every registered gateway and runs the event handler."
+    )
+
+    enum HandlerName: String, ExpressibleByArgument, CaseIterable {
+        case echo
+    }
+
+    @Option(help: "The event handler to run: \(HandlerName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var handler = HandlerName.echo
+
+    @Option(help: "The worker's name in gateway logs (sent as name:pid).")
+    var name = "worker"
+
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var secret: SecretOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = log.bootstrap(role: "worker")
+        var configuration = WorkerConfiguration()
+        configuration.name = name
+        configuration.secretKey = secret.resolvedSecretKey
+
+        let memcached = try registry.makeClient()
+        let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
+        let worker: any Service
+        switch handler {
+        case .echo:
+            worker = BusinessWorker(configuration: configuration, handler: EchoBroadcastHandler(), directory: directory, logger: logger)
+        }
+        logger.notice("worker starting with the \(handler.rawValue) handler")
+        let services = ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await services.run()
+        await memcached.shutdown()
+        logger.notice("worker stopped")
+    }
+}
+
+extension GatewayRegistry: GatewayDirectory {}
