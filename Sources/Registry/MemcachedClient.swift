@@ -309,7 +309,11 @@ public final class MemcachedClient: Sendable {
         }
         guard rc == MEMCACHED_SUCCESS else { throw failure(rc, handle, operation, single) }
 
-        guard let result = memcached_result_create(handle.pointer, nil) else {
+        // Our own storage: memcached_fetch_result frees a result that libmemcached allocated when the
+        // fetch ends, but only resets one that it was given in place.
+        let result = UnsafeMutablePointer<memcached_result_st>.allocate(capacity: 1)
+        defer { result.deallocate() }
+        guard memcached_result_create(handle.pointer, result) != nil else {
             throw failure(MEMCACHED_MEMORY_ALLOCATION_FAILURE, handle, operation, single)
         }
         defer { memcached_result_free(result) }
