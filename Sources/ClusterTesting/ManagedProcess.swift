@@ -55,7 +55,7 @@ public final class ManagedProcess: @unchecked Sendable {
         defer { lock.unlock() }
         if let process, process.isRunning { return }
         if !FileManager.default.fileExists(atPath: logPath) {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         guard let log = FileHandle(forWritingAtPath: logPath) else {
             throw Failure(description: "cannot open log file \(logPath)")
@@ -81,7 +81,7 @@ public final class ManagedProcess: @unchecked Sendable {
 
     deinit {
         if let process, process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
+            posixKill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? logHandle?.close()
@@ -130,21 +130,21 @@ public final class ManagedProcess: @unchecked Sendable {
         guard let process = runningProcess() else { return }
         process.terminate()
         if waitForExit(process, timeout: timeout) { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        posixKill(process.processIdentifier, SIGKILL)
         _ = waitForExit(process, timeout: .seconds(5))
     }
 
     /// Sends SIGKILL and waits (bounded) for the exit.
     public func kill() {
         guard let process = runningProcess() else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        posixKill(process.processIdentifier, SIGKILL)
         _ = waitForExit(process, timeout: .seconds(5))
     }
 
     /// Sends `signal` (SIGSTOP, SIGCONT, SIGHUP, ...) without waiting.
     public func send(signal: Int32) {
         guard let process = runningProcess() else { return }
-        Glibc.kill(process.processIdentifier, signal)
+        posixKill(process.processIdentifier, signal)
     }
 
     /// The child inherits the spawning thread's signal mask, and Swift concurrency / Dispatch threads block
@@ -187,4 +187,13 @@ public final class ManagedProcess: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
+}
+
+/// `kill(2)`; the method named `kill()` hides the C function inside the class.
+private func posixKill(_ pid: pid_t, _ signal: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.kill(pid, signal)
+    #elseif canImport(Darwin)
+    _ = Darwin.kill(pid, signal)
+    #endif
 }
