@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Logging
 import Wire
 
@@ -108,16 +109,16 @@ public struct GatewayRegistrar: Sendable {
         _ limit: Duration,
         _ body: @escaping @Sendable () async throws -> Void
     ) async -> Outcome {
-        let once = LockedBox<CheckedContinuation<Outcome, Never>?>(nil)
+        let once = NIOLockedValueBox<CheckedContinuation<Outcome, Never>?>(nil)
         let resume = { @Sendable (outcome: Outcome) in
-            let continuation = once.withLock { box -> CheckedContinuation<Outcome, Never>? in
+            let continuation = once.withLockedValue { box -> CheckedContinuation<Outcome, Never>? in
                 defer { box = nil }
                 return box
             }
             continuation?.resume(returning: outcome)
         }
         return await withCheckedContinuation { continuation in
-            once.withLock { $0 = continuation }
+            once.withLockedValue { $0 = continuation }
             // The request itself is bounded by the client's timeouts, so it is left to finish on its own.
             let timer = Task {
                 guard (try? await Task.sleep(for: limit)) != nil else { return }

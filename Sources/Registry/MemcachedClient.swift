@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import CMemcached
 import NIOCore
 import NIOPosix
@@ -17,7 +18,7 @@ public final class MemcachedClient: Sendable {
 
     private let threadPool: NIOThreadPool
     private let servers: [MemcachedConfiguration.Server]
-    private let handles: LockedBox<Handles>
+    private let handles: NIOLockedValueBox<Handles>
 
     private struct Handles {
         var free: [MemcachedHandle]
@@ -44,14 +45,14 @@ public final class MemcachedClient: Sendable {
             throw error
         }
         self.servers = servers
-        self.handles = LockedBox(Handles(free: made, all: made))
+        self.handles = NIOLockedValueBox(Handles(free: made, all: made))
         self.threadPool = NIOThreadPool(numberOfThreads: poolSize)
         threadPool.start()
     }
 
     deinit {
         let handles = self.handles
-        let wasRunning = handles.withLock { state in
+        let wasRunning = handles.withLockedValue { state in
             defer { state.isShutDown = true }
             return !state.isShutDown
         }
@@ -59,7 +60,7 @@ public final class MemcachedClient: Sendable {
         // threads in the background and free the handles once they are gone.
         if wasRunning {
             threadPool.shutdownGracefully { _ in
-                handles.withLock { state in
+                handles.withLockedValue { state in
                     state.all.forEach { $0.free() }
                     state.all = []
                     state.free = []
@@ -71,13 +72,13 @@ public final class MemcachedClient: Sendable {
     /// Stops the threads and frees every handle, after the requests in flight finish.
     /// Later requests throw ``MemcachedError/Reason-swift.enum/clientShutDown``. Safe to call more than once.
     public func shutdown() async {
-        let first = handles.withLock { state in
+        let first = handles.withLockedValue { state in
             defer { state.isShutDown = true }
             return !state.isShutDown
         }
         guard first else { return }
         try? await threadPool.shutdownGracefully()
-        handles.withLock { state in
+        handles.withLockedValue { state in
             state.all.forEach { $0.free() }
             state.all = []
             state.free = []
@@ -225,7 +226,7 @@ public final class MemcachedClient: Sendable {
     ) async throws -> T {
         if let key { try validate(key, operation: operation) }
         let keyBytes = key.map { Array($0.utf8) } ?? []
-        guard !handles.withLock({ $0.isShutDown }) else { throw shutDownError(operation, key) }
+        guard !handles.withLockedValue({ $0.isShutDown }) else { throw shutDownError(operation, key) }
         do {
             return try await threadPool.runIfActive {
                 let handle = try self.checkOut(operation, key)
@@ -238,19 +239,19 @@ public final class MemcachedClient: Sendable {
     }
 
     private func checkOut(_ operation: String, _ key: String?) throws -> MemcachedHandle {
-        let handle: MemcachedHandle? = try handles.withLock { state in
+        let handle: MemcachedHandle? = try handles.withLockedValue { state in
             guard !state.isShutDown else { throw shutDownError(operation, key) }
             return state.free.popLast()
         }
         if let handle { return handle }
         // Only if the pool ever runs more threads than handles: grow rather than share a handle.
         let extra = try MemcachedHandle.make(configuration, servers: servers)
-        handles.withLock { $0.all.append(extra) }
+        handles.withLockedValue { $0.all.append(extra) }
         return extra
     }
 
     private func checkIn(_ handle: MemcachedHandle) {
-        handles.withLock { $0.free.append(handle) }
+        handles.withLockedValue { $0.free.append(handle) }
     }
 
     private func shutDownError(_ operation: String, _ key: String?) -> MemcachedError {
