@@ -30,8 +30,8 @@ public struct GatewayConfiguration: Sendable {
     public var handshakeTimeout = TimeAmount.seconds(10)
     /// A worker link that has not proved the key by then is closed.
     public var linkHelloTimeout = TimeAmount.seconds(10)
-    /// Events a client may queue while no worker is linked; past that it is closed with 1013.
-    public var maxEventsAwaitingWorker = 1024
+    /// Events a client may have waiting while no worker takes them; past that it is closed with 1013.
+    public var maxWaitingEvents = 1024
 
     public init() {}
 

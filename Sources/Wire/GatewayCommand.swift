@@ -36,6 +36,21 @@ public enum GatewayCommand: UInt8, Sendable, CaseIterable {
     case getSessionByClientID = 203
     case setSession = 204
     case onWebSocketConnect = 205
-    // DataCentered: the gateway's answer to a link handshake (accepted or refused, with a reason).
+    // DataCentered's own.
+    /// Gateway -> worker: the answer to a link handshake (accepted or refused, with a reason).
     case handshakeResult = 210
+    /// Worker -> gateway: the number of client events on this link the worker has handled (cumulative).
+    case acknowledge = 211
+    /// Worker -> gateway: route no new events here; the worker is stopping.
+    case workerLeaving = 212
+    /// Gateway -> worker: no event follows on this link.
+    case leaveAccepted = 213
+
+    /// True for the events a gateway forwards about its clients: the ones a worker acknowledges.
+    public var isClientEvent: Bool {
+        switch self {
+        case .onConnect, .onMessage, .onClose, .onWebSocketConnect: return true
+        default: return false
+        }
+    }
 }

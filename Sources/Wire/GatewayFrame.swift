@@ -21,6 +21,8 @@ public struct GatewayFrame: Sendable, Equatable {
         public static let raw = Flags(rawValue: 0x02)
         /// DataCentered: the body is a binary WebSocket message (text when unset).
         public static let binary = Flags(rawValue: 0x04)
+        /// DataCentered: a client event sent before to a worker that went away before acknowledging it.
+        public static let redelivered = Flags(rawValue: 0x08)
     }
 
     public var command: GatewayCommand

@@ -8,6 +8,8 @@ public enum GatewayFrameError: Error, Equatable, CustomStringConvertible {
     case extLengthOutOfFrame(extLength: UInt32, frameLength: UInt32)
     /// The command byte is not a known ``GatewayCommand``.
     case unknownCommand(UInt8)
+    /// The frame's body is not what its command requires.
+    case malformedBody(GatewayCommand)
     /// The link ended in the middle of a frame.
     case truncated(bufferedBytes: Int)
     /// The frame to encode is larger than the maximum frame size.
@@ -23,6 +25,8 @@ public enum GatewayFrameError: Error, Equatable, CustomStringConvertible {
             return "ext length \(extLength) does not fit in a frame of \(frameLength) bytes"
         case .unknownCommand(let command):
             return "unknown command \(command)"
+        case .malformedBody(let command):
+            return "malformed body for \(command)"
         case .truncated(let count):
             return "link ended in the middle of a frame (\(count) bytes of it received)"
         case .frameTooLarge(let length, let maximum):

@@ -8,9 +8,10 @@ import Wire
 /// A business-worker process: finds the gateways, links to each, and runs the event handler on the
 /// client events they forward.
 ///
-/// Events are handled one at a time in arrival order. On graceful shutdown the worker stops linking,
-/// closes its links (gateways move its clients to other workers), handles what it already received,
-/// then calls `onWorkerStop`.
+/// Events are handled one at a time in arrival order, and acknowledged to their gateway once handled.
+/// On graceful shutdown the worker tells each gateway it is leaving (they route its clients' new
+/// events elsewhere), handles every event already sent to it, acknowledges them, closes its links,
+/// then calls `onWorkerStop`. Nothing is lost and nothing is handled twice.
 public final class BusinessWorker<Handler: EventHandler>: Service {
     private let configuration: WorkerConfiguration
     private let handler: Handler
@@ -38,7 +39,7 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
             tasks.addTask { await self.dispatch(events) }
             tasks.addTask {
                 await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, sink: sink) }
-                self.links.stopAll()
+                await self.leaveGateways()
                 sink.finish()
             }
         }
@@ -47,10 +48,26 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
         try? await group.shutdownGracefully()
     }
 
-    /// A frame and the link it came on.
+    /// A frame and the gateway session it came on.
     struct LinkedFrame: Sendable {
         let frame: GatewayFrame
-        let link: GatewayLink
+        let session: GatewaySession
+    }
+
+    /// Leaves every gateway and waits (bounded) until each has sent its last event and the link closed.
+    private func leaveGateways() async {
+        let sessions = links.leaveAll()
+        logger.notice("leaving \(sessions.count) gateways")
+        let deadline = NIODeadline.now() + configuration.leaveTimeout
+        for session in sessions {
+            let remaining = deadline - NIODeadline.now()
+            let closed = session.channel.closeFuture
+            let timeout = session.channel.eventLoop.scheduleTask(in: max(remaining, .zero)) {
+                session.channel.close(promise: nil)
+            }
+            try? await closed.get()
+            timeout.cancel()
+        }
     }
 
     private func discoverGateways(group: EventLoopGroup, sink: AsyncStream<LinkedFrame>.Continuation) async {
@@ -64,8 +81,8 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
                     registryFailing = false
                 }
                 let change = links.reconcile(withLive: live) { address in
-                    GatewayLink(address: address, configuration: configuration, hello: hello, group: group, logger: logger) { frame, link in
-                        sink.yield(LinkedFrame(frame: frame, link: link))
+                    GatewayLink(address: address, configuration: configuration, hello: hello, group: group, logger: logger) { frame, session in
+                        sink.yield(LinkedFrame(frame: frame, session: session))
                     }
                 }
                 for address in change.added { logger.info("discovered gateway \(address)") }
@@ -82,7 +99,12 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
 
     private func dispatch(_ events: AsyncStream<LinkedFrame>) async {
         for await event in events {
+            if event.frame.command == .leaveAccepted {
+                event.session.finish()
+                continue
+            }
             await handle(event.frame)
+            if event.frame.command.isClientEvent { event.session.eventHandled() }
         }
     }
 
@@ -92,6 +114,7 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
             clientAddress: "\(GatewayAddress.formatIPv4(frame.clientIP)):\(frame.clientPort)",
             gatewayAddress: GatewayAddress(ip: frame.localIP, port: frame.localPort),
             gatewayPublicPort: frame.gatewayPort,
+            isRedelivered: frame.flags.contains(.redelivered),
             api: ClusterAPI(links: links, currentClient: frame.clientID)
         )
         switch frame.command {

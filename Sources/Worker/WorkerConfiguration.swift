@@ -13,6 +13,9 @@ public struct WorkerConfiguration: Sendable {
     public var reconnectBackoff = (first: TimeAmount.milliseconds(100), longest: TimeAmount.seconds(5))
     /// A gateway that does not answer the connect and the hello within this is retried later.
     public var linkTimeout = TimeAmount.seconds(3)
+    /// On graceful shutdown, the longest wait for gateways' last events before links are closed anyway
+    /// (the gateways then redeliver what was not acknowledged).
+    public var leaveTimeout = TimeAmount.seconds(10)
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
     /// Event loop threads for the gateway links.

@@ -131,7 +131,7 @@ public final class GatewayServer: Service {
                                     directory: directory,
                                     links: links,
                                     events: events,
-                                    maxEventsAwaitingWorker: configuration.maxEventsAwaitingWorker,
+                                    maxWaitingEvents: configuration.maxWaitingEvents,
                                     logger: logger
                                 )
                             )

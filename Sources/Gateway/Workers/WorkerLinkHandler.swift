@@ -43,7 +43,15 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch state {
         case .linked(let link):
-            commands.execute(frame, from: link)
+            switch frame.command {
+            case .acknowledge:
+                acknowledge(frame, link: link, context: context)
+            case .workerLeaving:
+                logger.notice("worker leaving: routing no new events to it", metadata: ["worker": "\(link)"])
+                link.stopAccepting()
+            default:
+                commands.execute(frame, from: link)
+            }
         case .awaitingHello(let timeout):
             timeout?.cancel()
             authenticate(frame, context: context)
@@ -55,7 +63,8 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if case .linked(let link) = state {
             links.remove(link)
-            logger.notice("worker link closed", metadata: ["worker": "\(link)"])
+            let handedBack = link.handBack()
+            logger.notice("worker link closed", metadata: ["worker": "\(link)", "redelivering": "\(handedBack)"])
         }
         context.fireChannelInactive()
     }
@@ -63,6 +72,17 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.error("closing worker link: \(error)")
         context.close(promise: nil)
+    }
+
+    private func acknowledge(_ frame: GatewayFrame, link: WorkerLink, context: ChannelHandlerContext) {
+        do {
+            guard let count = frame.acknowledgedEventCount else {
+                throw GatewayFrameError.malformedBody(frame.command)
+            }
+            try link.acknowledge(count)
+        } catch {
+            errorCaught(context: context, error: error)
+        }
     }
 
     private func authenticate(_ frame: GatewayFrame, context: ChannelHandlerContext) {

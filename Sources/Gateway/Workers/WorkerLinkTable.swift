@@ -40,7 +40,7 @@ final class WorkerLinkTable: Sendable {
     /// A live link, taken in turn; or nil after registering `wake` to run once a link is added.
     func pickOrWait(_ wake: @escaping @Sendable () -> Void) -> WorkerLink? {
         state.withLockedValue { state in
-            let live = state.links.filter(\.isActive)
+            let live = state.links.filter(\.isRoutable)
             guard !live.isEmpty else {
                 state.waiters.append(wake)
                 return nil

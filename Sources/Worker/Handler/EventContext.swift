@@ -10,6 +10,8 @@ public struct EventContext: Sendable {
     public let gatewayAddress: GatewayAddress
     /// The public port the client connected to.
     public let gatewayPublicPort: UInt16
+    /// True when a worker that went away had received this event and may have handled it in part.
+    public let isRedelivered: Bool
     /// The cluster API, with this client as the current one.
     public let api: ClusterAPI
 }

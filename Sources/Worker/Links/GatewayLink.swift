@@ -10,8 +10,10 @@ final class GatewayLink: Sendable {
     /// Where the link is in its life.
     enum State: Sendable {
         case connecting
-        case linked(Channel, ChannelFlushCoalescer)
+        case linked(GatewaySession)
         case backingOff
+        /// Stopped re-linking; the session stays usable until the gateway's last event is handled.
+        case leaving(GatewaySession)
         case stopped
     }
 
@@ -20,7 +22,7 @@ final class GatewayLink: Sendable {
     private let hello: WorkerHello
     private let group: EventLoopGroup
     private let logger: Logger
-    private let onFrame: @Sendable (GatewayFrame, GatewayLink) -> Void
+    private let onFrame: @Sendable (GatewayFrame, GatewaySession) -> Void
     private let state = NIOLockedValueBox(State.connecting)
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
@@ -30,7 +32,7 @@ final class GatewayLink: Sendable {
         hello: WorkerHello,
         group: EventLoopGroup,
         logger: Logger,
-        onFrame: @escaping @Sendable (GatewayFrame, GatewayLink) -> Void
+        onFrame: @escaping @Sendable (GatewayFrame, GatewaySession) -> Void
     ) {
         self.address = address
         self.configuration = configuration
@@ -42,9 +44,12 @@ final class GatewayLink: Sendable {
         self.onFrame = onFrame
     }
 
+    /// True while frames can be sent: linked, or leaving with the session still open.
     var isLinked: Bool {
-        if case .linked = state.withLockedValue({ $0 }) { return true }
-        return false
+        switch state.withLockedValue({ $0 }) {
+        case .linked, .leaving: return true
+        default: return false
+        }
     }
 
     func start() {
@@ -53,27 +58,30 @@ final class GatewayLink: Sendable {
 
     /// Stops re-linking and closes the link.
     func stop() {
-        let previous = state.withLockedValue { state in
-            defer { state = .stopped }
-            return state
+        leave()?.channel.close(promise: nil)
+    }
+
+    /// Stops re-linking; returns the current session, which stays open for sending.
+    func leave() -> GatewaySession? {
+        let session = state.withLockedValue { state -> GatewaySession? in
+            guard case .linked(let session) = state else {
+                state = .stopped
+                return nil
+            }
+            state = .leaving(session)
+            return session
         }
         task.withLockedValue { $0?.cancel() }
-        if case .linked(let channel, _) = previous { channel.close(promise: nil) }
+        return session
     }
 
     /// Queues `frame` to the gateway; flushed once per tick of the link's loop.
     func send(_ frame: GatewayFrame) throws {
-        guard case .linked(let channel, let flusher) = state.withLockedValue({ $0 }) else {
+        switch state.withLockedValue({ $0 }) {
+        case .linked(let session), .leaving(let session):
+            session.send(frame)
+        default:
             throw ClusterAPIError.gatewayNotLinked(address)
-        }
-        if channel.eventLoop.inEventLoop {
-            channel.write(frame, promise: nil)
-            flusher.scheduleFlush()
-        } else {
-            channel.eventLoop.execute {
-                channel.write(frame, promise: nil)
-                flusher.scheduleFlush()
-            }
         }
     }
 
@@ -108,12 +116,15 @@ final class GatewayLink: Sendable {
         let configuration = self.configuration
         let hello = self.hello
         let logger = self.logger
-        let onFrame: @Sendable (GatewayFrame) -> Void = { [self] frame in self.onFrame(frame, self) }
+        let createdSession = NIOLockedValueBox<GatewaySession?>(nil)
+        let deliver = self.onFrame
         let connecting = ClientBootstrap(group: group)
             .connectTimeout(configuration.linkTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let session = GatewaySession(channel: channel)
+                    createdSession.withLockedValue { $0 = session }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
                     try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize)))
@@ -123,7 +134,7 @@ final class GatewayLink: Sendable {
                             handshakeTimeout: configuration.linkTimeout,
                             handshake: handshake,
                             logger: logger,
-                            onFrame: onFrame
+                            onFrame: { frame in deliver(frame, session) }
                         )
                     )
                 }
@@ -141,7 +152,7 @@ final class GatewayLink: Sendable {
             channel.close(promise: nil)
             throw LinkRefused(reason: result.reason ?? "no reason given")
         }
-        guard transition(to: .linked(channel, ChannelFlushCoalescer(channel: channel))) else {
+        guard let established = createdSession.withLockedValue({ $0 }), transition(to: .linked(established)) else {
             channel.close(promise: nil)
             throw CancellationError()
         }
@@ -149,12 +160,15 @@ final class GatewayLink: Sendable {
         return channel
     }
 
-    /// Moves to `next` unless stopped; false when stopped.
+    /// Moves to `next` unless stopped or leaving; false then.
     private func transition(to next: State) -> Bool {
         state.withLockedValue { state in
-            if case .stopped = state { return false }
-            state = next
-            return true
+            switch state {
+            case .stopped, .leaving: return false
+            default:
+                state = next
+                return true
+            }
         }
     }
 }

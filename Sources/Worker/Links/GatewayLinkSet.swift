@@ -45,11 +45,11 @@ final class GatewayLinkSet: Sendable {
         links.withLockedValue { Array($0.values) }.filter(\.isLinked).map(\.address).sorted()
     }
 
-    func stopAll() {
-        let all = links.withLockedValue { links in
-            defer { links.removeAll() }
-            return Array(links.values)
-        }
-        for link in all { link.stop() }
+    /// Stops re-linking everywhere and tells each linked gateway that this worker is leaving;
+    /// returns the sessions still open, each of which ends after the gateway's last event.
+    func leaveAll() -> [GatewaySession] {
+        let sessions = links.withLockedValue { Array($0.values) }.compactMap { $0.leave() }
+        for session in sessions { session.send(GatewayFrame(command: .workerLeaving)) }
+        return sessions
     }
 }

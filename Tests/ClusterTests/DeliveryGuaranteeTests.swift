@@ -1,0 +1,93 @@
+import ClusterTesting
+import Foundation
+import NIOCore
+import XCTest
+
+/// A worker that dies or leaves loses no client event: 200 clients send numbered messages at 20 per
+/// second through 2 gateways and 2 workers while one worker goes away.
+final class DeliveryGuaranteeTests: XCTestCase {
+    private var cluster: TestCluster!
+
+    override func tearDown() async throws {
+        cluster?.stopAll()
+    }
+
+    func testKillNineLosesNothingAndReordersNothing() async throws {
+        let outcome = try await runNumberedLoad { doomed in doomed.kill() }
+        // Only the handler running at the kill may have answered before its acknowledgement left.
+        XCTAssertLessThanOrEqual(outcome.duplicates, 1, "duplicates: \(outcome.duplicates)")
+    }
+
+    func testGracefulStopLosesNothingAndDuplicatesNothing() async throws {
+        let outcome = try await runNumberedLoad { doomed in doomed.send(signal: SIGTERM) }
+        XCTAssertEqual(outcome.duplicates, 0)
+    }
+
+    /// Runs the load, calls `stopWorker` on one of the two workers half-way, and checks that every
+    /// client got every answer in order, with no disconnection. Returns the number of repeated answers.
+    private func runNumberedLoad(
+        clients clientCount: Int = 200,
+        messagesPerClient: Int = 60,
+        interval: UInt64 = 50_000_000,
+        stopWorker: @escaping @Sendable (ManagedProcess) -> Void
+    ) async throws -> (duplicates: Int, Void) {
+        cluster = try TestCluster()
+        let gateways = [try cluster.startGateway(), try cluster.startGateway()]
+        let doomed = try cluster.startWorker(name: "doomed")
+        let survivor = try cluster.startWorker(name: "survivor")
+        for worker in [doomed, survivor] {
+            for gateway in gateways { try cluster.waitUntilLinked(worker, to: gateway) }
+        }
+
+        var clients: [WebSocketTestClient] = []
+        for index in 0..<clientCount {
+            clients.append(try await WebSocketTestClient.connect(port: gateways[index % 2].publicPort))
+        }
+
+        let answers = try await withThrowingTaskGroup(of: (Int, [Int]).self) { tasks in
+            for (index, client) in clients.enumerated() {
+                tasks.addTask {
+                    for sequence in 0..<messagesPerClient {
+                        try await client.send("\(index) \(sequence)")
+                        try await Task.sleep(nanoseconds: interval)
+                    }
+                    return (index, [])
+                }
+                tasks.addTask {
+                    var received: [Int] = []
+                    while received.last != messagesPerClient - 1 {
+                        let text = try await client.receiveText(timeout: .seconds(15))
+                        let parts = text.split(separator: " ")
+                        XCTAssertEqual(parts.first.map(String.init), "\(index)", "client \(index) got another client's answer")
+                        received.append(Int(parts.last!)!)
+                    }
+                    return (index, received)
+                }
+            }
+            tasks.addTask {
+                try await Task.sleep(nanoseconds: interval * UInt64(messagesPerClient) / 2)
+                stopWorker(doomed)
+                return (-1, [])
+            }
+            var answers: [Int: [Int]] = [:]
+            for try await (index, received) in tasks where index >= 0 && !received.isEmpty {
+                answers[index] = received
+            }
+            return answers
+        }
+
+        var duplicates = 0
+        for index in 0..<clientCount {
+            let received = answers[index] ?? []
+            var distinct: [Int] = []
+            for sequence in received {
+                if sequence == distinct.last { duplicates += 1 } else { distinct.append(sequence) }
+            }
+            XCTAssertEqual(distinct, Array(0..<messagesPerClient), "client \(index) answers out of order or missing: \(received)")
+            XCTAssertTrue(clients[index].isOpen, "client \(index) was disconnected")
+        }
+        for client in clients { await client.abort() }
+        XCTAssertTrue(survivor.isRunning)
+        return (duplicates, ())
+    }
+}
