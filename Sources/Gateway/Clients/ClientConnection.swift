@@ -2,8 +2,8 @@ import NIOCore
 import NIOWebSocket
 import Wire
 
-/// One client's WebSocket connection as the rest of the gateway sees it: its number, its channel,
-/// and the writes that workers' commands make on it.
+/// One client connection as the rest of the gateway sees it: its number, its channel, and the
+/// writes that workers' commands make on it, whatever protocol the client speaks.
 ///
 /// Writes must happen on the channel's event loop; flushes are coalesced to one per loop tick, so a
 /// burst of commands for one client costs one system call.
@@ -22,7 +22,7 @@ final class ClientConnection: Sendable {
         let remote = channel.remoteAddress
         self.remoteIP = remote?.ipAddress.flatMap { GatewayAddress.parseIPv4($0) } ?? 0
         self.remotePort = remote?.port.flatMap { UInt16(exactly: $0) } ?? 0
-        self.closing = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+        self.closing = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: channel.eventLoop)
         self.flusher = ChannelFlushCoalescer(channel: channel)
     }
 
@@ -36,42 +36,29 @@ final class ClientConnection: Sendable {
         if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
     }
 
-    /// Queues a frame, flushed at the end of this loop tick. Call on the event loop.
-    func write(_ frame: WebSocketFrame) {
+    /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
+    func write(_ message: ClientOutbound.Message) {
         guard !closing.value else { return }
-        channel.write(frame, promise: nil)
+        channel.write(ClientOutbound.message(message.bytes, isBinary: message.isBinary), promise: nil)
         flusher.scheduleFlush()
     }
 
-    /// Sends `lastMessage` if any, then a close frame with `code`, then closes. Call on the event loop.
-    func close(code: WebSocketErrorCode, lastMessage: WebSocketFrame? = nil) {
-        guard !closing.value else { return }
-        if let lastMessage { channel.write(lastMessage, promise: nil) }
-        closing.value = true
-        var codeBuffer = channel.allocator.buffer(capacity: 2)
-        codeBuffer.write(webSocketErrorCode: code)
-        let closeFrame = WebSocketFrame(fin: true, opcode: .connectionClose, data: codeBuffer)
-        let channel = self.channel
-        channel.writeAndFlush(closeFrame).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    /// Answers a client's close frame with the same code and closes. Call on the event loop.
-    func acknowledgeClose(_ frame: WebSocketFrame) {
-        guard !closing.value else {
-            channel.close(promise: nil)
-            return
-        }
-        closing.value = true
-        var data = frame.unmaskedData
-        let code = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
-        let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
-        let channel = self.channel
-        channel.writeAndFlush(reply).whenComplete { _ in channel.close(promise: nil) }
+    /// Sends `lastMessage` if any, then closes with `code`. Call on the event loop.
+    func close(code: WebSocketErrorCode, lastMessage: ClientOutbound.Message? = nil) {
+        guard markClosing() else { return }
+        channel.writeAndFlush(ClientOutbound.close(code, lastMessage: lastMessage), promise: nil)
     }
 
     /// Closes the TCP connection at once, dropping unsent output. Call on the event loop.
     func destroy() {
         closing.value = true
         channel.close(promise: nil)
+    }
+
+    /// Records that a close has started; false if one already had. Call on the event loop.
+    func markClosing() -> Bool {
+        guard !closing.value else { return false }
+        closing.value = true
+        return true
     }
 }

@@ -4,10 +4,12 @@ import NIOHTTP1
 import NIOWebSocket
 import Wire
 
-/// Handles one client's WebSocket after the upgrade: answers pings and closes, and hands its
-/// connect, handshake, message and close events to its ``ClientEventRouter``.
-final class ClientWebSocketHandler: ChannelInboundHandler {
+/// The WebSocket end of a client's pipeline after the upgrade: hands the client's connect,
+/// handshake, message and close events to its ``ClientEventRouter``, answers pings and closes, and
+/// encodes what the gateway writes to the client as WebSocket frames.
+final class ClientWebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = ClientOutbound
     typealias OutboundOut = WebSocketFrame
 
     private let directory: ClientDirectory
@@ -52,11 +54,26 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
             router.forward(events.message(connection, payload: frame.unmaskedData, binary: frame.opcode == .binary))
         case .ping:
             guard !connection.isClosing else { return }
-            connection.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .connectionClose:
-            connection.acknowledgeClose(frame)
+            answerClose(frame, context: context)
         default:
             break
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .message(let bytes, let isBinary):
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: isBinary ? .binary : .text, data: bytes)), promise: promise)
+        case .close(let code, let lastMessage):
+            if let lastMessage {
+                let frame = WebSocketFrame(fin: true, opcode: lastMessage.isBinary ? .binary : .text, data: lastMessage.bytes)
+                context.write(wrapOutboundOut(frame), promise: nil)
+            }
+            var codeBuffer = context.channel.allocator.buffer(capacity: 2)
+            codeBuffer.write(webSocketErrorCode: code)
+            closeAfter(WebSocketFrame(fin: true, opcode: .connectionClose, data: codeBuffer), context: context, promise: promise)
         }
     }
 
@@ -85,6 +102,25 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         default:
             logger.info("closing client: \(error)", metadata: metadata)
             connection.destroy()
+        }
+    }
+
+    /// Answers a client's close frame with the same code and closes, unless a close is under way.
+    private func answerClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        guard router?.connection.markClosing() ?? true else {
+            context.close(promise: nil)
+            return
+        }
+        var data = frame.unmaskedData
+        let code = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
+        closeAfter(WebSocketFrame(fin: true, opcode: .connectionClose, data: code), context: context, promise: nil)
+    }
+
+    private func closeAfter(_ closeFrame: WebSocketFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(closeFrame)).whenComplete { result in
+            promise?.completeWith(result)
+            channel.close(promise: nil)
         }
     }
 }

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOWebSocket
 import Wire
 
 /// Carries out the commands that workers send about clients, on the clients' own event loops.
@@ -30,7 +29,7 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    private func broadcast(_ message: WebSocketFrame) {
+    private func broadcast(_ message: ClientOutbound.Message) {
         for (loop, connections) in directory.connectionsByEventLoop() {
             loop.execute {
                 for connection in connections { connection.write(message) }
@@ -38,7 +37,7 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    private static func message(_ frame: GatewayFrame) -> WebSocketFrame {
-        WebSocketFrame(fin: true, opcode: frame.flags.contains(.binary) ? .binary : .text, data: frame.body)
+    private static func message(_ frame: GatewayFrame) -> ClientOutbound.Message {
+        ClientOutbound.Message(bytes: frame.body, isBinary: frame.flags.contains(.binary))
     }
 }

@@ -1,0 +1,18 @@
+import NIOCore
+import NIOWebSocket
+
+/// What the gateway writes to a client, whatever protocol it speaks; the protocol's handler at the
+/// end of the client's pipeline encodes it (WebSocket frames, text lines).
+enum ClientOutbound: Sendable {
+    /// A message, text or binary.
+    case message(ByteBuffer, isBinary: Bool)
+    /// `lastMessage` if any, then a close with `code` where the protocol has codes, then the end of
+    /// the connection.
+    case close(WebSocketErrorCode, lastMessage: ClientOutbound.Message?)
+
+    /// A message's bytes and kind.
+    struct Message: Sendable {
+        var bytes: ByteBuffer
+        var isBinary: Bool
+    }
+}
