@@ -19,7 +19,10 @@ let package = Package(
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
         .target(
             name: "Wire",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift6
         ),
         // libmemcached, found with pkg-config.
@@ -53,10 +56,19 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // The cluster API (GatewayWorker's Lib\Gateway), over any transport to gateways.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         .target(
             name: "Worker",
             dependencies: [
-                "Wire",
+                "Wire", "Cluster",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -45,6 +45,23 @@ public enum GatewayCommand: UInt8, Sendable, CaseIterable {
     case workerLeaving = 212
     /// Gateway -> worker: no event follows on this link.
     case leaveAccepted = 213
+    /// Gateway -> worker: the JSON answer to the oldest query not yet answered on this link.
+    case queryResult = 214
+    /// Worker -> gateway: relay a Channel event (body) to every linked worker.
+    case channelPublish = 215
+    /// Gateway -> worker: a Channel event published by some worker.
+    case channelEvent = 216
+
+    /// True for the commands a gateway answers with a ``queryResult``, in the order it received them.
+    public var isQuery: Bool {
+        switch self {
+        case .isOnline, .getSessionByClientID, .getClientIDByUID, .batchGetClientIDByUID, .getClientCountByGroup,
+            .batchGetClientCountByGroup, .getClientSessionsByGroup, .getAllClientSessions, .getGroupIDList, .select:
+            return true
+        default:
+            return false
+        }
+    }
 
     /// True for the events a gateway forwards about its clients: the ones a worker acknowledges.
     public var isClientEvent: Bool {

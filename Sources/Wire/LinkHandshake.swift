@@ -1,7 +1,8 @@
-/// The first frame on a worker's link to a gateway (``GatewayCommand/workerConnect``, body JSON):
-/// GatewayWorker's `{"worker_key": "name:id", "secret_key": "..."}`.
+/// The first frame on a link to a gateway (body JSON): GatewayWorker's
+/// `{"worker_key": "name:id", "secret_key": "..."}` from a worker (``GatewayCommand/workerConnect``),
+/// or `{"secret_key": "..."}` from a gateway client (``GatewayCommand/gatewayClientConnect``).
 public struct WorkerHello: Codable, Sendable, Equatable {
-    /// Names the worker process, `name:id`, for logs and routing tables.
+    /// Names the process, `name:id`, for logs; GatewayWorker's gateway clients send none.
     public var workerKey: String
     public var secretKey: String
 
@@ -13,6 +14,12 @@ public struct WorkerHello: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case workerKey = "worker_key"
         case secretKey = "secret_key"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.workerKey = try container.decodeIfPresent(String.self, forKey: .workerKey) ?? "gateway-client"
+        self.secretKey = try container.decode(String.self, forKey: .secretKey)
     }
 }
 

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Logging
 import NIOCore
@@ -6,12 +7,13 @@ import ServiceLifecycle
 import Wire
 
 /// A business-worker process: finds the gateways, links to each, and runs the event handler on the
-/// client events they forward.
+/// client events they forward, on timers and on Channel events.
 ///
-/// Events are handled one at a time in arrival order, and acknowledged to their gateway once handled.
-/// On graceful shutdown the worker tells each gateway it is leaving (they route its clients' new
-/// events elsewhere), handles every event already sent to it, acknowledges them, closes its links,
-/// then calls `onWorkerStop`. Nothing is lost and nothing is handled twice.
+/// Everything the handler runs is run one at a time in arrival order, and each client event is
+/// acknowledged to its gateway once handled. On graceful shutdown the worker tells each gateway it
+/// is leaving (they route its clients' new events elsewhere), handles every event already sent to
+/// it, acknowledges them, closes its links, then calls `onWorkerStop`. Nothing is lost and nothing
+/// is handled twice.
 public final class BusinessWorker<Handler: EventHandler>: Service {
     private let configuration: WorkerConfiguration
     private let handler: Handler
@@ -29,29 +31,40 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
         self.workerKey = "\(configuration.name):\(ProcessInfo.processInfo.processIdentifier)"
     }
 
+    /// What the handler is run on, in order.
+    enum WorkerEvent: Sendable {
+        case frame(GatewayFrame, GatewaySession)
+        case timer(WorkerTimers.TimerID, WorkerTimers.Body)
+    }
+
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
-        let (events, sink) = AsyncStream.makeStream(of: LinkedFrame.self)
-        let workerContext = WorkerContext(workerKey: workerKey, api: ClusterAPI(links: links, currentClient: nil))
-        await runHandler("onWorkerStart") { try await handler.onWorkerStart(workerContext) }
+        let (events, sink) = AsyncStream.makeStream(of: WorkerEvent.self)
+        let timers = WorkerTimers { id, body in sink.yield(.timer(id, body)) }
+        let worker = WorkerContext(
+            workerKey: workerKey,
+            api: api(currentClient: nil),
+            timers: timers,
+            channel: ClusterChannel(transport: links)
+        )
+        await runHandler("onWorkerStart") { try await handler.onWorkerStart(worker) }
 
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.dispatch(events) }
+            tasks.addTask { await self.dispatch(events, worker: worker) }
             tasks.addTask {
                 await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, sink: sink) }
+                timers.cancelAll()
                 await self.leaveGateways()
                 sink.finish()
             }
         }
 
-        await runHandler("onWorkerStop") { try await handler.onWorkerStop(workerContext) }
+        await runHandler("onWorkerStop") { try await handler.onWorkerStop(worker) }
         try? await group.shutdownGracefully()
     }
 
-    /// A frame and the gateway session it came on.
-    struct LinkedFrame: Sendable {
-        let frame: GatewayFrame
-        let session: GatewaySession
+    private func api(currentClient: ClientID?) -> ClusterAPI {
+        ClusterAPI(transport: links, currentClient: currentClient, queryTimeout: configuration.queryTimeout)
     }
 
     /// Leaves every gateway and waits (bounded) until each has sent its last event and the link closed.
@@ -61,16 +74,15 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
         let deadline = NIODeadline.now() + configuration.leaveTimeout
         for session in sessions {
             let remaining = deadline - NIODeadline.now()
-            let closed = session.channel.closeFuture
             let timeout = session.channel.eventLoop.scheduleTask(in: max(remaining, .zero)) {
                 session.channel.close(promise: nil)
             }
-            try? await closed.get()
+            try? await session.channel.closeFuture.get()
             timeout.cancel()
         }
     }
 
-    private func discoverGateways(group: EventLoopGroup, sink: AsyncStream<LinkedFrame>.Continuation) async {
+    private func discoverGateways(group: EventLoopGroup, sink: AsyncStream<WorkerEvent>.Continuation) async {
         let hello = WorkerHello(workerKey: workerKey, secretKey: configuration.secretKey)
         var registryFailing = false
         while !Task.isCancelled {
@@ -82,7 +94,7 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
                 }
                 let change = links.reconcile(withLive: live) { address in
                     GatewayLink(address: address, configuration: configuration, hello: hello, group: group, logger: logger) { frame, session in
-                        sink.yield(LinkedFrame(frame: frame, session: session))
+                        sink.yield(.frame(frame, session))
                     }
                 }
                 for address in change.added { logger.info("discovered gateway \(address)") }
@@ -97,44 +109,78 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
         }
     }
 
-    private func dispatch(_ events: AsyncStream<LinkedFrame>) async {
+    private func dispatch(_ events: AsyncStream<WorkerEvent>, worker: WorkerContext) async {
+        var sessions = SessionCache()
         for await event in events {
-            if event.frame.command == .leaveAccepted {
-                event.session.finish()
-                continue
+            switch event {
+            case .frame(let frame, let session) where frame.command == .leaveAccepted:
+                session.finish()
+            case .frame(let frame, let session) where frame.command == .channelEvent:
+                await deliverChannelEvent(frame, from: session, worker: worker)
+            case .frame(let frame, let session):
+                await handle(frame, worker: worker, sessions: &sessions)
+                if frame.command.isClientEvent { session.eventHandled() }
+            case .timer(let id, let body):
+                guard worker.timers.isActive(id) else { continue }
+                await runHandler("timer") { try await body(worker) }
             }
-            await handle(event.frame)
-            if event.frame.command.isClientEvent { event.session.eventHandled() }
         }
     }
 
-    private func handle(_ frame: GatewayFrame) async {
+    private func deliverChannelEvent(_ frame: GatewayFrame, from session: GatewaySession, worker: WorkerContext) async {
+        let name = String(buffer: frame.extData)
+        guard let subscriber = worker.channel.subscriber(for: name) else { return }
+        guard let data = try? frame.body.decodeJSON(as: JSONValue.self) else {
+            logger.error("malformed Channel event", metadata: ["event": "\(name)", "gateway": "\(session.address)"])
+            return
+        }
+        await runHandler("channel \(name)") { try await subscriber(ChannelEvent(name: name, data: data), worker) }
+    }
+
+    private func handle(_ frame: GatewayFrame, worker: WorkerContext, sessions: inout SessionCache) async {
+        let client = frame.clientID
+        guard frame.command.isClientEvent else {
+            logger.warning("ignoring unexpected \(frame.command) frame from a gateway")
+            return
+        }
+        let session: (version: UInt64, values: [String: JSONValue])
+        do {
+            guard let stamp = SessionStamp(extData: frame.extData) else { throw GatewayFrameError.malformedBody(frame.command) }
+            session = try sessions.session(for: client, stamp: stamp)
+        } catch {
+            logger.error("malformed session on a client event; handling it with an empty one", metadata: ["client": "\(client)"])
+            session = (0, [:])
+        }
         let context = EventContext(
-            clientID: frame.clientID,
+            clientID: client,
             clientAddress: "\(GatewayAddress.formatIPv4(frame.clientIP)):\(frame.clientPort)",
-            gatewayAddress: GatewayAddress(ip: frame.localIP, port: frame.localPort),
+            gatewayAddress: client.gateway,
             gatewayPublicPort: frame.gatewayPort,
             isRedelivered: frame.flags.contains(.redelivered),
-            api: ClusterAPI(links: links, currentClient: frame.clientID)
+            session: ClientSession(session.values),
+            api: api(currentClient: client),
+            worker: worker
         )
         switch frame.command {
         case .onConnect:
             await runHandler("onConnect", context) { try await handler.onConnect(context) }
         case .onWebSocketConnect:
-            guard let handshake = try? JSONDecoder().decode(WebSocketHandshakeInfo.self, from: Data(frame.body.readableBytesView)) else {
-                logger.error("malformed WebSocket handshake event", metadata: ["client": "\(context.clientID)"])
+            guard let handshake = try? frame.body.decodeJSON(as: WebSocketHandshakeInfo.self) else {
+                logger.error("malformed WebSocket handshake event", metadata: ["client": "\(client)"])
                 return
             }
             await runHandler("onWebSocketConnect", context) { try await handler.onWebSocketConnect(context, handshake: handshake) }
         case .onMessage:
             let message = ClientMessage(bytes: frame.body, isBinary: frame.flags.contains(.binary))
             await runHandler("onMessage", context) { try await handler.onMessage(context, message: message) }
-        case .onClose:
-            await runHandler("onClose", context) { try await handler.onClose(context) }
-        case .ping:
-            break
         default:
-            logger.warning("ignoring unexpected \(frame.command) frame from a gateway")
+            await runHandler("onClose", context) { try await handler.onClose(context) }
+            sessions.forget(client)
+            return
+        }
+        if let changed = context.session.changedValues {
+            sessions.wrote(changed, for: client, basedOn: session.version)
+            await runHandler("session write", context) { try await context.api.setSession(client, changed) }
         }
     }
 

@@ -13,6 +13,8 @@ public struct WorkerConfiguration: Sendable {
     public var reconnectBackoff = (first: TimeAmount.milliseconds(100), longest: TimeAmount.seconds(5))
     /// A gateway that does not answer the connect and the hello within this is retried later.
     public var linkTimeout = TimeAmount.seconds(3)
+    /// How long a cluster API query waits for each gateway's answer.
+    public var queryTimeout = TimeAmount.seconds(5)
     /// On graceful shutdown, the longest wait for gateways' last events before links are closed anyway
     /// (the gateways then redeliver what was not acknowledged).
     public var leaveTimeout = TimeAmount.seconds(10)

@@ -348,7 +348,8 @@ final class GatewayFrameDecoderTests: XCTestCase {
             .sendToGroup: 22, .getClientSessionsByGroup: 23, .getClientCountByGroup: 24, .select: 25,
             .getGroupIDList: 26, .ungroup: 27, .batchGetClientCountByGroup: 28, .workerConnect: 200, .ping: 201,
             .gatewayClientConnect: 202, .getSessionByClientID: 203, .setSession: 204, .onWebSocketConnect: 205,
-            .handshakeResult: 210, .acknowledge: 211, .workerLeaving: 212, .leaveAccepted: 213,
+            .handshakeResult: 210, .acknowledge: 211, .workerLeaving: 212, .leaveAccepted: 213, .queryResult: 214,
+            .channelPublish: 215, .channelEvent: 216,
         ]
         XCTAssertEqual(expected.count, GatewayCommand.allCases.count)
         for command in GatewayCommand.allCases {

@@ -39,7 +39,8 @@ final class ClientConnection: Sendable {
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
         guard !closing.value else { return }
-        channel.write(ClientOutbound.message(message.bytes, isBinary: message.isBinary), promise: nil)
+        let outbound = message.isRaw ? ClientOutbound.raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary)
+        channel.write(outbound, promise: nil)
         flusher.scheduleFlush()
     }
 

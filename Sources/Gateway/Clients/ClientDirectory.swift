@@ -2,12 +2,24 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Wire
 
-/// Every client connection of this gateway process, by connection number, across all event loops.
+/// Every client of this gateway process, across all event loops: its connection, uid, groups and
+/// session, with indexes by uid and group. One lock guards it all; each operation holds it briefly.
 final class ClientDirectory: Sendable {
-    private let table = NIOLockedValueBox(Table())
+    let table = NIOLockedValueBox(Table())
 
-    private struct Table {
-        var connections: [UInt32: ClientConnection] = [:]
+    /// What the gateway knows of one client.
+    struct Record {
+        let connection: ClientConnection
+        var uid: String?
+        var groups: Set<String> = []
+        var session: [String: JSONValue] = [:]
+        var sessionStamp = SessionStamp.none
+    }
+
+    struct Table {
+        var records: [UInt32: Record] = [:]
+        var numbersByUID: [String: Set<UInt32>] = [:]
+        var numbersByGroup: [String: Set<UInt32>] = [:]
         var numbers = ConnectionNumberAllocator()
     }
 
@@ -15,33 +27,52 @@ final class ClientDirectory: Sendable {
     func admit(_ channel: Channel) -> ClientConnection {
         table.withLockedValue { table in
             var numbers = table.numbers
-            let number = numbers.next { table.connections[$0] != nil }
+            let number = numbers.next { table.records[$0] != nil }
             table.numbers = numbers
             let connection = ClientConnection(number: number, channel: channel)
-            table.connections[number] = connection
+            table.records[number] = Record(connection: connection)
             return connection
         }
     }
 
+    /// Forgets a client, its uid binding and its group memberships.
     func remove(_ number: UInt32) {
-        _ = table.withLockedValue { $0.connections.removeValue(forKey: number) }
+        table.withLockedValue { table in
+            guard let record = table.records.removeValue(forKey: number) else { return }
+            if let uid = record.uid { table.numbersByUID.remove(number, from: uid) }
+            for group in record.groups { table.numbersByGroup.remove(number, from: group) }
+        }
     }
 
     func connection(_ number: UInt32) -> ClientConnection? {
-        table.withLockedValue { $0.connections[number] }
+        table.withLockedValue { $0.records[number]?.connection }
     }
 
     var count: Int {
-        table.withLockedValue { $0.connections.count }
+        table.withLockedValue { $0.records.count }
     }
 
-    /// Every connection, grouped by event loop so a broadcast costs one task per loop.
-    func connectionsByEventLoop() -> [(EventLoop, [ClientConnection])] {
-        let all = table.withLockedValue { Array($0.connections.values) }
+    /// The session a client's next event carries.
+    func sessionStamp(_ number: UInt32) -> SessionStamp {
+        table.withLockedValue { $0.records[number]?.sessionStamp ?? .none }
+    }
+
+    /// The connections that `select` picks from the table, grouped by event loop so that a send to
+    /// all of them costs one task per loop.
+    func connectionsByEventLoop(_ select: (Table) -> [ClientConnection]) -> [(EventLoop, [ClientConnection])] {
+        let chosen = table.withLockedValue { select($0) }
         var groups: [ObjectIdentifier: (EventLoop, [ClientConnection])] = [:]
-        for connection in all {
+        for connection in chosen {
             groups[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].1.append(connection)
         }
         return Array(groups.values)
+    }
+}
+
+extension Dictionary where Value == Set<UInt32> {
+    /// Removes `number` from the set under `key`, dropping the key when its set empties.
+    mutating func remove(_ number: UInt32, from key: Key) {
+        self[key]?.remove(number)
+        if self[key]?.isEmpty == true { self[key] = nil }
     }
 }

@@ -4,9 +4,11 @@ import NIOHTTP1
 import Wire
 
 /// Builds the frames that tell a worker about a client's events, stamped with this gateway's addresses.
+/// Every event but the connect carries the client's session (``SessionStamp``).
 struct ClientEventFrames: Sendable {
     let lanAddress: GatewayAddress
     let publicPort: UInt16
+    let directory: ClientDirectory
 
     func connect(_ connection: ClientConnection) -> GatewayFrame {
         frame(.onConnect, connection)
@@ -20,9 +22,8 @@ struct ClientEventFrames: Sendable {
             headers: request.headers.map { WebSocketHandshakeInfo.Header(name: $0.name, value: $0.value) },
             remoteAddress: "\(GatewayAddress.formatIPv4(connection.remoteIP)):\(connection.remotePort)"
         )
-        // Encoding a struct of strings cannot fail.
-        let body = try! JSONEncoder().encode(info)
-        return frame(.onWebSocketConnect, connection, body: ByteBuffer(bytes: body))
+        // A struct of strings always encodes.
+        return frame(.onWebSocketConnect, connection, body: try! ByteBuffer(json: info))
     }
 
     func message(_ connection: ClientConnection, payload: ByteBuffer, binary: Bool) -> GatewayFrame {
@@ -48,6 +49,7 @@ struct ClientEventFrames: Sendable {
             connectionID: connection.number,
             flags: flags,
             gatewayPort: publicPort,
+            extData: command == .onConnect ? ByteBuffer() : directory.sessionStamp(connection.number).extData,
             body: body
         )
     }

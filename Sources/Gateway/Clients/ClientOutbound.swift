@@ -6,6 +6,8 @@ import NIOWebSocket
 enum ClientOutbound: Sendable {
     /// A message, text or binary.
     case message(ByteBuffer, isBinary: Bool)
+    /// Bytes written as they are, skipping the protocol's encoding (GatewayWorker's raw sends).
+    case raw(ByteBuffer)
     /// `lastMessage` if any, then a close with `code` where the protocol has codes, then the end of
     /// the connection.
     case close(WebSocketErrorCode, lastMessage: ClientOutbound.Message?)
@@ -14,5 +16,6 @@ enum ClientOutbound: Sendable {
     struct Message: Sendable {
         var bytes: ByteBuffer
         var isBinary: Bool
+        var isRaw = false
     }
 }

@@ -19,6 +19,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private let maxWaitingEvents: Int
     private let logger: Logger
     private var router: ClientEventRouter?
+    /// The frame encoder's context: raw bytes are written from there, past the encoder.
+    private var encoderContext: ChannelHandlerContext?
 
     init(
         request: HTTPRequestHead,
@@ -37,6 +39,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        encoderContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         let connection = directory.admit(context.channel)
         let router = ClientEventRouter(connection: connection, links: links, maxWaitingEvents: maxWaitingEvents, logger: logger)
         self.router = router
@@ -66,6 +69,12 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         switch unwrapOutboundIn(data) {
         case .message(let bytes, let isBinary):
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: isBinary ? .binary : .text, data: bytes)), promise: promise)
+        case .raw(let bytes):
+            guard let encoderContext else {
+                promise?.fail(ChannelError.inappropriateOperationForState)
+                return
+            }
+            encoderContext.write(NIOAny(bytes), promise: promise)
         case .close(let code, let lastMessage):
             if let lastMessage {
                 let frame = WebSocketFrame(fin: true, opcode: lastMessage.isBinary ? .binary : .text, data: lastMessage.bytes)
@@ -79,8 +88,9 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let router {
+            let close = events.close(router.connection)  // before removal: it carries the session
             directory.remove(router.connection.number)
-            router.forward(events.close(router.connection))
+            router.forward(close)
         }
         context.fireChannelInactive()
     }

@@ -18,7 +18,7 @@ import Wire
 /// ``start()`` binds both; ``run()`` (as a `Service`) waits for graceful shutdown, then says goodbye
 /// to clients (close 1001), closes the links and stops the loops.
 public final class GatewayServer: Service {
-    /// Where the listeners ended up (ports chosen by the system when configured as 0).
+    /// Where the listeners ended up (the public port is chosen by the system when configured as 0).
     public struct Listening: Sendable {
         public var publicAddress: SocketAddress
         public var lanAddress: GatewayAddress
@@ -39,12 +39,8 @@ public final class GatewayServer: Service {
 
     /// Binds the internal listener, then the public one.
     public func start() async throws -> Listening {
-        let configuredLan = try configuration.lanAddress()
-        let lanChannel = try await bindLanListener()
-        guard let lanPort = lanChannel.localAddress?.port.flatMap({ UInt16(exactly: $0) }) else {
-            throw GatewayConfigurationError.invalidLanPort(configuration.lanPort)
-        }
-        let lanAddress = GatewayAddress(ip: configuredLan.ip, port: lanPort)
+        let lanAddress = try configuration.lanAddress()
+        let lanChannel = try await bindLanListener(lanAddress: lanAddress)
         let publicChannel = try await bindPublicListener(lanAddress: lanAddress)
         listeners.withLockedValue { $0 = [publicChannel, lanChannel] }
         return Listening(publicAddress: publicChannel.localAddress!, lanAddress: lanAddress)
@@ -63,7 +59,7 @@ public final class GatewayServer: Service {
     private func stop() async {
         let listeners = self.listeners.withLockedValue { $0 }
         for listener in listeners { try? await listener.close() }
-        for (loop, connections) in directory.connectionsByEventLoop() {
+        for (loop, connections) in directory.connectionsByEventLoop({ $0.connections($0.records.keys) }) {
             try? await loop.submit {
                 for connection in connections { connection.close(code: .goingAway) }
             }.get()
@@ -71,9 +67,9 @@ public final class GatewayServer: Service {
         try? await group.shutdownGracefully()
     }
 
-    private func bindLanListener() async throws -> Channel {
+    private func bindLanListener(lanAddress: GatewayAddress) async throws -> Channel {
         let configuration = self.configuration
-        let commands = WorkerCommandExecutor(directory: directory, logger: logger)
+        let commands = WorkerCommandExecutor(directory: directory, links: links, lanAddress: lanAddress, logger: logger)
         let links = self.links
         let logger = self.logger
         return try await ServerBootstrap(group: group)
@@ -105,7 +101,7 @@ public final class GatewayServer: Service {
         let directory = self.directory
         let links = self.links
         let logger = self.logger
-        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: configuration.publicPort))
+        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: configuration.publicPort), directory: directory)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

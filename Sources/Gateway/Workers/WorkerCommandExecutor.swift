@@ -2,42 +2,151 @@ import Logging
 import NIOCore
 import Wire
 
-/// Carries out the commands that workers send about clients, on the clients' own event loops.
+/// Carries out the commands that workers (and gateway clients) send: sends, membership, sessions,
+/// closes on the clients' own event loops, and queries answered on the link they came on.
 struct WorkerCommandExecutor: Sendable {
     let directory: ClientDirectory
+    let links: WorkerLinkTable
+    let lanAddress: GatewayAddress
     let logger: Logger
 
+    /// Why a command could not be carried out.
+    struct CommandError: Error, CustomStringConvertible {
+        let description: String
+    }
+
     func execute(_ frame: GatewayFrame, from link: WorkerLink) {
-        switch frame.command {
-        case .sendToOne:
-            guard let connection = directory.connection(frame.connectionID) else { return }
-            let message = Self.message(frame)
-            connection.onLoop { connection.write(message) }
-        case .sendToAll:
-            broadcast(Self.message(frame))
-        case .kick:
-            guard let connection = directory.connection(frame.connectionID) else { return }
-            let lastMessage = frame.body.readableBytes > 0 ? Self.message(frame) : nil
-            connection.onLoop { connection.close(code: .normalClosure, lastMessage: lastMessage) }
-        case .destroy:
-            guard let connection = directory.connection(frame.connectionID) else { return }
-            connection.onLoop { connection.destroy() }
-        case .ping:
-            break
-        default:
-            logger.warning("ignoring command \(frame.command) that this gateway does not carry out", metadata: ["link": "\(link)"])
+        do {
+            if frame.command.isQuery {
+                link.answer(try answer(frame))
+            } else {
+                try perform(frame)
+            }
+        } catch {
+            logger.warning("command \(frame.command) failed: \(error)", metadata: ["link": "\(link)"])
+            // Every query gets an answer, or the worker's later answers would pair with the wrong queries.
+            if frame.command.isQuery { link.answer(Self.failure(error)) }
         }
     }
 
-    private func broadcast(_ message: ClientOutbound.Message) {
-        for (loop, connections) in directory.connectionsByEventLoop() {
+    private func perform(_ frame: GatewayFrame) throws {
+        let number = frame.connectionID
+        switch frame.command {
+        case .sendToOne:
+            guard let connection = directory.connection(number) else { return }
+            let message = Self.message(frame)
+            connection.onLoop { connection.write(message) }
+        case .sendToAll:
+            let arguments = try Self.arguments(frame, default: CommandArguments.SendToAll())
+            let excluded = Set(arguments.exclude ?? [])
+            send(Self.message(frame)) { table in
+                let chosen = arguments.clients.map(Set.init) ?? Set(table.records.keys)
+                return table.connections(chosen.subtracting(excluded))
+            }
+        case .sendToUID:
+            let uids = try Self.arguments(frame, as: [String].self)
+            send(Self.message(frame)) { $0.connections($0.numbers(withUIDs: uids)) }
+        case .sendToGroup:
+            let arguments = try Self.arguments(frame, as: CommandArguments.SendToGroup.self)
+            send(Self.message(frame)) { $0.connections($0.numbers(inGroups: arguments.groups).subtracting(arguments.exclude ?? [])) }
+        case .kick:
+            guard let connection = directory.connection(number) else { return }
+            let lastMessage = frame.body.readableBytes > 0 ? Self.message(frame) : nil
+            connection.onLoop { connection.close(code: .normalClosure, lastMessage: lastMessage) }
+        case .destroy:
+            guard let connection = directory.connection(number) else { return }
+            connection.onLoop { connection.destroy() }
+        case .bindUID:
+            directory.bind(number, toUID: try Self.text(frame.body))
+        case .unbindUID:
+            directory.unbind(number, fromUID: try Self.text(frame.body))
+        case .joinGroup:
+            directory.join(number, group: try Self.text(frame.body))
+        case .leaveGroup:
+            directory.leave(number, group: try Self.text(frame.body))
+        case .ungroup:
+            directory.ungroup(try Self.text(frame.body))
+        case .setSession:
+            try directory.setSession(number, to: try frame.body.decodeJSON(as: JSONValue.self))
+        case .updateSession:
+            try directory.updateSession(number, with: try frame.body.decodeJSON(as: JSONValue.self))
+        case .channelPublish:
+            links.relay(GatewayFrame(command: .channelEvent, extData: frame.extData, body: frame.body))
+        case .ping:
+            break
+        default:
+            throw CommandError(description: "this gateway does not carry out \(frame.command)")
+        }
+    }
+
+    private func answer(_ frame: GatewayFrame) throws -> ByteBuffer {
+        let number = frame.connectionID
+        switch frame.command {
+        case .isOnline:
+            return try ByteBuffer(json: QueryAnswer.success(directory.connection(number) != nil))
+        case .getSessionByClientID:
+            return try ByteBuffer(json: QueryAnswer.success(directory.session(number).map(JSONValue.object) ?? .null))
+        case .getClientIDByUID:
+            return try ByteBuffer(json: QueryAnswer.success(directory.clientIDs(boundTo: try Self.text(frame.body), lanAddress: lanAddress)))
+        case .batchGetClientIDByUID:
+            let uids = try Self.arguments(frame, as: [String].self)
+            let ids = Dictionary(uniqueKeysWithValues: uids.map { ($0, directory.clientIDs(boundTo: $0, lanAddress: lanAddress)) })
+            return try ByteBuffer(json: QueryAnswer.success(ids))
+        case .getClientCountByGroup:
+            return try ByteBuffer(json: QueryAnswer.success(directory.count(inGroup: try Self.text(frame.body))))
+        case .batchGetClientCountByGroup:
+            let groups = try Self.arguments(frame, as: [String].self)
+            let counts = Dictionary(uniqueKeysWithValues: groups.map { ($0, directory.count(inGroup: $0)) })
+            return try ByteBuffer(json: QueryAnswer.success(counts))
+        case .getClientSessionsByGroup, .getAllClientSessions:
+            let group = try Self.text(frame.body)
+            let select = CommandArguments.Select(groups: group.isEmpty ? nil : [group], withSessions: true)
+            let sessions = directory.select(select, lanAddress: lanAddress).mapValues { $0.session ?? [:] }
+            return try ByteBuffer(json: QueryAnswer.success(sessions))
+        case .getGroupIDList:
+            return try ByteBuffer(json: QueryAnswer.success(directory.groupNames))
+        case .select:
+            let select = try Self.arguments(frame, as: CommandArguments.Select.self)
+            return try ByteBuffer(json: QueryAnswer.success(directory.select(select, lanAddress: lanAddress)))
+        default:
+            throw CommandError(description: "\(frame.command) is not a query")
+        }
+    }
+
+    /// Writes `message` to the connections `select` picks, with one task per event loop.
+    private func send(_ message: ClientOutbound.Message, to select: (ClientDirectory.Table) -> [ClientConnection]) {
+        for (loop, connections) in directory.connectionsByEventLoop(select) {
             loop.execute {
                 for connection in connections { connection.write(message) }
             }
         }
     }
 
+    private static func failure(_ error: Error) -> ByteBuffer {
+        // A struct of one string always encodes.
+        try! ByteBuffer(json: QueryAnswer<Bool>.failure("\(error)"))
+    }
+
     private static func message(_ frame: GatewayFrame) -> ClientOutbound.Message {
-        ClientOutbound.Message(bytes: frame.body, isBinary: frame.flags.contains(.binary))
+        ClientOutbound.Message(bytes: frame.body, isBinary: frame.flags.contains(.binary), isRaw: frame.flags.contains(.raw))
+    }
+
+    private static func text(_ buffer: ByteBuffer) throws -> String {
+        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes), !text.utf8.contains(0) else {
+            throw CommandError(description: "expected UTF-8 text")
+        }
+        return text
+    }
+
+    private static func arguments<T: Decodable>(_ frame: GatewayFrame, as type: T.Type) throws -> T {
+        do {
+            return try frame.extData.decodeJSON(as: type)
+        } catch {
+            throw CommandError(description: "malformed arguments for \(frame.command): \(error)")
+        }
+    }
+
+    private static func arguments<T: Decodable>(_ frame: GatewayFrame, default value: T) throws -> T {
+        frame.extData.readableBytes == 0 ? value : try arguments(frame, as: T.self)
     }
 }

@@ -48,10 +48,12 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         }
     }
 
-    init(id: Int, workerKey: String, channel: Channel) {
+    /// - Parameter routable: false for a gateway client (a service pushing commands), which takes no events.
+    init(id: Int, workerKey: String, channel: Channel, routable: Bool) {
         self.id = id
         self.workerKey = workerKey
         self.channel = channel
+        self.state.withLockedValue { $0.isAccepting = routable }
     }
 
     /// False once the worker is leaving or the link is gone: route nothing new here.
@@ -83,6 +85,16 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         guard !batch.isEmpty else { return }
         for event in batch { channel.write(event.frame, promise: nil) }
         channel.flush()
+    }
+
+    /// Sends the answer to the oldest unanswered query of this link. Runs on the link's loop.
+    func answer(_ body: ByteBuffer) {
+        channel.writeAndFlush(GatewayFrame(command: .queryResult, body: body), promise: nil)
+    }
+
+    /// Sends a frame that is not a client event (no acknowledgement expected), from any thread.
+    func relay(_ frame: GatewayFrame) {
+        channel.writeAndFlush(frame, promise: nil)
     }
 
     /// Releases the events a cumulative acknowledgement of `count` covers.

@@ -86,10 +86,11 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     }
 
     private func authenticate(_ frame: GatewayFrame, context: ChannelHandlerContext) {
-        guard frame.command == .workerConnect else {
-            refuse(context: context, reason: "first frame must be WORKER_CONNECT, got \(frame.command)")
+        guard frame.command == .workerConnect || frame.command == .gatewayClientConnect else {
+            refuse(context: context, reason: "first frame must be WORKER_CONNECT or GATEWAY_CLIENT_CONNECT, got \(frame.command)")
             return
         }
+        let isWorker = frame.command == .workerConnect
         guard let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(frame.body.readableBytesView)) else {
             refuse(context: context, reason: "malformed WORKER_CONNECT body")
             return
@@ -98,11 +99,15 @@ final class WorkerLinkHandler: ChannelInboundHandler {
             refuse(context: context, reason: "wrong secret key", worker: hello.workerKey)
             return
         }
-        let link = WorkerLink(id: links.makeLinkID(), workerKey: hello.workerKey, channel: context.channel)
+        let link = WorkerLink(id: links.makeLinkID(), workerKey: hello.workerKey, channel: context.channel, routable: isWorker)
         state = .linked(link)
         context.writeAndFlush(wrapOutboundOut(Self.result(HandshakeResult(accepted: true))), promise: nil)
-        links.add(link)
-        logger.notice("worker linked", metadata: ["worker": "\(link)"])
+        if isWorker {
+            links.add(link)
+            logger.notice("worker linked", metadata: ["worker": "\(link)"])
+        } else {
+            logger.info("gateway client linked", metadata: ["client": "\(link)"])
+        }
     }
 
     private func refuse(context: ChannelHandlerContext, reason: String, worker: String? = nil) {

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Wire
 
 /// The worker links of this gateway process and the choice of one for a client's events.
 ///
@@ -36,6 +37,11 @@ final class WorkerLinkTable: Sendable {
     }
 
     var count: Int { state.withLockedValue { $0.links.count } }
+
+    /// Sends `frame` on every link, for Channel events.
+    func relay(_ frame: GatewayFrame) {
+        for link in state.withLockedValue({ $0.links }) { link.relay(frame) }
+    }
 
     /// A live link, taken in turn; or nil after registering `wake` to run once a link is added.
     func pickOrWait(_ wake: @escaping @Sendable () -> Void) -> WorkerLink? {

@@ -1,6 +1,7 @@
+import Cluster
 import Wire
 
-/// What a handler knows about the event it is handling, and the cluster API to act on it.
+/// What a handler knows about the event it is handling, and what it can act with.
 public struct EventContext: Sendable {
     /// The client the event is about.
     public let clientID: ClientID
@@ -12,13 +13,20 @@ public struct EventContext: Sendable {
     public let gatewayPublicPort: UInt16
     /// True when a worker that went away had received this event and may have handled it in part.
     public let isRedelivered: Bool
+    /// The client's session; changes reach its gateway after the handler returns.
+    public let session: ClientSession
     /// The cluster API, with this client as the current one.
     public let api: ClusterAPI
+    /// This worker: its timers and Channel.
+    public let worker: WorkerContext
 }
 
-/// What a handler's start and stop know: the cluster API, with no current client.
+/// What a handler can use outside client events too: the cluster API (with no current client),
+/// timers and the Channel.
 public struct WorkerContext: Sendable {
     /// This worker's name as gateways know it (`name:pid`).
     public let workerKey: String
     public let api: ClusterAPI
+    public let timers: WorkerTimers
+    public let channel: ClusterChannel
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -75,11 +76,11 @@ final class GatewayLink: Sendable {
         return session
     }
 
-    /// Queues `frame` to the gateway; flushed once per tick of the link's loop.
-    func send(_ frame: GatewayFrame) throws {
+    /// The open session, linked or leaving.
+    func session() throws -> GatewaySession {
         switch state.withLockedValue({ $0 }) {
         case .linked(let session), .leaving(let session):
-            session.send(frame)
+            return session
         default:
             throw ClusterAPIError.gatewayNotLinked(address)
         }
@@ -118,12 +119,13 @@ final class GatewayLink: Sendable {
         let logger = self.logger
         let createdSession = NIOLockedValueBox<GatewaySession?>(nil)
         let deliver = self.onFrame
+        let gateway = self.address
         let connecting = ClientBootstrap(group: group)
             .connectTimeout(configuration.linkTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let session = GatewaySession(channel: channel)
+                    let session = GatewaySession(address: gateway, channel: channel)
                     createdSession.withLockedValue { $0 = session }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
@@ -134,7 +136,13 @@ final class GatewayLink: Sendable {
                             handshakeTimeout: configuration.linkTimeout,
                             handshake: handshake,
                             logger: logger,
-                            onFrame: { frame in deliver(frame, session) }
+                            onFrame: { frame in
+                                if frame.command == .queryResult {
+                                    session.answerReceived(frame.body)
+                                } else {
+                                    deliver(frame, session)
+                                }
+                            }
                         )
                     )
                 }

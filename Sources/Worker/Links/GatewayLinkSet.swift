@@ -1,23 +1,29 @@
+import Cluster
 import NIOConcurrencyHelpers
+import NIOCore
 import Wire
 
-/// This worker's links, one per gateway it knows of.
-final class GatewayLinkSet: Sendable {
+/// This worker's links, one per gateway it knows of; the cluster API's transport.
+final class GatewayLinkSet: GatewayTransport {
     private let links = NIOLockedValueBox<[GatewayAddress: GatewayLink]>([:])
 
-    /// Queues `frame` on the link to the gateway at `address`.
-    func send(_ frame: GatewayFrame, to address: GatewayAddress) throws {
-        guard let link = links.withLockedValue({ $0[address] }) else {
-            throw ClusterAPIError.gatewayNotLinked(address)
-        }
-        try link.send(frame)
+    func gatewayAddresses() async throws -> [GatewayAddress] {
+        linkedAddresses
     }
 
-    /// Queues `frame` on every established link.
-    func sendToEveryGateway(_ frame: GatewayFrame) throws {
-        let linked = links.withLockedValue { Array($0.values) }.filter(\.isLinked)
-        guard !linked.isEmpty else { throw ClusterAPIError.noGatewayLinked }
-        for link in linked { try? link.send(frame) }
+    func send(_ frame: GatewayFrame, to gateway: GatewayAddress) async throws {
+        try session(gateway).send(frame)
+    }
+
+    func query(_ frame: GatewayFrame, to gateway: GatewayAddress, timeout: TimeAmount) async throws -> ByteBuffer {
+        try await session(gateway).query(frame, timeout: timeout)
+    }
+
+    private func session(_ gateway: GatewayAddress) throws -> GatewaySession {
+        guard let link = links.withLockedValue({ $0[gateway] }) else {
+            throw ClusterAPIError.gatewayNotLinked(gateway)
+        }
+        return try link.session()
     }
 
     /// Starts a link to each newly listed gateway and stops the links to gateways that are no longer

@@ -1,14 +1,16 @@
+import Cluster
 import NIOCore
 import Wire
 
-/// One established connection of a ``GatewayLink``: sends frames, and acknowledges the client events
-/// handled from it.
+/// One established connection of a ``GatewayLink``: sends frames, pairs query answers with their
+/// queries (answers come in query order), and acknowledges the client events handled from it.
 ///
 /// Every flush carries an acknowledgement of all events handled so far, written after the replies
 /// those events produced: replies and the acknowledgement that covers them leave together, so a worker
 /// killed between two flushes loses both and the gateway redelivers, and only an event whose handler
 /// was running at the kill can have its reply sent twice.
 final class GatewaySession: Sendable {
+    let address: GatewayAddress
     let channel: Channel
     private let state: NIOLoopBoundBox<State>
 
@@ -16,11 +18,46 @@ final class GatewaySession: Sendable {
         var handledEvents: UInt64 = 0
         var acknowledgedEvents: UInt64 = 0
         var flushScheduled = false
+        var pendingQueries = CircularBuffer<EventLoopPromise<ByteBuffer>>()
     }
 
-    init(channel: Channel) {
+    init(address: GatewayAddress, channel: Channel) {
+        self.address = address
         self.channel = channel
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
+        channel.closeFuture.whenComplete { _ in self.failPendingQueries() }
+    }
+
+    /// Sends a query and waits for its answer, at most `timeout`.
+    func query(_ frame: GatewayFrame, timeout: TimeAmount) async throws -> ByteBuffer {
+        let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let address = self.address
+        onLoop {
+            guard self.channel.isActive else {
+                answer.fail(ClusterAPIError.gatewayNotLinked(address))
+                return
+            }
+            // A query that times out keeps its place in the queue, so later answers still pair up.
+            self.state.value.pendingQueries.append(answer)
+            self.channel.write(frame, promise: nil)
+            self.scheduleFlush()
+            let deadline = self.channel.eventLoop.scheduleTask(in: timeout) {
+                answer.fail(ClusterAPIError.timedOut(address, after: "\(timeout)"))
+            }
+            answer.futureResult.whenComplete { _ in deadline.cancel() }
+        }
+        return try await answer.futureResult.get()
+    }
+
+    /// Pairs an answer with the oldest unanswered query. Runs on the session's loop.
+    func answerReceived(_ body: ByteBuffer) {
+        state.value.pendingQueries.popFirst()?.succeed(body)
+    }
+
+    private func failPendingQueries() {
+        while let pending = state.value.pendingQueries.popFirst() {
+            pending.fail(ClusterAPIError.gatewayNotLinked(address))
+        }
     }
 
     /// Queues `frame`; flushed once per tick of the session's loop.

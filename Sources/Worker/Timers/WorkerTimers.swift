@@ -1,0 +1,65 @@
+import NIOConcurrencyHelpers
+
+/// Workerman's `Timer` for handlers: run a closure once after a delay or repeatedly, at millisecond
+/// resolution, until cancelled. A firing runs in the worker's event order, never at the same time
+/// as a handler call, with the cluster API at hand.
+public final class WorkerTimers: Sendable {
+    /// Names a timer, for ``cancel(_:)``.
+    public struct TimerID: Hashable, Sendable {
+        let value: Int
+    }
+
+    /// What a timer runs.
+    public typealias Body = @Sendable (WorkerContext) async throws -> Void
+
+    private let state = NIOLockedValueBox((nextID: 1, tasks: [Int: Task<Void, Never>]()))
+    private let fire: @Sendable (TimerID, @escaping Body) -> Void
+
+    /// - Parameter fire: hands a firing to the worker's event order.
+    init(fire: @escaping @Sendable (TimerID, @escaping Body) -> Void) {
+        self.fire = fire
+    }
+
+    /// Runs `body` after `interval`, and every `interval` after that when `repeats` is true.
+    @discardableResult
+    public func add(after interval: Duration, repeats: Bool = false, _ body: @escaping Body) -> TimerID {
+        precondition(interval >= .milliseconds(1), "a timer interval is at least 1 ms")
+        return state.withLockedValue { state in
+            let id = TimerID(value: state.nextID)
+            state.nextID += 1
+            state.tasks[id.value] = Task { [fire] in
+                let clock = ContinuousClock()
+                var deadline = clock.now + interval
+                repeat {
+                    do {
+                        try await clock.sleep(until: deadline)
+                    } catch {
+                        return
+                    }
+                    fire(id, body)
+                    deadline += interval
+                } while repeats
+                _ = self.state.withLockedValue { $0.tasks.removeValue(forKey: id.value) }
+            }
+            return id
+        }
+    }
+
+    /// Stops a timer; a firing already handed over does not run.
+    public func cancel(_ id: TimerID) {
+        state.withLockedValue { $0.tasks.removeValue(forKey: id.value) }?.cancel()
+    }
+
+    /// True while a timer may still fire.
+    public func isActive(_ id: TimerID) -> Bool {
+        state.withLockedValue { $0.tasks[id.value] != nil }
+    }
+
+    func cancelAll() {
+        let tasks = state.withLockedValue { state in
+            defer { state.tasks.removeAll() }
+            return Array(state.tasks.values)
+        }
+        for task in tasks { task.cancel() }
+    }
+}
