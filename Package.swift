@@ -82,10 +82,16 @@ let package = Package(
             dependencies: ["Worker"],
             swiftSettings: strictSwift6
         ),
+        // A handler that exposes the cluster API to clients as JSON calls (end-to-end tests, diagnostics).
+        .target(
+            name: "ClusterProbe",
+            dependencies: ["Worker", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift6
+        ),
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -37,7 +37,6 @@ extension ClusterAPI {
 
     /// A client's session as its gateway holds it; nil when the client is not connected.
     public func getSession(_ client: ClientID) async throws -> [String: JSONValue]? {
-        let session = try await ask(Self.frame(.getSessionByClientID, about: client), gateway: client.gateway, as: JSONValue.self)
-        return session.objectValue
+        try await ask(Self.frame(.getSessionByClientID, about: client), gateway: client.gateway, as: CommandArguments.SessionAnswer.self).session
     }
 }

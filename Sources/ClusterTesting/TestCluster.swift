@@ -65,15 +65,16 @@ public final class TestCluster: @unchecked Sendable {
         return Gateway(process: process, publicPort: publicPort, lanPort: lanPort)
     }
 
-    /// Starts a worker with the echo handler and waits until it runs.
+    /// Starts a worker (with the echo handler unless told otherwise) and waits until it runs.
     @discardableResult
     public func startWorker(
         name: String = "echo",
+        handler: String = "echo",
         secretKey: String? = nil,
         extraArguments: [String] = [],
         timeout: Duration = .seconds(20)
     ) throws -> ManagedProcess {
-        let process = try launch(role: "worker", arguments: ["--name", name, "--handler", "echo"] + extraArguments, secretKey: secretKey)
+        let process = try launch(role: "worker", arguments: ["--name", name, "--handler", handler] + extraArguments, secretKey: secretKey)
         try process.waitForOutput(containing: "worker starting", timeout: timeout)
         return process
     }

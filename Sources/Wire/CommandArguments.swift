@@ -40,6 +40,15 @@ public enum CommandArguments {
         }
     }
 
+    /// The answer to ``GatewayCommand/getSessionByClientID``: nil when the client is not connected.
+    public struct SessionAnswer: Codable, Sendable, Equatable {
+        public var session: [String: JSONValue]?
+
+        public init(session: [String: JSONValue]?) {
+            self.session = session
+        }
+    }
+
     /// One client in the answer to ``Select``.
     public struct ClientRecord: Codable, Sendable, Equatable {
         public var uid: String?

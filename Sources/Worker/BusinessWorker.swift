@@ -121,7 +121,7 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
                 await handle(frame, worker: worker, sessions: &sessions)
                 if frame.command.isClientEvent { session.eventHandled() }
             case .timer(let id, let body):
-                guard worker.timers.isActive(id) else { continue }
+                guard worker.timers.claimFiring(id) else { continue }
                 await runHandler("timer") { try await body(worker) }
             }
         }

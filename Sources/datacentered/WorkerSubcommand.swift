@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterProbe
 import EchoDemo
 import Logging
 import Registry
@@ -14,6 +15,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
 
     enum HandlerName: String, ExpressibleByArgument, CaseIterable {
         case echo
+        case probe
     }
 
     @Option(help: "The event handler to run: \(HandlerName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -21,6 +23,9 @@ struct WorkerSubcommand: AsyncParsableCommand {
 
     @Option(help: "The worker's name in gateway logs (sent as name:pid).")
     var name = "worker"
+
+    @Option(help: "Milliseconds a cluster API query waits for each gateway's answer.")
+    var queryTimeout = 5000
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
@@ -31,6 +36,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         var configuration = WorkerConfiguration()
         configuration.name = name
         configuration.secretKey = secret.resolvedSecretKey
+        configuration.queryTimeout = .milliseconds(Int64(queryTimeout))
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
@@ -38,6 +44,8 @@ struct WorkerSubcommand: AsyncParsableCommand {
         switch handler {
         case .echo:
             worker = BusinessWorker(configuration: configuration, handler: EchoBroadcastHandler(), directory: directory, logger: logger)
+        case .probe:
+            worker = BusinessWorker(configuration: configuration, handler: ClusterProbeHandler(), directory: directory, logger: logger)
         }
         logger.notice("worker starting with the \(handler.rawValue) handler")
         let services = ServiceGroup(

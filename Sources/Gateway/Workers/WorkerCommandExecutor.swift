@@ -85,7 +85,7 @@ struct WorkerCommandExecutor: Sendable {
         case .isOnline:
             return try ByteBuffer(json: QueryAnswer.success(directory.connection(number) != nil))
         case .getSessionByClientID:
-            return try ByteBuffer(json: QueryAnswer.success(directory.session(number).map(JSONValue.object) ?? .null))
+            return try ByteBuffer(json: QueryAnswer.success(CommandArguments.SessionAnswer(session: directory.session(number))))
         case .getClientIDByUID:
             return try ByteBuffer(json: QueryAnswer.success(directory.clientIDs(boundTo: try Self.text(frame.body), lanAddress: lanAddress)))
         case .batchGetClientIDByUID:

@@ -12,7 +12,7 @@ public final class WorkerTimers: Sendable {
     /// What a timer runs.
     public typealias Body = @Sendable (WorkerContext) async throws -> Void
 
-    private let state = NIOLockedValueBox((nextID: 1, tasks: [Int: Task<Void, Never>]()))
+    private let state = NIOLockedValueBox((nextID: 1, timers: [Int: (task: Task<Void, Never>, repeats: Bool)]()))
     private let fire: @Sendable (TimerID, @escaping Body) -> Void
 
     /// - Parameter fire: hands a firing to the worker's event order.
@@ -27,7 +27,7 @@ public final class WorkerTimers: Sendable {
         return state.withLockedValue { state in
             let id = TimerID(value: state.nextID)
             state.nextID += 1
-            state.tasks[id.value] = Task { [fire] in
+            let task = Task { [fire] in
                 let clock = ContinuousClock()
                 var deadline = clock.now + interval
                 repeat {
@@ -39,27 +39,37 @@ public final class WorkerTimers: Sendable {
                     fire(id, body)
                     deadline += interval
                 } while repeats
-                _ = self.state.withLockedValue { $0.tasks.removeValue(forKey: id.value) }
             }
+            state.timers[id.value] = (task, repeats)
             return id
         }
     }
 
     /// Stops a timer; a firing already handed over does not run.
     public func cancel(_ id: TimerID) {
-        state.withLockedValue { $0.tasks.removeValue(forKey: id.value) }?.cancel()
+        state.withLockedValue { $0.timers.removeValue(forKey: id.value) }?.task.cancel()
     }
 
     /// True while a timer may still fire.
     public func isActive(_ id: TimerID) -> Bool {
-        state.withLockedValue { $0.tasks[id.value] != nil }
+        state.withLockedValue { $0.timers[id.value] != nil }
+    }
+
+    /// Whether a handed-over firing should run: false when the timer was cancelled since. A one-shot
+    /// timer is done once claimed.
+    func claimFiring(_ id: TimerID) -> Bool {
+        state.withLockedValue { state in
+            guard let timer = state.timers[id.value] else { return false }
+            if !timer.repeats { state.timers[id.value] = nil }
+            return true
+        }
     }
 
     func cancelAll() {
-        let tasks = state.withLockedValue { state in
-            defer { state.tasks.removeAll() }
-            return Array(state.tasks.values)
+        let timers = state.withLockedValue { state in
+            defer { state.timers.removeAll() }
+            return Array(state.timers.values)
         }
-        for task in tasks { task.cancel() }
+        for timer in timers { timer.task.cancel() }
     }
 }
