@@ -19,6 +19,9 @@ public struct GatewayConfiguration: Sendable {
     /// The key every worker link must prove; empty means no key.
     public var secretKey = ""
 
+    /// How a client's events are routed to workers.
+    public var routing = WorkerRouting.sticky
+
     /// Event loop threads; one per core by default.
     public var eventLoopCount = System.coreCount
 

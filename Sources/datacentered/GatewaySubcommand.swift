@@ -26,6 +26,9 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Address the internal listener binds, when it differs from --lan-ip (NAT, containers).")
     var lanBind: String?
 
+    @Option(help: "How a client's events are routed to workers: \(WorkerRouting.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var router = WorkerRouting.sticky
+
     @Option(help: "Event loop threads (default: one per core).")
     var eventLoops: Int?
 
@@ -47,6 +50,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         var configuration = GatewayConfiguration()
         (configuration.publicHost, configuration.publicPort) = try HostPort.parse(listen, option: "--listen")
         configuration.reusePort = reusePort
+        configuration.routing = router
         configuration.lanIP = lanIP
         configuration.lanPort = lanPort
         configuration.lanBindHost = lanBind
@@ -77,3 +81,5 @@ struct GatewaySubcommand: AsyncParsableCommand {
         logger.notice("gateway stopped")
     }
 }
+
+extension WorkerRouting: ExpressibleByArgument {}

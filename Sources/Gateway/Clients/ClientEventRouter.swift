@@ -4,7 +4,8 @@ import Wire
 
 /// Sends one client's events to workers, in order, exactly once each as far as the gateway can tell.
 ///
-/// Events stick to the worker that took the client's first event. When that worker leaves or its
+/// Events stick to the worker that took the client's first event (unless the routing is random, when
+/// each event picks anew). When that worker leaves or its
 /// link breaks, the client's new events wait until the link has handed back what the worker never
 /// acknowledged; those go first, to another worker. With no worker linked, events wait here
 /// (bounded: past the limit the client is closed with 1013, and what waits is still delivered).
@@ -57,6 +58,10 @@ final class ClientEventRouter: Sendable {
     private func sendWaiting() {
         guard !state.value.isAwaitingWake, !state.value.waiting.isEmpty else { return }
         if let worker = state.value.worker {
+            if links.routing == .random {
+                sendOneAtRandom(worker)
+                return
+            }
             while let event = state.value.waiting.first, worker.send(event, from: self) {
                 state.value.waiting.removeFirst()
             }
@@ -72,6 +77,24 @@ final class ClientEventRouter: Sendable {
         }
         state.value.worker = next
         sendWaiting()
+    }
+
+    /// Random routing: sends the oldest waiting event to `worker`, then picks again for the next.
+    private func sendOneAtRandom(_ worker: WorkerLink) {
+        guard let event = state.value.waiting.first else { return }
+        guard worker.send(event, from: self) else {
+            state.value.isAwaitingWake = true
+            worker.whenHandedBack { self.eventLoop.execute { self.moveOn(from: worker) } }
+            return
+        }
+        state.value.waiting.removeFirst()
+        state.value.worker = nil
+        sendWaiting()
+    }
+
+    /// The client is gone and its close event forwarded: it no longer counts against its worker.
+    func clientClosed() {
+        if let worker = state.value.worker { links.detach(worker) }
     }
 
     private func moveOn(from worker: WorkerLink) {

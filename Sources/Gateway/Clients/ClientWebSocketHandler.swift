@@ -91,6 +91,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             let close = events.close(router.connection)  // before removal: it carries the session
             directory.remove(router.connection.number)
             router.forward(close)
+            router.clientClosed()
         }
         context.fireChannelInactive()
     }

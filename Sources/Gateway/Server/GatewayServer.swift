@@ -28,12 +28,13 @@ public final class GatewayServer: Service {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let directory = ClientDirectory()
-    private let links = WorkerLinkTable()
+    private let links: WorkerLinkTable
     private let listeners = NIOLockedValueBox<[Channel]>([])
 
     public init(configuration: GatewayConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.links = WorkerLinkTable(routing: configuration.routing)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
     }
 

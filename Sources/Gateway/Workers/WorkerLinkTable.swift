@@ -1,17 +1,24 @@
 import NIOConcurrencyHelpers
 import Wire
 
-/// The worker links of this gateway process and the choice of one for a client's events.
+/// The worker links of this gateway process and the choice of one for a client's events, by the
+/// configured ``WorkerRouting``; it counts the clients stuck to each link for least-connections.
 ///
 /// A client with no link to go to waits with ``pickOrWait(_:)``; the next link to come up wakes it.
 final class WorkerLinkTable: Sendable {
+    let routing: WorkerRouting
     private let state = NIOLockedValueBox(State())
 
     private struct State {
         var links: [WorkerLink] = []
+        var clientsByLink: [ObjectIdentifier: Int] = [:]
         var nextPick = 0
         var nextID = 1
         var waiters: [@Sendable () -> Void] = []
+    }
+
+    init(routing: WorkerRouting) {
+        self.routing = routing
     }
 
     /// A fresh id for a link being authenticated.
@@ -33,7 +40,18 @@ final class WorkerLinkTable: Sendable {
     }
 
     func remove(_ link: WorkerLink) {
-        state.withLockedValue { $0.links.removeAll { $0 === link } }
+        state.withLockedValue { state in
+            state.links.removeAll { $0 === link }
+            state.clientsByLink[ObjectIdentifier(link)] = nil
+        }
+    }
+
+    /// A client stuck to `link` is gone.
+    func detach(_ link: WorkerLink) {
+        state.withLockedValue { state in
+            guard let count = state.clientsByLink[ObjectIdentifier(link)] else { return }
+            state.clientsByLink[ObjectIdentifier(link)] = max(0, count - 1)
+        }
     }
 
     var count: Int { state.withLockedValue { $0.links.count } }
@@ -43,7 +61,8 @@ final class WorkerLinkTable: Sendable {
         for link in state.withLockedValue({ $0.links }) { link.relay(frame) }
     }
 
-    /// A live link, taken in turn; or nil after registering `wake` to run once a link is added.
+    /// A live link chosen by the routing (and, unless random, counted as holding one more client);
+    /// or nil after registering `wake` to run once a link is added.
     func pickOrWait(_ wake: @escaping @Sendable () -> Void) -> WorkerLink? {
         state.withLockedValue { state in
             let live = state.links.filter(\.isRoutable)
@@ -51,8 +70,18 @@ final class WorkerLinkTable: Sendable {
                 state.waiters.append(wake)
                 return nil
             }
-            defer { state.nextPick &+= 1 }
-            return live[state.nextPick % live.count]
+            let chosen: WorkerLink
+            switch routing {
+            case .sticky:
+                chosen = live[state.nextPick % live.count]
+                state.nextPick &+= 1
+            case .leastConnections:
+                chosen = live.min { state.clientsByLink[ObjectIdentifier($0), default: 0] < state.clientsByLink[ObjectIdentifier($1), default: 0] }!
+            case .random:
+                return live.randomElement()!
+            }
+            state.clientsByLink[ObjectIdentifier(chosen), default: 0] += 1
+            return chosen
         }
     }
 }
