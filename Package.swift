@@ -62,6 +62,9 @@ let package = Package(
             dependencies: [
                 "Wire",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -82,6 +85,18 @@ let package = Package(
             dependencies: ["Worker"],
             swiftSettings: strictSwift6
         ),
+        // The cluster API for other services (GatewayWorker's GatewayClient).
+        .target(
+            name: "Client",
+            dependencies: [
+                "Cluster", "Registry", "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         // A handler that exposes the cluster API to clients as JSON calls (end-to-end tests, diagnostics).
         .target(
             name: "ClusterProbe",
@@ -91,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -83,7 +83,13 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
     }
 
     private func discoverGateways(group: EventLoopGroup, sink: AsyncStream<WorkerEvent>.Continuation) async {
-        let hello = WorkerHello(workerKey: workerKey, secretKey: configuration.secretKey)
+        let connector = GatewayConnector(
+            group: group,
+            hello: GatewayConnector.hello(secretKey: configuration.secretKey, workerKey: workerKey),
+            timeout: configuration.linkTimeout,
+            maxFrameSize: configuration.maxLinkFrameSize,
+            logger: logger
+        )
         var registryFailing = false
         while !Task.isCancelled {
             do {
@@ -93,7 +99,7 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
                     registryFailing = false
                 }
                 let change = links.reconcile(withLive: live) { address in
-                    GatewayLink(address: address, configuration: configuration, hello: hello, group: group, logger: logger) { frame, session in
+                    GatewayLink(address: address, configuration: configuration, connector: connector, logger: logger) { frame, session in
                         sink.yield(.frame(frame, session))
                     }
                 }

@@ -20,8 +20,7 @@ final class GatewayLink: Sendable {
 
     let address: GatewayAddress
     private let configuration: WorkerConfiguration
-    private let hello: WorkerHello
-    private let group: EventLoopGroup
+    private let connector: GatewayConnector
     private let logger: Logger
     private let onFrame: @Sendable (GatewayFrame, GatewaySession) -> Void
     private let state = NIOLockedValueBox(State.connecting)
@@ -30,15 +29,13 @@ final class GatewayLink: Sendable {
     init(
         address: GatewayAddress,
         configuration: WorkerConfiguration,
-        hello: WorkerHello,
-        group: EventLoopGroup,
+        connector: GatewayConnector,
         logger: Logger,
         onFrame: @escaping @Sendable (GatewayFrame, GatewaySession) -> Void
     ) {
         self.address = address
         self.configuration = configuration
-        self.hello = hello
-        self.group = group
+        self.connector = connector
         var logger = logger
         logger[metadataKey: "gateway"] = "\(address)"
         self.logger = logger
@@ -94,7 +91,7 @@ final class GatewayLink: Sendable {
                 backoff = configuration.reconnectBackoff.first
                 try? await channel.closeFuture.get()
                 logger.warning("link to gateway lost")
-            } catch let error as LinkRefused {
+            } catch let error as GatewayConnector.Refused {
                 logger.error("gateway refused the link: \(error.reason)")
                 backoff = configuration.reconnectBackoff.longest
             } catch {
@@ -107,65 +104,15 @@ final class GatewayLink: Sendable {
         }
     }
 
-    private struct LinkRefused: Error {
-        let reason: String
-    }
-
     /// Connects and authenticates; returns the linked channel.
     private func link() async throws -> Channel {
-        let handshake = group.next().makePromise(of: HandshakeResult.self)
-        let configuration = self.configuration
-        let hello = self.hello
-        let logger = self.logger
-        let createdSession = NIOLockedValueBox<GatewaySession?>(nil)
-        let deliver = self.onFrame
-        let gateway = self.address
-        let connecting = ClientBootstrap(group: group)
-            .connectTimeout(configuration.linkTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let session = GatewaySession(address: gateway, channel: channel)
-                    createdSession.withLockedValue { $0 = session }
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
-                    try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize)))
-                    try sync.addHandler(
-                        GatewayLinkHandler(
-                            hello: hello,
-                            handshakeTimeout: configuration.linkTimeout,
-                            handshake: handshake,
-                            logger: logger,
-                            onFrame: { frame in
-                                if frame.command == .queryResult {
-                                    session.answerReceived(frame.body)
-                                } else {
-                                    deliver(frame, session)
-                                }
-                            }
-                        )
-                    )
-                }
-            }
-            .connect(host: address.host, port: Int(address.port))
-        let channel: Channel
-        do {
-            channel = try await connecting.get()
-        } catch {
-            handshake.fail(error)
-            throw error
-        }
-        let result = try await handshake.futureResult.get()
-        guard result.accepted else {
-            channel.close(promise: nil)
-            throw LinkRefused(reason: result.reason ?? "no reason given")
-        }
-        guard let established = createdSession.withLockedValue({ $0 }), transition(to: .linked(established)) else {
-            channel.close(promise: nil)
+        let session = try await connector.connect(to: address, onFrame: onFrame)
+        guard transition(to: .linked(session)) else {
+            session.channel.close(promise: nil)
             throw CancellationError()
         }
         logger.notice("linked to gateway \(address)")
-        return channel
+        return session.channel
     }
 
     /// Moves to `next` unless stopped or leaving; false then.

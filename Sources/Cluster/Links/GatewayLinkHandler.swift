@@ -3,19 +3,20 @@ import Logging
 import NIOCore
 import Wire
 
-/// The worker's end of one gateway link: completes the handshake, then passes every frame on.
-final class GatewayLinkHandler: ChannelInboundHandler {
-    typealias InboundIn = GatewayFrame
-    typealias OutboundOut = GatewayFrame
+/// The linking end of one gateway link (a worker's or a gateway client's): sends the hello, completes
+/// the handshake, then passes every frame on.
+package final class GatewayLinkHandler: ChannelInboundHandler {
+    package typealias InboundIn = GatewayFrame
+    package typealias OutboundOut = GatewayFrame
 
     /// Why a link could not be established.
-    enum HandshakeError: Error, CustomStringConvertible {
+    package enum HandshakeError: Error, CustomStringConvertible {
         case timedOut(TimeAmount)
         case closedBeforeAnswer
         case unexpectedFirstFrame(GatewayCommand)
         case malformedAnswer
 
-        var description: String {
+        package var description: String {
             switch self {
             case .timedOut(let timeout): return "no handshake answer within \(timeout)"
             case .closedBeforeAnswer: return "the gateway closed the link before answering the handshake"
@@ -25,14 +26,14 @@ final class GatewayLinkHandler: ChannelInboundHandler {
         }
     }
 
-    private let hello: WorkerHello
+    private let hello: GatewayFrame
     private let handshakeTimeout: TimeAmount
     private let onFrame: @Sendable (GatewayFrame) -> Void
     private var handshake: EventLoopPromise<HandshakeResult>?
     private var logger: Logger
 
-    init(
-        hello: WorkerHello,
+    package init(
+        hello: GatewayFrame,
         handshakeTimeout: TimeAmount,
         handshake: EventLoopPromise<HandshakeResult>,
         logger: Logger,
@@ -45,10 +46,8 @@ final class GatewayLinkHandler: ChannelInboundHandler {
         self.onFrame = onFrame
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        // Encoding a struct of two strings cannot fail.
-        let body = try! JSONEncoder().encode(hello)
-        context.writeAndFlush(wrapOutboundOut(GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: body))), promise: nil)
+    package func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(hello), promise: nil)
         let timeout = handshakeTimeout
         context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             self.failHandshake(.timedOut(timeout), context: context)
@@ -56,7 +55,7 @@ final class GatewayLinkHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard let pending = handshake else {
             onFrame(frame)
@@ -74,12 +73,12 @@ final class GatewayLinkHandler: ChannelInboundHandler {
         pending.succeed(result)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         failHandshake(.closedBeforeAnswer, context: context)
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.error("closing gateway link: \(error)")
         context.close(promise: nil)
     }

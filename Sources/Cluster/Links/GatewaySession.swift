@@ -1,4 +1,3 @@
-import Cluster
 import NIOCore
 import Wire
 
@@ -9,9 +8,9 @@ import Wire
 /// those events produced: replies and the acknowledgement that covers them leave together, so a worker
 /// killed between two flushes loses both and the gateway redelivers, and only an event whose handler
 /// was running at the kill can have its reply sent twice.
-final class GatewaySession: Sendable {
-    let address: GatewayAddress
-    let channel: Channel
+package final class GatewaySession: Sendable {
+    package let address: GatewayAddress
+    package let channel: Channel
     private let state: NIOLoopBoundBox<State>
 
     private struct State {
@@ -21,7 +20,7 @@ final class GatewaySession: Sendable {
         var pendingQueries = CircularBuffer<EventLoopPromise<ByteBuffer>>()
     }
 
-    init(address: GatewayAddress, channel: Channel) {
+    package init(address: GatewayAddress, channel: Channel) {
         self.address = address
         self.channel = channel
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
@@ -29,7 +28,7 @@ final class GatewaySession: Sendable {
     }
 
     /// Sends a query and waits for its answer, at most `timeout`.
-    func query(_ frame: GatewayFrame, timeout: TimeAmount) async throws -> ByteBuffer {
+    package func query(_ frame: GatewayFrame, timeout: TimeAmount) async throws -> ByteBuffer {
         let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
         let address = self.address
         onLoop {
@@ -50,7 +49,7 @@ final class GatewaySession: Sendable {
     }
 
     /// Pairs an answer with the oldest unanswered query. Runs on the session's loop.
-    func answerReceived(_ body: ByteBuffer) {
+    package func answerReceived(_ body: ByteBuffer) {
         state.value.pendingQueries.popFirst()?.succeed(body)
     }
 
@@ -61,7 +60,7 @@ final class GatewaySession: Sendable {
     }
 
     /// Queues `frame`; flushed once per tick of the session's loop.
-    func send(_ frame: GatewayFrame) {
+    package func send(_ frame: GatewayFrame) {
         onLoop {
             self.channel.write(frame, promise: nil)
             self.scheduleFlush()
@@ -69,7 +68,7 @@ final class GatewaySession: Sendable {
     }
 
     /// Counts one more client event of this session as handled, after the replies it queued.
-    func eventHandled() {
+    package func eventHandled() {
         onLoop {
             self.state.value.handledEvents += 1
             self.scheduleFlush()
@@ -77,7 +76,7 @@ final class GatewaySession: Sendable {
     }
 
     /// Acknowledges everything handled, then closes: the end of a graceful leave.
-    func finish() {
+    package func finish() {
         onLoop {
             self.writeAcknowledgement()
             self.channel.flush()

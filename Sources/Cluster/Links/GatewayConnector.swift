@@ -1,0 +1,85 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Wire
+
+/// Opens an authenticated link to a gateway: connects, sends the hello (a worker's or a gateway
+/// client's) and waits for the gateway's answer. Used by workers and by gateway clients alike.
+package struct GatewayConnector: Sendable {
+    package let group: EventLoopGroup
+    /// The first frame: ``GatewayCommand/workerConnect`` or ``GatewayCommand/gatewayClientConnect``.
+    package let hello: GatewayFrame
+    /// Bounds the connect and, separately, the wait for the handshake answer.
+    package let timeout: TimeAmount
+    package let maxFrameSize: Int
+    package let logger: Logger
+
+    /// The gateway answered the hello with a refusal (a wrong key, say).
+    package struct Refused: Error, CustomStringConvertible {
+        package let gateway: GatewayAddress
+        package let reason: String
+        package var description: String { "gateway \(gateway) refused the link: \(reason)" }
+    }
+
+    package init(group: EventLoopGroup, hello: GatewayFrame, timeout: TimeAmount, maxFrameSize: Int, logger: Logger) {
+        self.group = group
+        self.hello = hello
+        self.timeout = timeout
+        self.maxFrameSize = maxFrameSize
+        self.logger = logger
+    }
+
+    /// A hello frame proving `secretKey`, as a worker named `workerKey` or as a gateway client.
+    package static func hello(secretKey: String, workerKey: String?) -> GatewayFrame {
+        let hello = WorkerHello(workerKey: workerKey ?? "gateway-client", secretKey: secretKey)
+        // A struct of two strings always encodes.
+        return GatewayFrame(command: workerKey == nil ? .gatewayClientConnect : .workerConnect, body: try! ByteBuffer(json: hello))
+    }
+
+    /// Links to `gateway`; every frame that is not a query answer goes to `onFrame`, in order.
+    package func connect(
+        to gateway: GatewayAddress,
+        onFrame: @escaping @Sendable (GatewayFrame, GatewaySession) -> Void
+    ) async throws -> GatewaySession {
+        let handshake = group.next().makePromise(of: HandshakeResult.self)
+        let createdSession = NIOLockedValueBox<GatewaySession?>(nil)
+        let (hello, timeout, maxFrameSize, logger) = (self.hello, self.timeout, self.maxFrameSize, self.logger)
+        let connecting = ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // The session exists before any frame can arrive, so none is missed.
+                    let session = GatewaySession(address: gateway, channel: channel)
+                    createdSession.withLockedValue { $0 = session }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize)))
+                    try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize)))
+                    try sync.addHandler(
+                        GatewayLinkHandler(hello: hello, handshakeTimeout: timeout, handshake: handshake, logger: logger) { frame in
+                            if frame.command == .queryResult {
+                                session.answerReceived(frame.body)
+                            } else {
+                                onFrame(frame, session)
+                            }
+                        }
+                    )
+                }
+            }
+            .connect(host: gateway.host, port: Int(gateway.port))
+        let channel: Channel
+        do {
+            channel = try await connecting.get()
+        } catch {
+            handshake.fail(error)
+            throw error
+        }
+        let result = try await handshake.futureResult.get()
+        guard result.accepted, let session = createdSession.withLockedValue({ $0 }) else {
+            channel.close(promise: nil)
+            throw Refused(gateway: gateway, reason: result.reason ?? "no reason given")
+        }
+        return session
+    }
+}
