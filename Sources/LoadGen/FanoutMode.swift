@@ -73,7 +73,7 @@ struct FanoutCommand: AsyncParsableCommand {
         try await publisherLoop.eventLoop.submit {
             (publisherLoop.value.modeState as! FanoutLoop).publisher?.start(expectedLoops: loopsWithSubscribers)
         }.get()
-        try await Task.sleep(nanoseconds: options.warmupNanos + options.durationNanos)
+        try await Window.wait(plan)
 
         // Let the broadcasts in flight finish (each is bounded by the broadcast timeout).
         let drainEnd = Clock.nanos() + timeoutNanos + 1_000_000_000

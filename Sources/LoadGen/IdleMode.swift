@@ -15,6 +15,9 @@ struct IdleCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the echoes of the final check.")
     var checkTimeout: Double = 15
 
+    @Option(help: "After --duration, keep holding until this file exists (bounded: 600 s in all), so that several generators can be released together.")
+    var holdFile: String?
+
     func validate() throws {
         guard checkTimeout > 0, checkTimeout <= 120 else { throw ValidationError("--check-timeout must be in (0, 120]") }
     }
@@ -37,6 +40,13 @@ struct IdleCommand: AsyncParsableCommand {
         let plan = MeasurePlan(measureStart: holdStart, measureEnd: .max)
         _ = try await connector.onEveryLoop { $0.plan = plan }
         try await Task.sleep(nanoseconds: options.durationNanos)
+        if let holdFile {
+            let limit = holdStart + UInt64(CommonOptions.maxDurationSeconds * 1e9)
+            while access(holdFile, F_OK) != 0 && Clock.nanos() < limit {
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
+        let held = Double(Clock.nanos() - holdStart) / 1e9
 
         let open = try await connector.onEveryLoop { state in
             state.sessions.reduce(0) { $0 + (($1 as? IdleSession)?.check() == true ? 1 : 0) }
@@ -56,6 +66,7 @@ struct IdleCommand: AsyncParsableCommand {
         report.ops = report.counters.ok
         report.extra = [
             ("held_open", .int(open)),
+            ("held_seconds", .double(held)),
             ("check_failed", .int(connect.connected - report.ok)),
             ("connects_per_sec", .double(connect.seconds > 0 ? Double(connect.connected) / connect.seconds : 0)),
         ]

@@ -54,6 +54,19 @@ struct MeasurePlan: Sendable {
     func contains(_ nanos: UInt64) -> Bool { nanos >= measureStart && nanos < measureEnd }
 }
 
+/// Sleeps through warm-up and the measured window, announcing both ends on stdout (scripts read
+/// these lines to sample server CPU time over the window).
+enum Window {
+    static func wait(_ plan: MeasurePlan) async throws {
+        let now = Clock.nanos()
+        if plan.measureStart > now { try await Task.sleep(nanoseconds: plan.measureStart - now) }
+        Output.line("measure start")
+        let later = Clock.nanos()
+        if plan.measureEnd > later { try await Task.sleep(nanoseconds: plan.measureEnd - later) }
+        Output.line("measure end")
+    }
+}
+
 /// Everything one event loop's connections share: the histogram, counters, sessions. Touched only
 /// on its own loop (reached from elsewhere through `NIOLoopBound`), so recording needs no locks.
 final class LoopState {

@@ -34,7 +34,7 @@ struct RTTCommand: AsyncParsableCommand {
             state.plan = plan
             for case let session as RTTSession in state.sessions { session.start() }
         }
-        try await Task.sleep(nanoseconds: options.warmupNanos + options.durationNanos)
+        try await Window.wait(plan)
 
         // Let the round trips in flight at the end come back, bounded.
         let drainEnd = Clock.nanos() + UInt64(drainTimeout * 1e9)
