@@ -25,6 +25,7 @@
 #   BENCH_CEILING_LOOPS=N    echo-ceiling event loops (default: cores)
 #   BENCH_LOADGEN_LOOPS=N    load generator event loops (default: cores)
 #   BENCH_NO_BUILD=1         use the existing release build
+#   BENCH_DATACENTERED=PATH  the cluster binary (default .build/release/datacentered)
 #   BENCH_OUT=DIR            where logs and results go (default .build/bench/<timestamp>)
 set -euo pipefail
 
@@ -40,8 +41,8 @@ if [ "$QUICK" = 1 ]; then
   WARMUP="${BENCH_WARMUP:-1}"
   RTT_CLIENTS=(1 10 100)
   FANOUT_CLIENTS="${BENCH_FANOUT_CLIENTS:-100}"
-  IDLE_SMALL=1000
-  IDLE_MAX="${BENCH_IDLE_MAX:-3000}"
+  IDLE_SMALL=2000
+  IDLE_MAX="${BENCH_IDLE_MAX:-4000}"
   IDLE_PER_PROCESS=1000
   IDLE_HOLD=2
 else
@@ -64,6 +65,7 @@ OUT="${BENCH_OUT:-$ROOT/.build/bench/$(date +%Y%m%d-%H%M%S)}"
 RESULTS="$OUT/results.jsonl"
 SECRET="bench-$RANDOM-$RANDOM-$$"
 CLK_TCK="$(getconf CLK_TCK)"
+DATACENTERED="${BENCH_DATACENTERED:-$BIN/datacentered}"
 
 case "$ONLY" in all|cluster|ceiling) ;; *) echo "bench: BENCH_ONLY must be all, cluster or ceiling" >&2; exit 2 ;; esac
 mkdir -p "$OUT"
@@ -229,19 +231,19 @@ run_measured() {
     wait_pid "$lg" 30 || true; failed_row "$target" "$test" "no measured window (see $name.log)"; return 0
   fi
   # shellcheck disable=SC2086
-  local s0 c0 s1 c1
-  s0="$(cpu_ticks $spids)"; c0="$(cpu_ticks "$lg")"
+  local s0 s1
+  s0="$(cpu_ticks $spids)"
   if ! wait_for_lines "$OUT/$name.log" "^measure end" 1 $((DURATION + 60)) "$lg"; then
     wait_pid "$lg" 30 || true; failed_row "$target" "$test" "window did not end (see $name.log)"; return 0
   fi
   # shellcheck disable=SC2086
-  s1="$(cpu_ticks $spids)"; c1="$(cpu_ticks "$lg")"
+  s1="$(cpu_ticks $spids)"
   wait_pid "$lg" 120 || true
   local json
   json="$(tail -n 1 "$OUT/$name.log")"
   if [[ "$json" != "{"* ]]; then failed_row "$target" "$test" "no JSON summary (see $name.log)"; return 0; fi
   record "$json" "target=$target" "test=$test" \
-    "server_cpu_s=$(ticks_to_seconds $((s1 - s0)))" "client_cpu_window_s=$(ticks_to_seconds $((c1 - c0)))"
+    "server_cpu_s=$(ticks_to_seconds $((s1 - s0)))"
   tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %.0f ops/s  p50 %s us  p99 %s us  lost %s  server %.2f CPU s (%s us/op)" % (r["ops_per_sec"], r["p50_us"], r["p99_us"], r["lost"], r["server_cpu_s"], r.get("server_cpu_us_per_op", "-")))'
 }
 
@@ -319,7 +321,7 @@ start_cluster() {
   wait_port "$mc_port" 15
   GATEWAY_PIDS=(); WORKER_PIDS=()
   for ((i = 0; i < gateways; i++)); do
-    start "gateway-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$BIN/datacentered" gateway \
+    start "gateway-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$DATACENTERED" gateway \
       --listen "127.0.0.1:$WS_PORT" --lan-ip 127.0.0.1 --lan-port "${ports[$((i + 2))]}" \
       --memcached "127.0.0.1:$mc_port" --reuse-port --event-loops "$loops"
     GATEWAY_PIDS+=("$STARTED_PID")
@@ -328,7 +330,7 @@ start_cluster() {
     wait_for_lines "$OUT/gateway-$WS_PORT-$i.log" "gateway ready" 1 30 "${GATEWAY_PIDS[$i]}"
   done
   for ((i = 0; i < workers; i++)); do
-    start "worker-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$BIN/datacentered" worker \
+    start "worker-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$DATACENTERED" worker \
       --memcached "127.0.0.1:$mc_port" --handler echo
     WORKER_PIDS+=("$STARTED_PID")
   done

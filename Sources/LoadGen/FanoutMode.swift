@@ -73,7 +73,7 @@ struct FanoutCommand: AsyncParsableCommand {
         try await publisherLoop.eventLoop.submit {
             (publisherLoop.value.modeState as! FanoutLoop).publisher?.start(expectedLoops: loopsWithSubscribers)
         }.get()
-        try await Window.wait(plan)
+        let windowCPU = try await Window.wait(plan)
 
         // Let the broadcasts in flight finish (each is bounded by the broadcast timeout).
         let drainEnd = Clock.nanos() + timeoutNanos + 1_000_000_000
@@ -88,17 +88,21 @@ struct FanoutCommand: AsyncParsableCommand {
         let loops = try await connector.onEveryLoop { $0.snapshot() }
         var report = RunReport(mode: "fanout", options: options, connect: connect, loops: loops)
         let measured = report.counters.broadcastsMeasured
-        let expected = Int(measured) * subscribers
-        report.lost = max(0, expected - Int(report.counters.ops))
+        // Losses count every broadcast sent (warm-up included): all of them are done or timed out by now.
+        let expected = Int(report.counters.broadcastsSent) * subscribers
+        let received = Int(report.counters.ops + report.counters.outsideWindow)
+        report.lost = max(0, expected - received)
         report.ok = subscribers - Int(report.counters.closedEarly)
         report.failed = connect.failed + Int(report.counters.closedEarly)
         report.extra = [
+            ("client_cpu_window_s", .double(windowCPU)),
             ("subscribers", .int(subscribers)),
             ("broadcasts", .int(Int(measured))),
             ("broadcasts_per_sec", .double(Double(measured) / options.duration)),
             ("broadcasts_sent", .int(Int(report.counters.broadcastsSent))),
             ("broadcasts_timed_out", .int(Int(report.counters.broadcastsTimedOut))),
             ("expected_deliveries", .int(expected)),
+            ("received_deliveries", .int(received)),
             ("duplicates", .int(Int(report.counters.duplicates))),
             ("in_flight", .int(window)),
         ]

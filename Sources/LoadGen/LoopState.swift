@@ -57,13 +57,17 @@ struct MeasurePlan: Sendable {
 /// Sleeps through warm-up and the measured window, announcing both ends on stdout (scripts read
 /// these lines to sample server CPU time over the window).
 enum Window {
-    static func wait(_ plan: MeasurePlan) async throws {
+    /// Returns the generator's own CPU seconds (user + system) spent inside the window.
+    static func wait(_ plan: MeasurePlan) async throws -> Double {
         let now = Clock.nanos()
         if plan.measureStart > now { try await Task.sleep(nanoseconds: plan.measureStart - now) }
         Output.line("measure start")
+        let cpuStart = RunReport.cpuSeconds()
         let later = Clock.nanos()
         if plan.measureEnd > later { try await Task.sleep(nanoseconds: plan.measureEnd - later) }
+        let cpu = RunReport.cpuSeconds() - cpuStart
         Output.line("measure end")
+        return cpu
     }
 }
 

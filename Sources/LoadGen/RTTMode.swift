@@ -34,7 +34,7 @@ struct RTTCommand: AsyncParsableCommand {
             state.plan = plan
             for case let session as RTTSession in state.sessions { session.start() }
         }
-        try await Window.wait(plan)
+        let windowCPU = try await Window.wait(plan)
 
         // Let the round trips in flight at the end come back, bounded.
         let drainEnd = Clock.nanos() + UInt64(drainTimeout * 1e9)
@@ -52,7 +52,7 @@ struct RTTCommand: AsyncParsableCommand {
         report.lost = waiting
         report.ok = connect.connected - Int(report.counters.closedEarly)
         report.failed = connect.failed + Int(report.counters.closedEarly)
-        report.extra = [("outside_window", .int(Int(report.counters.outsideWindow)))]
+        report.extra = [("client_cpu_window_s", .double(windowCPU)), ("outside_window", .int(Int(report.counters.outsideWindow)))]
         await connector.shutdown()
         report.print(headline: String(format: "%.0f round trips/s over %.1f s", report.opsPerSecond, options.duration))
         if connect.connected == 0 { throw ExitCode(2) }
