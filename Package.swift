@@ -112,6 +112,15 @@ let package = Package(
             swiftSettings: strictSwift6
         ),
         .testTarget(
+            name: "LoadGenTests",
+            dependencies: [
+                "LoadGen", "EchoCeiling",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
             name: "WireTests",
             dependencies: [
                 "Wire",
