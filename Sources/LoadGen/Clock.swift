@@ -1,0 +1,28 @@
+import NIOCore
+
+/// The monotonic clock every timestamp of the generator uses (one process, so sender and
+/// receiver timestamps compare directly).
+enum Clock {
+    @inline(__always)
+    static func nanos() -> UInt64 {
+        NIODeadline.now().uptimeNanoseconds
+    }
+}
+
+/// A small, fast generator for WebSocket masking keys (SplitMix64); the masking key only has to
+/// be unpredictable to intermediaries, which a loopback benchmark does not have.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
