@@ -184,7 +184,8 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "ClusterTesting", "Wire",
+                "ClusterTesting", "Wire", "Client", "Registry",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
