@@ -62,6 +62,8 @@ struct ProbeCalls {
             context.worker.timers.add(after: .milliseconds(try integer("afterMilliseconds"))) { worker in
                 try await worker.api.sendToClient(client, .text("\(text) from timer on \(worker.workerKey)"))
             }
+        case "sleep":
+            try await Task.sleep(for: .milliseconds(try integer("milliseconds")))
         case "publish":
             try await context.worker.channel.publish("probe", ["client": .string(try client().description), "text": .string(try string("text"))])
         default:

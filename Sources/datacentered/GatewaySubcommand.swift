@@ -35,6 +35,9 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Largest client message in bytes (larger ones close the client with 1009).")
     var maxMessageSize = 1 << 20
 
+    @Option(help: "Bytes of events a worker may hold unacknowledged before its link is closed and its events move to other workers.")
+    var maxWorkerBacklog = 64 * 1024 * 1024
+
     @Option(help: "Seconds a worker link may take to prove the secret key before it is closed.")
     var linkHelloTimeout = 10
 
@@ -56,6 +59,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.lanBindHost = lanBind
         configuration.secretKey = secret.resolvedSecretKey
         configuration.maxMessageSize = maxMessageSize
+        configuration.maxWorkerBacklogBytes = maxWorkerBacklog
         configuration.linkHelloTimeout = .seconds(Int64(linkHelloTimeout))
         configuration.handshakeTimeout = .seconds(Int64(handshakeTimeout))
         if let eventLoops { configuration.eventLoopCount = eventLoops }

@@ -1,6 +1,7 @@
 import ClusterTesting
 import Foundation
 import NIOCore
+import Wire
 import XCTest
 
 /// A worker that dies or leaves loses no client event: 200 clients send numbered messages at 20 per
@@ -21,6 +22,30 @@ final class DeliveryGuaranteeTests: XCTestCase {
     func testGracefulStopLosesNothingAndDuplicatesNothing() async throws {
         let outcome = try await runNumberedLoad { doomed in doomed.send(signal: SIGTERM) }
         XCTAssertEqual(outcome.duplicates, 0)
+    }
+
+    func testAWorkerThatFallsBehindIsHeldOffAndLosesNothing() async throws {
+        cluster = try TestCluster()
+        let gateway = try cluster.startGateway(extraArguments: ["--max-worker-backlog", "2000"])
+        for name in ["probe-1", "probe-2"] {
+            let worker = try cluster.startWorker(name: name, handler: "probe")
+            try cluster.waitUntilLinked(worker, to: gateway)
+        }
+        let client = try await ProbeClient.connect(port: gateway.publicPort)
+        // The worker sleeping on the first call holds the next 60 events (about 3.5 KB): past 2000 bytes they wait at the gateway until it catches up.
+        let request = #"{"id":0,"call":"sleep","args":{"milliseconds":1500}}"#
+        try await client.socket.send(request)
+        for index in 1...60 {
+            try await client.socket.send(#"{"id":\#(index),"call":"whoami"}"#)
+        }
+        var answered: Set<Int> = []
+        while answered.count < 61 {
+            let reply = try await client.socket.receiveText(timeout: .seconds(15))
+            if let id = try JSONDecoder().decode(JSONValue.self, from: Data(reply.utf8))["id"]?.intValue { answered.insert(id) }
+        }
+        XCTAssertEqual(answered, Set(0...60))
+        try gateway.process.waitForOutput(containing: "worker is behind", timeout: .seconds(5))
+        XCTAssertTrue(client.socket.isOpen)
     }
 
     /// Runs the load, calls `stopWorker` on one of the two workers half-way, and checks that every

@@ -5,9 +5,9 @@ import Wire
 /// Sends one client's events to workers, in order, exactly once each as far as the gateway can tell.
 ///
 /// Events stick to the worker that took the client's first event (unless the routing is random, when
-/// each event picks anew). When that worker leaves or its
-/// link breaks, the client's new events wait until the link has handed back what the worker never
-/// acknowledged; those go first, to another worker. With no worker linked, events wait here
+/// each event picks anew). When that worker is behind, new events wait here until it has room. When it
+/// leaves or its link breaks, new events wait until the link has handed back what the worker never
+/// acknowledged; those go first, to another worker. With no worker linked, events wait here too
 /// (bounded: past the limit the client is closed with 1013, and what waits is still delivered).
 /// All state lives on the client's event loop.
 final class ClientEventRouter: Sendable {
@@ -35,7 +35,9 @@ final class ClientEventRouter: Sendable {
 
     /// Sends a new event of this client. Call on the client's loop.
     func forward(_ event: GatewayFrame) {
-        if state.value.waiting.isEmpty, let worker = state.value.worker, worker.send(event, from: self) {
+        if state.value.waiting.isEmpty, links.routing != .random, let worker = state.value.worker,
+            worker.send(event, from: self) == .sent
+        {
             return
         }
         state.value.waiting.append(event)
@@ -55,54 +57,42 @@ final class ClientEventRouter: Sendable {
         sendWaiting()
     }
 
-    private func sendWaiting() {
-        guard !state.value.isAwaitingWake, !state.value.waiting.isEmpty else { return }
-        if let worker = state.value.worker {
-            if links.routing == .random {
-                sendOneAtRandom(worker)
-                return
-            }
-            while let event = state.value.waiting.first, worker.send(event, from: self) {
-                state.value.waiting.removeFirst()
-            }
-            guard !state.value.waiting.isEmpty else { return }
-            // The worker is going: wait for its unacknowledged events to come back before moving on.
-            state.value.isAwaitingWake = true
-            worker.whenHandedBack { self.eventLoop.execute { self.moveOn(from: worker) } }
-            return
-        }
-        guard let next = links.pickOrWait({ self.eventLoop.execute { self.wake() } }) else {
-            state.value.isAwaitingWake = true
-            return
-        }
-        state.value.worker = next
-        sendWaiting()
-    }
-
-    /// Random routing: sends the oldest waiting event to `worker`, then picks again for the next.
-    private func sendOneAtRandom(_ worker: WorkerLink) {
-        guard let event = state.value.waiting.first else { return }
-        guard worker.send(event, from: self) else {
-            state.value.isAwaitingWake = true
-            worker.whenHandedBack { self.eventLoop.execute { self.moveOn(from: worker) } }
-            return
-        }
-        state.value.waiting.removeFirst()
-        state.value.worker = nil
-        sendWaiting()
-    }
-
     /// The client is gone and its close event forwarded: it no longer counts against its worker.
     func clientClosed() {
         if let worker = state.value.worker { links.detach(worker) }
     }
 
-    private func moveOn(from worker: WorkerLink) {
-        if state.value.worker === worker { state.value.worker = nil }
-        wake()
+    private func sendWaiting() {
+        while !state.value.isAwaitingWake, let event = state.value.waiting.first {
+            guard let worker = state.value.worker ?? pickWorker() else { return }
+            switch worker.send(event, from: self) {
+            case .sent:
+                state.value.waiting.removeFirst()
+                // With random routing each event picks its own worker.
+                if links.routing == .random { state.value.worker = nil }
+            case .full, .gone:
+                // Wait for room, or, if the worker is going, for its unacknowledged events to come
+                // back: they go before anything waiting here.
+                state.value.isAwaitingWake = true
+                worker.whenReady { self.eventLoop.execute { self.wake(after: worker) } }
+            }
+        }
     }
 
-    private func wake() {
+    /// A worker for this client, or nil (and a wake-up booked) when none is linked.
+    private func pickWorker() -> WorkerLink? {
+        guard let next = links.pickOrWait({ self.eventLoop.execute { self.wake(after: nil) } }) else {
+            state.value.isAwaitingWake = true
+            return nil
+        }
+        state.value.worker = next
+        return next
+    }
+
+    /// Woken by `worker` (it has room again, or it is gone and has handed its events back), or by a
+    /// worker linking when there was none.
+    private func wake(after worker: WorkerLink?) {
+        if let worker, worker.isHandedBack, state.value.worker === worker { state.value.worker = nil }
         state.value.isAwaitingWake = false
         sendWaiting()
     }

@@ -86,6 +86,7 @@ public final class GatewayServer: Service {
                         WorkerLinkHandler(
                             secretKey: configuration.secretKey,
                             helloTimeout: configuration.linkHelloTimeout,
+                            maxBacklogBytes: configuration.maxWorkerBacklogBytes,
                             links: links,
                             commands: commands,
                             logger: logger

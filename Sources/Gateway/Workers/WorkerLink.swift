@@ -1,3 +1,4 @@
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Wire
@@ -9,12 +10,18 @@ import Wire
 /// whichever event loop they came from; one task per loop tick writes them and flushes. Each written
 /// event stays held until the worker's cumulative acknowledgement covers it. When the link ends,
 /// everything held is handed back to the clients' routers, which send it to another worker.
+///
+/// A worker that falls behind by `maxBacklogBytes` of held events is sent nothing more until its
+/// acknowledgements bring that under half: clients' new events wait at their routers meanwhile
+/// (bounded per client), so a slow worker cannot grow the gateway's memory and nothing is dropped.
 final class WorkerLink: Sendable, CustomStringConvertible {
     /// Unique within this gateway process, for logs and routing tables.
     let id: Int
     /// The worker's own name for itself (`name:id`), from its hello.
     let workerKey: String
     let channel: Channel
+    private let maxBacklogBytes: Int
+    private let logger: Logger
     private let state = NIOLockedValueBox(State())
 
     /// A client event and the router of the client it is about.
@@ -23,14 +30,25 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         let router: ClientEventRouter
     }
 
+    /// What became of an event offered to the link.
+    enum SendOutcome {
+        case sent
+        /// The worker is behind: offer it again after ``whenReady(_:)`` wakes you.
+        case full
+        /// The worker is leaving or gone: wait with ``whenReady(_:)`` for its events to be handed back.
+        case gone
+    }
+
     private struct State {
         var isAccepting = true
         var isHandedBack = false
+        var isFull = false
         var unwritten: [Event] = []
         var drainScheduled = false
         var unacknowledged = CircularBuffer<Event>()
         var acknowledgedCount: UInt64 = 0
-        var handBackWaiters: [@Sendable () -> Void] = []
+        var backlogBytes = 0
+        var waiters: [@Sendable () -> Void] = []
     }
 
     /// Why an acknowledgement is refused.
@@ -49,28 +67,55 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     }
 
     /// - Parameter routable: false for a gateway client (a service pushing commands), which takes no events.
-    init(id: Int, workerKey: String, channel: Channel, routable: Bool) {
+    init(id: Int, workerKey: String, channel: Channel, routable: Bool, maxBacklogBytes: Int, logger: Logger) {
         self.id = id
         self.workerKey = workerKey
         self.channel = channel
+        self.maxBacklogBytes = maxBacklogBytes
+        self.logger = logger
         self.state.withLockedValue { $0.isAccepting = routable }
     }
 
-    /// False once the worker is leaving or the link is gone: route nothing new here.
+    /// False once the worker is leaving or the link is gone: route no new client here.
     var isRoutable: Bool { state.withLockedValue { $0.isAccepting } }
 
-    /// Queues a client event from any thread; false when the link no longer takes events.
-    func send(_ frame: GatewayFrame, from router: ClientEventRouter) -> Bool {
-        let mustSchedule = state.withLockedValue { state -> Bool? in
-            guard state.isAccepting else { return nil }
+    /// Queues a client event from any thread.
+    func send(_ frame: GatewayFrame, from router: ClientEventRouter) -> SendOutcome {
+        let maxBacklogBytes = self.maxBacklogBytes
+        let (outcome, mustSchedule, becameFull) = state.withLockedValue { state -> (SendOutcome, Bool, Bool) in
+            guard state.isAccepting else { return (.gone, false, false) }
+            // One event always fits an empty backlog, however large, so nothing can be stuck forever.
+            guard !state.isFull, state.backlogBytes == 0 || state.backlogBytes + frame.encodedLength <= maxBacklogBytes else {
+                defer { state.isFull = true }
+                return (.full, false, !state.isFull)
+            }
+            state.backlogBytes += frame.encodedLength
             state.unwritten.append(Event(frame: frame, router: router))
             defer { state.drainScheduled = true }
-            return !state.drainScheduled
+            return (.sent, !state.drainScheduled, false)
         }
-        guard let mustSchedule else { return false }
+        if becameFull {
+            logger.warning(
+                "worker is behind: \(maxBacklogBytes) bytes of events unacknowledged; its clients' new events wait until it catches up",
+                metadata: ["worker": "\(self)"]
+            )
+        }
         if mustSchedule { channel.eventLoop.execute { self.drain() } }
-        return true
+        return outcome
     }
+
+    /// Runs `wake` once the link has room again or has handed its events back (now, if it has).
+    func whenReady(_ wake: @escaping @Sendable () -> Void) {
+        let now = state.withLockedValue { state in
+            let ready = state.isHandedBack || (state.isAccepting && !state.isFull)
+            if !ready { state.waiters.append(wake) }
+            return ready
+        }
+        if now { wake() }
+    }
+
+    /// True once the events of a gone link have been handed back to their routers.
+    var isHandedBack: Bool { state.withLockedValue { $0.isHandedBack } }
 
     /// Writes the queued events in order and flushes. Runs on the link's loop.
     private func drain() {
@@ -99,7 +144,8 @@ final class WorkerLink: Sendable, CustomStringConvertible {
 
     /// Releases the events a cumulative acknowledgement of `count` covers.
     func acknowledge(_ count: UInt64) throws {
-        try state.withLockedValue { state in
+        let maxBacklogBytes = self.maxBacklogBytes
+        let waiters = try state.withLockedValue { state -> [@Sendable () -> Void] in
             guard count >= state.acknowledgedCount else {
                 throw AcknowledgementError.backwards(acknowledged: count, previously: state.acknowledgedCount)
             }
@@ -110,9 +156,18 @@ final class WorkerLink: Sendable, CustomStringConvertible {
                     sent: state.acknowledgedCount + UInt64(state.unacknowledged.count)
                 )
             }
-            state.unacknowledged.removeFirst(Int(newlyAcknowledged))
+            for _ in 0..<newlyAcknowledged {
+                state.backlogBytes -= state.unacknowledged.removeFirst().frame.encodedLength
+            }
             state.acknowledgedCount = count
+            guard state.isFull, state.backlogBytes <= maxBacklogBytes / 2 else { return [] }
+            state.isFull = false
+            defer { state.waiters.removeAll() }
+            return state.waiters
         }
+        guard !waiters.isEmpty else { return }
+        logger.notice("worker caught up", metadata: ["worker": "\(self)"])
+        for wake in waiters { wake() }
     }
 
     /// The worker is leaving: takes no new events, writes what it accepted, then the last frame.
@@ -130,6 +185,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
             defer {
                 state.unacknowledged.removeAll()
                 state.unwritten.removeAll()
+                state.backlogBytes = 0
             }
             return (Array(state.unacknowledged), state.unwritten)
         }
@@ -145,20 +201,11 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         // Waiters wake only now, so their wake-up task queues behind the hand-back on their loop.
         let waiters = state.withLockedValue { state in
             state.isHandedBack = true
-            defer { state.handBackWaiters.removeAll() }
-            return state.handBackWaiters
+            defer { state.waiters.removeAll() }
+            return state.waiters
         }
         for wake in waiters { wake() }
         return written.count + unwritten.count
-    }
-
-    /// Runs `wake` once this link's events have been handed back (now, if they have been).
-    func whenHandedBack(_ wake: @escaping @Sendable () -> Void) {
-        let now = state.withLockedValue { state in
-            if !state.isHandedBack { state.handBackWaiters.append(wake) }
-            return state.isHandedBack
-        }
-        if now { wake() }
     }
 
     var description: String {

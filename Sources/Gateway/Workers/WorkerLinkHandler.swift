@@ -17,14 +17,16 @@ final class WorkerLinkHandler: ChannelInboundHandler {
 
     private let secretKey: String
     private let helloTimeout: TimeAmount
+    private let maxBacklogBytes: Int
     private let links: WorkerLinkTable
     private let commands: WorkerCommandExecutor
     private var logger: Logger
     private var state = State.awaitingHello(nil)
 
-    init(secretKey: String, helloTimeout: TimeAmount, links: WorkerLinkTable, commands: WorkerCommandExecutor, logger: Logger) {
+    init(secretKey: String, helloTimeout: TimeAmount, maxBacklogBytes: Int, links: WorkerLinkTable, commands: WorkerCommandExecutor, logger: Logger) {
         self.secretKey = secretKey
         self.helloTimeout = helloTimeout
+        self.maxBacklogBytes = maxBacklogBytes
         self.links = links
         self.commands = commands
         self.logger = logger
@@ -99,7 +101,14 @@ final class WorkerLinkHandler: ChannelInboundHandler {
             refuse(context: context, reason: "wrong secret key", worker: hello.workerKey)
             return
         }
-        let link = WorkerLink(id: links.makeLinkID(), workerKey: hello.workerKey, channel: context.channel, routable: isWorker)
+        let link = WorkerLink(
+            id: links.makeLinkID(),
+            workerKey: hello.workerKey,
+            channel: context.channel,
+            routable: isWorker,
+            maxBacklogBytes: maxBacklogBytes,
+            logger: logger
+        )
         state = .linked(link)
         context.writeAndFlush(wrapOutboundOut(Self.result(HandshakeResult(accepted: true))), promise: nil)
         if isWorker {
