@@ -41,53 +41,75 @@ final class ClientLimitTests: XCTestCase {
         await binary.close()
     }
 
-    /// Makes `client` (which has stopped reading) send echo requests of 16 KB until the gateway's
-    /// statistics satisfy `condition`; returns how many it sent.
+    /// Broadcasts messages of 16 KB from `broadcaster` (which reads all it is sent) until the
+    /// gateway's statistics satisfy `condition`, while another client has stopped reading; returns
+    /// how many it sent.
     private func overflow(
-        _ client: WebSocketTestClient,
+        from broadcaster: WebSocketTestClient,
         gateway: TestCluster.Gateway,
         until condition: @escaping ([String: Int]) -> Bool
     ) async throws -> Int {
         let payload = String(repeating: "x", count: 16 * 1024)
         var sent = 0
         while GatewayStatisticsLog.latest(gateway).map(condition) != true {
-            XCTAssertLessThan(sent, 4000, "64 MB sent to a client that does not read and its buffer never filled")
-            guard sent < 4000 else { break }
-            for _ in 0..<20 { try await client.send("\(sent) \(payload)"); sent += 1 }
-            // Give the echoes time to come back through the worker before checking again.
-            _ = try? await GatewayStatisticsLog.wait(for: gateway, timeout: .milliseconds(200), until: condition)
+            guard sent < 4000 else {
+                XCTFail("64 MB broadcast and the send buffer of a client that does not read never filled")
+                break
+            }
+            for _ in 0..<20 {
+                try await broadcaster.send("B \(sent) \(payload)")
+                sent += 1
+                _ = try await broadcaster.receiveText(timeout: .seconds(10))
+            }
         }
         return sent
     }
 
     func testFullSendBufferDropsAndCountsAndKeepsTheClient() async throws {
         let gateway = try startCluster(["--client-send-buffer", "65536", "--stats-interval", "0.2"])
-        let client = try await WebSocketTestClient.connect(port: gateway.publicPort, receiveBufferSize: 4096)
-        try await client.pauseReading()
-        let sent = try await overflow(client, gateway: gateway) { ($0["send_buffer_drops"] ?? 0) > 0 }
+        let stalled = try await WebSocketTestClient.connect(port: gateway.publicPort, receiveBufferSize: 4096)
+        try await stalled.pauseReading()
+        let broadcaster = try await WebSocketTestClient.connect(port: gateway.publicPort)
+        let sent = try await overflow(from: broadcaster, gateway: gateway) { ($0["send_buffer_drops"] ?? 0) > 0 }
 
-        try await client.resumeReading()
-        try await client.send("after the drops")
-        var received = 0
-        while try await client.receiveText(timeout: .seconds(15)) != "after the drops" { received += 1 }
-        XCTAssertLessThan(received, sent, "some echoes must have been dropped")
-        XCTAssertTrue(client.isOpen)
-        let counters = try await GatewayStatisticsLog.wait(for: gateway) { $0["send_buffer_drops"] == sent - received }
+        // Reading again, the client gets what was kept, then its own messages once its buffer has room.
+        try await stalled.resumeReading()
+        var broadcastsReceived = 0
+        var probe = 0
+        probing: while true {
+            probe += 1
+            try await stalled.send("probe \(probe)")
+            while let message = try? await stalled.receiveText(timeout: .seconds(1)) {
+                if message.hasPrefix("probe ") { break probing }
+                broadcastsReceived += 1
+            }
+            XCTAssertLessThan(probe, 30, "the client never got its own messages back")
+            guard probe < 30 else { break }
+        }
+        XCTAssertLessThan(broadcastsReceived, sent, "some broadcasts must have been dropped")
+        XCTAssertTrue(stalled.isOpen)
+        let counters = try await GatewayStatisticsLog.wait(for: gateway) { $0["messages_in"] == sent + probe }
+        XCTAssertGreaterThanOrEqual(counters["send_buffer_drops"] ?? 0, sent - broadcastsReceived)
         XCTAssertEqual(counters["send_buffer_closes"], 0)
-        await client.close()
+        XCTAssertEqual(counters["clients"], 2)
+        await stalled.close()
+        await broadcaster.close()
     }
 
     func testFullSendBufferCanCloseTheClientWith1008() async throws {
         let gateway = try startCluster([
             "--client-send-buffer", "65536", "--on-send-buffer-full", "close", "--stats-interval", "0.2",
         ])
-        let client = try await WebSocketTestClient.connect(port: gateway.publicPort, receiveBufferSize: 4096)
-        try await client.pauseReading()
-        _ = try await overflow(client, gateway: gateway) { ($0["send_buffer_closes"] ?? 0) > 0 }
-        try await client.resumeReading()
+        let stalled = try await WebSocketTestClient.connect(port: gateway.publicPort, receiveBufferSize: 4096)
+        try await stalled.pauseReading()
+        let broadcaster = try await WebSocketTestClient.connect(port: gateway.publicPort)
+        _ = try await overflow(from: broadcaster, gateway: gateway) { ($0["send_buffer_closes"] ?? 0) > 0 }
+        try await stalled.resumeReading()
         // Everything queued before the close frame drains first.
-        let code = try await client.waitForClose(timeout: .seconds(15))
+        let code = try await stalled.waitForClose(timeout: .seconds(15))
         XCTAssertEqual(code, .policyViolation)
+        XCTAssertTrue(broadcaster.isOpen)
+        await broadcaster.close()
     }
 
     func testSlowHandshakeIsClosedAfterTheHandshakeTimeout() async throws {
