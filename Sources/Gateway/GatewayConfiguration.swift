@@ -88,13 +88,16 @@ public struct GatewayConfiguration: Sendable {
 
 /// Where a gateway serves WebSocket over TLS and the certificate it shows.
 public struct SecureWebSocketListener: Sendable {
+    /// The address the wss listener binds.
     public var host: String
+    /// The wss port; 0 lets the system choose.
     public var port: Int
     /// A PEM file with the server certificate first, then any intermediates.
     public var certificatePath: String
     /// A PEM file with the private key. Never logged.
     public var keyPath: String
 
+    /// A wss listener on `host:port` showing the certificate chain in `certificatePath`.
     public init(host: String, port: Int, certificatePath: String, keyPath: String) {
         self.host = host
         self.port = port

@@ -25,6 +25,7 @@ public final class GatewayServer: Service {
         public var publicAddress: SocketAddress?
         /// Where clients connect with WebSocket over TLS; nil when wss is off.
         public var secureAddress: SocketAddress?
+        /// Where workers link, as advertised to them and encoded in client ids.
         public var lanAddress: GatewayAddress
     }
 

@@ -34,12 +34,18 @@ enum TLSContextLoader {
 
 /// Why the wss certificate or key cannot be used. Descriptions never show the key's path or bytes.
 public enum GatewayTLSError: Error, CustomStringConvertible {
+    /// The certificate file is missing or unreadable.
     case unreadableCertificate(path: String)
+    /// The certificate file holds no PEM certificate.
     case malformedCertificate(path: String)
+    /// The key file is missing or unreadable.
     case unreadableKey
+    /// The key file holds no unencrypted PEM key.
     case malformedKey
+    /// TLS refuses the pair (for example, the key is not the certificate's).
     case unusableCertificateAndKey(path: String, reason: String)
 
+    /// What went wrong, naming the certificate file but not the key.
     public var description: String {
         switch self {
         case .unreadableCertificate(let path):
