@@ -125,6 +125,18 @@ public final class ManagedProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits until the process exits by itself and returns its exit status.
+    /// - Throws: ``Failure`` with the log tail if it still runs after `timeout`.
+    public func waitForExit(timeout: Duration = .seconds(10)) throws -> Int32 {
+        guard let process = lock.withLock({ self.process }) else {
+            throw Failure(description: "\(executable) was never started")
+        }
+        guard waitForExit(process, timeout: timeout) else {
+            throw Failure(description: "\(executable) still runs after \(timeout); log \(logPath):\n\(logTail())")
+        }
+        return process.terminationStatus
+    }
+
     /// Sends SIGTERM, waits up to `timeout` for the exit, then sends SIGKILL.
     public func terminate(timeout: Duration = .seconds(5)) {
         guard let process = runningProcess() else { return }

@@ -7,7 +7,7 @@ public final class TestCluster: @unchecked Sendable {
     /// A running gateway and the ports it serves.
     public struct Gateway: Sendable {
         public let process: ManagedProcess
-        /// Where clients connect with WebSocket.
+        /// Where clients connect with plain WebSocket (nothing listens there when it was started without).
         public let publicPort: Int
         /// Where workers link; the registered address is `127.0.0.1:lanPort`.
         public let lanPort: Int
@@ -43,21 +43,23 @@ public final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts a gateway on free ports and waits until it is ready and registered.
+    /// - Parameter plainWebSocket: false starts no ws listener (for a wss-only gateway, whose
+    ///   `--listen-tls` goes in `extraArguments`).
     @discardableResult
     public func startGateway(
         secretKey: String? = nil,
         eventLoops: Int = 1,
         extraArguments: [String] = [],
+        plainWebSocket: Bool = true,
         timeout: Duration = .seconds(20)
     ) throws -> Gateway {
         let publicPort = freeTCPPort()
         let lanPort = freeTCPPort()
+        let listen = plainWebSocket ? ["--listen", "127.0.0.1:\(publicPort)"] : []
         let process = try launch(
             role: "gateway",
-            arguments: [
-                "--listen", "127.0.0.1:\(publicPort)", "--lan-ip", "127.0.0.1", "--lan-port", "\(lanPort)",
-                "--event-loops", "\(eventLoops)",
-            ] + extraArguments,
+            arguments: listen + ["--lan-ip", "127.0.0.1", "--lan-port", "\(lanPort)", "--event-loops", "\(eventLoops)"]
+                + extraArguments,
             secretKey: secretKey
         )
         try process.waitForOutput(containing: "gateway ready", timeout: timeout)

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// A plain WebSocket client for end-to-end tests: connect, send, and wait (bounded) for what comes back.
@@ -31,18 +32,33 @@ public final class WebSocketTestClient: Sendable {
     }
 
     /// Opens a WebSocket to `host:port` at `path`.
+    /// - Parameters:
+    ///   - tls: when given, speaks WebSocket over TLS and verifies the server with it; the name
+    ///     checked is `host` (a DNS name, also sent as SNI, or the IP address connected to).
+    ///   - receiveBufferSize: the socket's receive buffer, to make a client that stops reading
+    ///     hold back the server sooner.
     public static func connect(
         host: String = "127.0.0.1",
         port: Int,
         path: String = "/",
         headers: [(String, String)] = [],
+        tls: TLSConfiguration? = nil,
+        receiveBufferSize: Int? = nil,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> WebSocketTestClient {
         let inbox = WebSocketInbox()
-        let upgraded = try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(5))
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+        var bootstrap = ClientBootstrap(group: group).connectTimeout(.seconds(5))
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        let upgraded = try await bootstrap
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
+                    }
                     let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
                         maxFrameSize: 1 << 24,
                         upgradePipelineHandler: { channel, _ in
@@ -97,6 +113,17 @@ public final class WebSocketTestClient: Sendable {
     /// Waits until the server closes the connection; returns the close code it sent, if any.
     public func waitForClose(timeout: TimeAmount = .seconds(5)) async throws -> WebSocketErrorCode? {
         try await inbox.waitForClose(timeout: timeout, on: channel.eventLoop)
+    }
+
+    /// Stops reading from the socket, as a client that has stopped taking its messages.
+    public func pauseReading() async throws {
+        try await channel.setOption(.autoRead, value: false)
+    }
+
+    /// Reads again after ``pauseReading()``.
+    public func resumeReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
     }
 
     /// True while the TCP connection is open.

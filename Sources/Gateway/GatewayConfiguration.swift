@@ -3,9 +3,13 @@ import Wire
 
 /// Everything a gateway process needs to run; every field has a default so `init()` works.
 public struct GatewayConfiguration: Sendable {
-    /// Where clients connect with WebSocket.
+    /// Where clients connect with plain WebSocket (ws).
     public var publicHost = "0.0.0.0"
     public var publicPort = 8282
+    /// Serve plain WebSocket on `publicHost:publicPort`; false when only wss is wanted.
+    public var servesPlainWebSocket = true
+    /// Where clients connect with WebSocket over TLS (wss), and its certificate; nil serves no wss.
+    public var secureWebSocket: SecureWebSocketListener?
     /// Share the public port with other gateway processes (SO_REUSEPORT).
     public var reusePort = false
 
@@ -39,6 +43,27 @@ public struct GatewayConfiguration: Sendable {
     /// Events a client may have waiting while no worker takes them; past that it is closed with 1013.
     public var maxWaitingEvents = 1024
 
+    /// Bytes a client may have waiting to be sent (GatewayWorker's `sendToClientBufferSize`): while
+    /// more wait, because the client does not read, ``onSendBufferFull`` says what happens to a new
+    /// message. The channel becomes writable again once half of it has drained.
+    public var clientSendBufferSize = 1_024_000
+    /// What happens to a message for a client whose send buffer is full.
+    public var onSendBufferFull = SendBufferFullPolicy.drop
+    /// A closing client that has not taken its close frame by then is disconnected.
+    public var closeTimeout = TimeAmount.seconds(5)
+
+    /// Application heartbeat, GatewayWorker's `pingInterval`: zero disables it.
+    public var pingInterval = TimeAmount.zero
+    /// GatewayWorker's `pingNotResponseLimit`: a client silent for `pingNotResponseLimit * pingInterval`
+    /// is disconnected; zero never disconnects a silent client.
+    public var pingNotResponseLimit = 0
+    /// GatewayWorker's `pingData`: sent to every client every `pingInterval` as a text message;
+    /// empty sends nothing and only polices the clients' own heartbeats.
+    public var pingData = ""
+
+    /// How often the gateway logs its counters; nil never does.
+    public var statisticsInterval: TimeAmount?
+
     public init() {}
 
     /// The internal address as workers and client ids know it.
@@ -51,12 +76,57 @@ public struct GatewayConfiguration: Sendable {
         }
         return GatewayAddress(ip: ip, port: port)
     }
+
+    /// Throws unless the configuration can run.
+    public func validate() throws {
+        _ = try lanAddress()
+        guard servesPlainWebSocket || secureWebSocket != nil else {
+            throw GatewayConfigurationError.noPublicListener
+        }
+        guard clientSendBufferSize > 0 else {
+            throw GatewayConfigurationError.invalidClientSendBufferSize(clientSendBufferSize)
+        }
+        guard pingInterval >= .zero, pingNotResponseLimit >= 0 else {
+            throw GatewayConfigurationError.invalidHeartbeat
+        }
+    }
+}
+
+/// Where a gateway serves WebSocket over TLS and the certificate it shows.
+public struct SecureWebSocketListener: Sendable {
+    /// The address the wss listener binds.
+    public var host: String
+    /// The wss port; 0 lets the system choose.
+    public var port: Int
+    /// A PEM file with the server certificate first, then any intermediates.
+    public var certificatePath: String
+    /// A PEM file with the private key. Never logged.
+    public var keyPath: String
+
+    /// A wss listener on `host:port` showing the certificate chain in `certificatePath`.
+    public init(host: String, port: Int, certificatePath: String, keyPath: String) {
+        self.host = host
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
+/// What happens to a message for a client whose send buffer is full.
+public enum SendBufferFullPolicy: String, Sendable, CaseIterable {
+    /// The message is dropped and counted; the client stays (GatewayWorker's behaviour).
+    case drop
+    /// The client is closed with 1008 (policy violation): it broke the rule to read what it is sent.
+    case close
 }
 
 /// A ``GatewayConfiguration`` that cannot work.
 public enum GatewayConfigurationError: Error, CustomStringConvertible {
     case invalidLanIP(String)
     case invalidLanPort(Int)
+    case noPublicListener
+    case invalidClientSendBufferSize(Int)
+    case invalidHeartbeat
 
     public var description: String {
         switch self {
@@ -64,6 +134,12 @@ public enum GatewayConfigurationError: Error, CustomStringConvertible {
             return "lan IP '\(ip)' is not an IPv4 address (client ids encode it, so it must be one)"
         case .invalidLanPort(let port):
             return "lan port \(port) is not a port number between 1 and 65535"
+        case .noPublicListener:
+            return "no public listener: configure plain WebSocket, WebSocket over TLS, or both"
+        case .invalidClientSendBufferSize(let size):
+            return "client send buffer size \(size) must be at least 1 byte"
+        case .invalidHeartbeat:
+            return "ping interval and ping-not-response limit must not be negative"
         }
     }
 }

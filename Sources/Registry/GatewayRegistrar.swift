@@ -20,15 +20,18 @@ public struct GatewayRegistrar: Sendable {
     public let unregisterTimeout: Duration
 
     private let logger: Logger
+    private let onFailure: @Sendable () -> Void
 
     /// Creates a registrar; nothing happens until ``run()``.
+    /// - Parameter onFailure: called after every failed registration or refresh (to count them).
     public init(
         registry: GatewayRegistry,
         address: GatewayAddress,
         ttl: Int = 6,
         refreshInterval: Duration = .seconds(2),
         unregisterTimeout: Duration = .seconds(3),
-        logger: Logger
+        logger: Logger,
+        onFailure: @escaping @Sendable () -> Void = {}
     ) {
         precondition(ttl > 0, "ttl must be at least one second")
         self.registry = registry
@@ -36,6 +39,7 @@ public struct GatewayRegistrar: Sendable {
         self.ttl = ttl
         self.refreshInterval = refreshInterval
         self.unregisterTimeout = unregisterTimeout
+        self.onFailure = onFailure
         var logger = logger
         logger[metadataKey: "gateway"] = "\(address)"
         self.logger = logger
@@ -58,6 +62,7 @@ public struct GatewayRegistrar: Sendable {
             } catch is CancellationError {
                 break
             } catch {
+                onFailure()
                 if !failing {
                     logger.error(
                         "cannot register gateway in memcached; retrying every \(refreshInterval): \(error)",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Gateway
 import Logging
+import NIOCore
 import Registry
 import ServiceLifecycle
 
@@ -11,8 +12,17 @@ struct GatewaySubcommand: AsyncParsableCommand {
         abstract: "Run a gateway process: clients connect here with WebSocket, workers link to its internal port."
     )
 
-    @Option(help: "Public WebSocket address, host:port.")
-    var listen = "0.0.0.0:8282"
+    @Option(help: "Public plain WebSocket (ws) address, host:port. Default 0.0.0.0:8282 unless only --listen-tls is given.")
+    var listen: String?
+
+    @Option(help: "Public WebSocket over TLS (wss) address, host:port; needs --tls-certificate and --tls-key.")
+    var listenTLS: String?
+
+    @Option(help: "PEM file with the wss server certificate, then any intermediate certificates.")
+    var tlsCertificate: String?
+
+    @Option(help: "PEM file with the wss private key (unencrypted). Its path and contents are never logged.")
+    var tlsKey: String?
 
     @Flag(help: "Share the public port with other gateway processes (SO_REUSEPORT).")
     var reusePort = false
@@ -41,8 +51,26 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Seconds a worker link may take to prove the secret key before it is closed.")
     var linkHelloTimeout = 10
 
-    @Option(help: "Seconds a client may take to finish its WebSocket handshake before it is closed.")
+    @Option(help: "Seconds a client may take to finish its WebSocket handshake (and TLS handshake) before it is closed.")
     var handshakeTimeout = 10
+
+    @Option(help: "Bytes a client may have waiting to be sent before new messages for it are dropped or it is closed.")
+    var clientSendBuffer = 1_024_000
+
+    @Option(help: "When a client's send buffer is full: drop (the message, counted) or close (the client, with 1008).")
+    var onSendBufferFull = SendBufferFullPolicy.drop
+
+    @Option(help: "Heartbeat period in seconds (GatewayWorker's pingInterval); 0 disables the heartbeat.")
+    var pingInterval: Double = 0
+
+    @Option(help: "Disconnect a client that sends nothing for this many ping intervals (pingNotResponseLimit); 0 never does.")
+    var pingNotResponseLimit = 0
+
+    @Option(help: "Text message sent to every client every ping interval (pingData); empty sends none and only polices silence.")
+    var pingData = ""
+
+    @Option(help: "Seconds between two log lines of the gateway's counters; 0 logs none.")
+    var statsInterval: Double = 0
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
@@ -51,7 +79,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
     func run() async throws {
         let logger = log.bootstrap(role: "gateway")
         var configuration = GatewayConfiguration()
-        (configuration.publicHost, configuration.publicPort) = try HostPort.parse(listen, option: "--listen")
+        try configureListeners(&configuration)
         configuration.reusePort = reusePort
         configuration.routing = router
         configuration.lanIP = lanIP
@@ -62,17 +90,26 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.maxWorkerBacklogBytes = maxWorkerBacklog
         configuration.linkHelloTimeout = .seconds(Int64(linkHelloTimeout))
         configuration.handshakeTimeout = .seconds(Int64(handshakeTimeout))
+        configuration.clientSendBufferSize = clientSendBuffer
+        configuration.onSendBufferFull = onSendBufferFull
+        configuration.pingInterval = try Self.duration(pingInterval, option: "--ping-interval")
+        configuration.pingNotResponseLimit = pingNotResponseLimit
+        configuration.pingData = pingData
+        let statistics = try Self.duration(statsInterval, option: "--stats-interval")
+        configuration.statisticsInterval = statistics > .zero ? statistics : nil
         if let eventLoops { configuration.eventLoopCount = eventLoops }
 
         let memcached = try registry.makeClient()
         let server = GatewayServer(configuration: configuration, logger: logger)
         let listening = try await server.start()
-        logger.notice("gateway ready: ws://\(listen) (bound \(listening.publicAddress)), workers link to \(listening.lanAddress)")
+        let bound = [listening.publicAddress.map { "ws://\($0)" }, listening.secureAddress.map { "wss://\($0)" }].compactMap { $0 }
+        logger.notice("gateway ready: \(bound.joined(separator: " and ")), workers link to \(listening.lanAddress)")
 
         let registrar = GatewayRegistrar(
             registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),
             address: listening.lanAddress,
-            logger: logger
+            logger: logger,
+            onFailure: { server.recordRegistryError() }
         )
         let registration = Task { await registrar.run() }
         let services = ServiceGroup(
@@ -84,6 +121,29 @@ struct GatewaySubcommand: AsyncParsableCommand {
         await memcached.shutdown()
         logger.notice("gateway stopped")
     }
+
+    /// ws on --listen (or its default when no listener is named), wss on --listen-tls.
+    private func configureListeners(_ configuration: inout GatewayConfiguration) throws {
+        configuration.servesPlainWebSocket = listen != nil || listenTLS == nil
+        (configuration.publicHost, configuration.publicPort) = try HostPort.parse(listen ?? "0.0.0.0:8282", option: "--listen")
+        guard let listenTLS else {
+            guard tlsCertificate == nil, tlsKey == nil else {
+                throw ValidationError("--tls-certificate and --tls-key need --listen-tls")
+            }
+            return
+        }
+        guard let tlsCertificate, let tlsKey else {
+            throw ValidationError("--listen-tls needs --tls-certificate and --tls-key")
+        }
+        let (host, port) = try HostPort.parse(listenTLS, option: "--listen-tls")
+        configuration.secureWebSocket = SecureWebSocketListener(host: host, port: port, certificatePath: tlsCertificate, keyPath: tlsKey)
+    }
+
+    private static func duration(_ seconds: Double, option: String) throws -> TimeAmount {
+        guard seconds >= 0, seconds.isFinite else { throw ValidationError("\(option) must be a number of seconds, 0 or more") }
+        return .nanoseconds(Int64(seconds * 1_000_000_000))
+    }
 }
 
 extension WorkerRouting: ExpressibleByArgument {}
+extension SendBufferFullPolicy: ExpressibleByArgument {}

@@ -6,30 +6,44 @@ import Wire
 /// writes that workers' commands make on it, whatever protocol the client speaks.
 ///
 /// Writes must happen on the channel's event loop; flushes are coalesced to one per loop tick, so a
-/// burst of commands for one client costs one system call.
+/// burst of commands for one client costs one system call. A client that does not read cannot make
+/// the gateway hold more than its send buffer: the channel's write-buffer water mark is that size,
+/// and while the channel is not writable a new message is dropped or the client closed, as the
+/// ``SendBufferFullPolicy`` says.
 final class ClientConnection: Sendable {
     let number: UInt32
     let channel: Channel
     /// The remote IPv4 address, host order; 0 when the client is not on IPv4.
     let remoteIP: UInt32
     let remotePort: UInt16
-    private let closing: NIOLoopBoundBox<Bool>
+    /// The counters of this connection's event loop.
+    let counters: GatewayCounters.Shard
+    private let onSendBufferFull: SendBufferFullPolicy
+    private let state: NIOLoopBoundBox<State>
     private let flusher: ChannelFlushCoalescer
 
-    init(number: UInt32, channel: Channel) {
+    private struct State {
+        var isClosing = false
+        /// Heartbeat ticks since the client last sent anything.
+        var silentTicks = 0
+    }
+
+    init(number: UInt32, channel: Channel, counters: GatewayCounters.Shard, onSendBufferFull: SendBufferFullPolicy) {
         self.number = number
         self.channel = channel
         let remote = channel.remoteAddress
         self.remoteIP = remote?.ipAddress.flatMap { GatewayAddress.parseIPv4($0) } ?? 0
         self.remotePort = remote?.port.flatMap { UInt16(exactly: $0) } ?? 0
-        self.closing = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: channel.eventLoop)
+        self.counters = counters
+        self.onSendBufferFull = onSendBufferFull
+        self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
         self.flusher = ChannelFlushCoalescer(channel: channel)
     }
 
     var eventLoop: EventLoop { channel.eventLoop }
 
     /// True once a close has started from either side; nothing more is written then.
-    var isClosing: Bool { closing.value }
+    var isClosing: Bool { state.value.isClosing }
 
     /// Runs `body` on the connection's event loop, now if already there.
     func onLoop(_ body: @escaping @Sendable () -> Void) {
@@ -38,9 +52,17 @@ final class ClientConnection: Sendable {
 
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
-        guard !closing.value else { return }
+        guard !state.value.isClosing else {
+            counters.add(.sendFailures)
+            return
+        }
+        guard channel.isWritable else {
+            sendBufferIsFull()
+            return
+        }
         let outbound = message.isRaw ? ClientOutbound.raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary)
         channel.write(outbound, promise: nil)
+        counters.add(.messagesOut)
         flusher.scheduleFlush()
     }
 
@@ -52,14 +74,35 @@ final class ClientConnection: Sendable {
 
     /// Closes the TCP connection at once, dropping unsent output. Call on the event loop.
     func destroy() {
-        closing.value = true
+        state.value.isClosing = true
         channel.close(promise: nil)
     }
 
     /// Records that a close has started; false if one already had. Call on the event loop.
     func markClosing() -> Bool {
-        guard !closing.value else { return false }
-        closing.value = true
+        guard !state.value.isClosing else { return false }
+        state.value.isClosing = true
         return true
+    }
+
+    /// Records that the client sent something, for the heartbeat. Call on the event loop.
+    func noteHeard() {
+        state.value.silentTicks = 0
+    }
+
+    /// Counts one more heartbeat tick of silence and returns the count. Call on the event loop.
+    func countSilentTick() -> Int {
+        state.value.silentTicks += 1
+        return state.value.silentTicks
+    }
+
+    private func sendBufferIsFull() {
+        switch onSendBufferFull {
+        case .drop:
+            counters.add(.sendBufferDrops)
+        case .close:
+            counters.add(.sendBufferCloses)
+            close(code: .policyViolation)
+        }
     }
 }

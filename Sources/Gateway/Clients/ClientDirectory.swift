@@ -4,8 +4,14 @@ import Wire
 
 /// Every client of this gateway process, across all event loops: its connection, uid, groups and
 /// session, with indexes by uid and group. One lock guards it all; each operation holds it briefly.
+///
+/// Admitting a connection also counts it and puts it under its loop's heartbeat, if there is one,
+/// whatever protocol the client speaks.
 final class ClientDirectory: Sendable {
     let table = NIOLockedValueBox(Table())
+    private let counters: GatewayCounters
+    private let heartbeats: PerEventLoop<ClientHeartbeat>?
+    private let onSendBufferFull: SendBufferFullPolicy
 
     /// What the gateway knows of one client.
     struct Record {
@@ -23,25 +29,37 @@ final class ClientDirectory: Sendable {
         var numbers = ConnectionNumberAllocator()
     }
 
-    /// Gives `channel` a free connection number and lists it.
+    init(counters: GatewayCounters, heartbeats: PerEventLoop<ClientHeartbeat>?, onSendBufferFull: SendBufferFullPolicy) {
+        self.counters = counters
+        self.heartbeats = heartbeats
+        self.onSendBufferFull = onSendBufferFull
+    }
+
+    /// Gives `channel` a free connection number and lists it. Call on the channel's event loop.
     func admit(_ channel: Channel) -> ClientConnection {
-        table.withLockedValue { table in
+        let shard = counters.shard(for: channel.eventLoop)
+        let connection = table.withLockedValue { table in
             var numbers = table.numbers
             let number = numbers.next { table.records[$0] != nil }
             table.numbers = numbers
-            let connection = ClientConnection(number: number, channel: channel)
+            let connection = ClientConnection(number: number, channel: channel, counters: shard, onSendBufferFull: onSendBufferFull)
             table.records[number] = Record(connection: connection)
             return connection
         }
+        shard.add(.clientsAdmitted)
+        heartbeats?[channel.eventLoop].watch(connection)
+        return connection
     }
 
-    /// Forgets a client, its uid binding and its group memberships.
+    /// Forgets a client, its uid binding and its group memberships. Call on its event loop.
     func remove(_ number: UInt32) {
-        table.withLockedValue { table in
-            guard let record = table.records.removeValue(forKey: number) else { return }
+        let removed = table.withLockedValue { table -> Record? in
+            guard let record = table.records.removeValue(forKey: number) else { return nil }
             if let uid = record.uid { table.numbersByUID.remove(number, from: uid) }
             for group in record.groups { table.numbersByGroup.remove(number, from: group) }
+            return record
         }
+        if let connection = removed?.connection { heartbeats?[connection.eventLoop].forget(connection) }
     }
 
     func connection(_ number: UInt32) -> ClientConnection? {

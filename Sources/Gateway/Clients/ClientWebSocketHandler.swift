@@ -6,7 +6,9 @@ import Wire
 
 /// The WebSocket end of a client's pipeline after the upgrade: hands the client's connect,
 /// handshake, message and close events to its ``ClientEventRouter``, answers pings and closes, and
-/// encodes what the gateway writes to the client as WebSocket frames.
+/// encodes what the gateway writes to the client as WebSocket frames. A text message that is not
+/// UTF-8 closes the client with 1007; anything the client sends, control frames included, counts as
+/// a sign of life for the heartbeat.
 final class ClientWebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = ClientOutbound
@@ -17,6 +19,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private let events: ClientEventFrames
     private let request: HTTPRequestHead
     private let maxWaitingEvents: Int
+    private let closeTimeout: TimeAmount
     private let logger: Logger
     private var router: ClientEventRouter?
     /// The frame encoder's context: raw bytes are written from there, past the encoder.
@@ -28,6 +31,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         links: WorkerLinkTable,
         events: ClientEventFrames,
         maxWaitingEvents: Int,
+        closeTimeout: TimeAmount,
         logger: Logger
     ) {
         self.request = request
@@ -35,6 +39,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         self.links = links
         self.events = events
         self.maxWaitingEvents = maxWaitingEvents
+        self.closeTimeout = closeTimeout
         self.logger = logger
     }
 
@@ -51,10 +56,19 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         guard let router else { return }
         let connection = router.connection
         let frame = unwrapInboundIn(data)
+        connection.noteHeard()
         switch frame.opcode {
         case .text, .binary:
             guard !connection.isClosing else { return }
-            router.forward(events.message(connection, payload: frame.unmaskedData, binary: frame.opcode == .binary))
+            let payload = frame.unmaskedData
+            let binary = frame.opcode == .binary
+            guard binary || payload.isValidUTF8 else {
+                logger.notice("closing client: text message is not UTF-8", metadata: ["client": "\(connection.number)"])
+                connection.close(code: .dataInconsistentWithMessage)
+                return
+            }
+            connection.counters.add(.messagesIn)
+            router.forward(events.message(connection, payload: payload, binary: binary))
         case .ping:
             guard !connection.isClosing else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
@@ -127,9 +141,13 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         closeAfter(WebSocketFrame(fin: true, opcode: .connectionClose, data: code), context: context, promise: nil)
     }
 
+    /// Writes the close frame, then ends the connection; a client that does not take the frame
+    /// (it reads nothing) is disconnected after the close timeout.
     private func closeAfter(_ closeFrame: WebSocketFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         let channel = context.channel
+        let deadline = context.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
         context.writeAndFlush(wrapOutboundOut(closeFrame)).whenComplete { result in
+            deadline.cancel()
             promise?.completeWith(result)
             channel.close(promise: nil)
         }

@@ -8,26 +8,33 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
 import Wire
 
-/// A gateway process's network side: the public WebSocket listener for clients and the internal
-/// listener for worker links, on one event-loop group.
+/// A gateway process's network side: the public listeners for clients (WebSocket, WebSocket over
+/// TLS, or both) and the internal listener for worker links, on one event-loop group.
 ///
-/// ``start()`` binds both; ``run()`` (as a `Service`) waits for graceful shutdown, then says goodbye
+/// ``start()`` binds them; ``run()`` (as a `Service`) waits for graceful shutdown, then says goodbye
 /// to clients (close 1001), closes the links and stops the loops.
 public final class GatewayServer: Service {
     /// Where the listeners ended up (the public port is chosen by the system when configured as 0).
     public struct Listening: Sendable {
-        public var publicAddress: SocketAddress
+        /// Where clients connect with plain WebSocket; nil when ws is off.
+        public var publicAddress: SocketAddress?
+        /// Where clients connect with WebSocket over TLS; nil when wss is off.
+        public var secureAddress: SocketAddress?
+        /// Where workers link, as advertised to them and encoded in client ids.
         public var lanAddress: GatewayAddress
     }
 
     public let configuration: GatewayConfiguration
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let directory = ClientDirectory()
+    private let counters: GatewayCounters
+    private let heartbeats: PerEventLoop<ClientHeartbeat>?
+    private let directory: ClientDirectory
     private let links: WorkerLinkTable
     private let listeners = NIOLockedValueBox<[Channel]>([])
 
@@ -35,16 +42,52 @@ public final class GatewayServer: Service {
         self.configuration = configuration
         self.logger = logger
         self.links = WorkerLinkTable(routing: configuration.routing)
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
+        let counters = GatewayCounters(group: group)
+        let heartbeats = ClientHeartbeat.Policy(
+            interval: configuration.pingInterval,
+            notResponseLimit: configuration.pingNotResponseLimit,
+            pingData: configuration.pingData
+        ).map { policy in
+            PerEventLoop(group) { ClientHeartbeat(loop: $0, policy: policy, counters: counters.shard(for: $0)) }
+        }
+        self.group = group
+        self.counters = counters
+        self.heartbeats = heartbeats
+        self.directory = ClientDirectory(counters: counters, heartbeats: heartbeats, onSendBufferFull: configuration.onSendBufferFull)
     }
 
-    /// Binds the internal listener, then the public one.
+    /// Loads the TLS certificate if wss is on, binds the internal listener, then the public ones,
+    /// and starts the heartbeat and the statistics log.
     public func start() async throws -> Listening {
+        try configuration.validate()
         let lanAddress = try configuration.lanAddress()
-        let lanChannel = try await bindLanListener(lanAddress: lanAddress)
-        let publicChannel = try await bindPublicListener(lanAddress: lanAddress)
-        listeners.withLockedValue { $0 = [publicChannel, lanChannel] }
-        return Listening(publicAddress: publicChannel.localAddress!, lanAddress: lanAddress)
+        let tls = try configuration.secureWebSocket.map { try TLSContextLoader.load($0) }
+        keepListener(try await bindLanListener(lanAddress: lanAddress))
+        var listening = Listening(lanAddress: lanAddress)
+        if configuration.servesPlainWebSocket {
+            let channel = try await bindClientListener(
+                host: configuration.publicHost,
+                port: configuration.publicPort,
+                tls: nil,
+                lanAddress: listening.lanAddress
+            )
+            keepListener(channel)
+            listening.publicAddress = channel.localAddress
+        }
+        if let secure = configuration.secureWebSocket, let tls {
+            let channel = try await bindClientListener(host: secure.host, port: secure.port, tls: tls.context, lanAddress: listening.lanAddress)
+            keepListener(channel)
+            listening.secureAddress = channel.localAddress
+            logger.notice("serving wss with certificate \(tls.certificate)")
+        }
+        heartbeats?.all.forEach { $0.start() }
+        if let interval = configuration.statisticsInterval {
+            group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                self.logger.notice("gateway statistics: \(self.statistics)")
+            }
+        }
+        return listening
     }
 
     public func run() async throws {
@@ -55,6 +98,32 @@ public final class GatewayServer: Service {
     /// Number of connected clients and of linked workers.
     public var connectionCounts: (clients: Int, workerLinks: Int) {
         (directory.count, links.count)
+    }
+
+    /// This process's counters now.
+    public var statistics: GatewayStatistics {
+        var statistics = GatewayStatistics()
+        statistics.clients = directory.count
+        statistics.clientsTotal = counters.total(.clientsAdmitted)
+        statistics.messagesIn = counters.total(.messagesIn)
+        statistics.messagesOut = counters.total(.messagesOut)
+        statistics.sendFailures = counters.total(.sendFailures)
+        statistics.sendBufferDrops = counters.total(.sendBufferDrops)
+        statistics.sendBufferCloses = counters.total(.sendBufferCloses)
+        statistics.heartbeatTimeouts = counters.total(.heartbeatTimeouts)
+        statistics.redeliveredEvents = counters.total(.redeliveredEvents)
+        statistics.workerLinks = links.count
+        statistics.registryErrors = counters.registryErrorCount
+        return statistics
+    }
+
+    /// Counts a failed registration or refresh of this gateway in the registry.
+    public func recordRegistryError() {
+        counters.addRegistryError()
+    }
+
+    private func keepListener(_ channel: Channel) {
+        listeners.withLockedValue { $0.append(channel) }
     }
 
     private func stop() async {
@@ -72,6 +141,7 @@ public final class GatewayServer: Service {
         let configuration = self.configuration
         let commands = WorkerCommandExecutor(directory: directory, links: links, lanAddress: lanAddress, logger: logger)
         let links = self.links
+        let counters = self.counters
         let logger = self.logger
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -89,7 +159,8 @@ public final class GatewayServer: Service {
                             maxBacklogBytes: configuration.maxWorkerBacklogBytes,
                             links: links,
                             commands: commands,
-                            logger: logger
+                            logger: logger,
+                            counters: counters
                         )
                     )
                 }
@@ -98,17 +169,20 @@ public final class GatewayServer: Service {
             .get()
     }
 
-    private func bindPublicListener(lanAddress: GatewayAddress) async throws -> Channel {
+    /// Binds a client listener on `host:port`, speaking WebSocket over TLS when `tls` is given.
+    private func bindClientListener(host: String, port: Int, tls: NIOSSLContext?, lanAddress: GatewayAddress) async throws -> Channel {
         let configuration = self.configuration
         let directory = self.directory
         let links = self.links
         let logger = self.logger
-        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: configuration.publicPort), directory: directory)
+        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: port), directory: directory)
+        let sendBuffer = configuration.clientSendBufferSize
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: configuration.reusePort ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: configuration.maxMessageSize,
@@ -130,6 +204,7 @@ public final class GatewayServer: Service {
                                     links: links,
                                     events: events,
                                     maxWaitingEvents: configuration.maxWaitingEvents,
+                                    closeTimeout: configuration.closeTimeout,
                                     logger: logger
                                 )
                             )
@@ -138,6 +213,7 @@ public final class GatewayServer: Service {
                 )
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.configureHTTPServerPipeline(
                         withServerUpgrade: (
                             upgraders: [upgrader],
@@ -149,7 +225,7 @@ public final class GatewayServer: Service {
                     try sync.addHandler(HTTPHandshakeGuard(timeout: configuration.handshakeTimeout), name: HTTPHandshakeGuard.name)
                 }
             }
-            .bind(host: configuration.publicHost, port: configuration.publicPort)
+            .bind(host: host, port: port)
             .get()
     }
 }

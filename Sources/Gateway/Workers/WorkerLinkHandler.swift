@@ -20,15 +20,25 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     private let maxBacklogBytes: Int
     private let links: WorkerLinkTable
     private let commands: WorkerCommandExecutor
+    private let counters: GatewayCounters
     private var logger: Logger
     private var state = State.awaitingHello(nil)
 
-    init(secretKey: String, helloTimeout: TimeAmount, maxBacklogBytes: Int, links: WorkerLinkTable, commands: WorkerCommandExecutor, logger: Logger) {
+    init(
+        secretKey: String,
+        helloTimeout: TimeAmount,
+        maxBacklogBytes: Int,
+        links: WorkerLinkTable,
+        commands: WorkerCommandExecutor,
+        logger: Logger,
+        counters: GatewayCounters
+    ) {
         self.secretKey = secretKey
         self.helloTimeout = helloTimeout
         self.maxBacklogBytes = maxBacklogBytes
         self.links = links
         self.commands = commands
+        self.counters = counters
         self.logger = logger
     }
 
@@ -66,6 +76,7 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         if case .linked(let link) = state {
             links.remove(link)
             let handedBack = link.handBack()
+            counters.shard(for: context.eventLoop).add(.redeliveredEvents, handedBack)
             logger.notice("worker link closed", metadata: ["worker": "\(link)", "redelivering": "\(handedBack)"])
         }
         context.fireChannelInactive()

@@ -1,0 +1,38 @@
+/// A snapshot of one gateway process's counters, for the status command and the periodic log line.
+public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
+    /// Clients connected now.
+    public var clients = 0
+    /// Clients admitted since the process started.
+    public var clientsTotal = 0
+    /// Messages received from clients.
+    public var messagesIn = 0
+    /// Messages written to clients, heartbeat pings included.
+    public var messagesOut = 0
+    /// Messages not written because their client was already closing.
+    public var sendFailures = 0
+    /// Messages dropped because their client's send buffer was full.
+    public var sendBufferDrops = 0
+    /// Clients closed because their send buffer was full.
+    public var sendBufferCloses = 0
+    /// Clients disconnected because they were silent too long (heartbeat).
+    public var heartbeatTimeouts = 0
+    /// Client events handed back by ended worker links and sent to another worker.
+    public var redeliveredEvents = 0
+    /// Worker links up now.
+    public var workerLinks = 0
+    /// Failed registrations or refreshes in memcached.
+    public var registryErrors = 0
+
+    /// Every counter zero.
+    public init() {}
+
+    /// One line of `name=value` pairs.
+    public var description: String {
+        [
+            ("clients", clients), ("clients_total", clientsTotal), ("messages_in", messagesIn),
+            ("messages_out", messagesOut), ("send_failures", sendFailures), ("send_buffer_drops", sendBufferDrops),
+            ("send_buffer_closes", sendBufferCloses), ("heartbeat_timeouts", heartbeatTimeouts),
+            ("redelivered_events", redeliveredEvents), ("worker_links", workerLinks), ("registry_errors", registryErrors),
+        ].map { "\($0)=\($1)" }.joined(separator: " ")
+    }
+}
