@@ -46,8 +46,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return members[key]
     }
 
-    /// `other` laid over this value: objects merge member by member, recursively; anything else is
-    /// replaced (PHP's `array_replace_recursive`, which GatewayWorker's updateSession uses).
+    /// `other` laid over this value: objects merge member by member, recursively; anything else,
+    /// arrays included, is replaced whole. For objects this is GatewayWorker's updateSession (PHP's
+    /// `array_replace_recursive`); for lists it is not: PHP merges those by index (`[1, 2, 3]` updated
+    /// with `[9]` gives `[9, 2, 3]`), here the new list replaces the old one.
     public func merging(_ other: JSONValue) -> JSONValue {
         guard case .object(var members) = self, case .object(let changes) = other else { return other }
         for (key, change) in changes {
