@@ -14,6 +14,9 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Public WebSocket address, host:port.")
     var listen = "0.0.0.0:8282"
 
+    @Option(help: "Internal text port, host:port: newline-delimited messages over plain TCP, no authentication. Off by default; bind an internal address (e.g. 127.0.0.1:2800), never a public one. Lines longer than --max-message-size get an error line and a close.")
+    var listenText: String?
+
     @Flag(help: "Share the public port with other gateway processes (SO_REUSEPORT).")
     var reusePort = false
 
@@ -55,11 +58,18 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.linkHelloTimeout = .seconds(Int64(linkHelloTimeout))
         configuration.handshakeTimeout = .seconds(Int64(handshakeTimeout))
         if let eventLoops { configuration.eventLoopCount = eventLoops }
+        if let listenText {
+            var textPort = TextPortConfiguration()
+            (textPort.host, textPort.port) = try HostPort.parse(listenText, option: "--listen-text")
+            textPort.maxLineLength = maxMessageSize
+            configuration.textPort = textPort
+        }
 
         let memcached = try registry.makeClient()
         let server = GatewayServer(configuration: configuration, logger: logger)
         let listening = try await server.start()
         logger.notice("gateway ready: ws://\(listen) (bound \(listening.publicAddress)), workers link to \(listening.lanAddress)")
+        if let textAddress = listening.textAddress { logger.notice("text port listening on \(textAddress)") }
 
         let registrar = GatewayRegistrar(
             registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),

@@ -22,6 +22,8 @@ public final class GatewayServer: Service {
     public struct Listening: Sendable {
         public var publicAddress: SocketAddress
         public var lanAddress: GatewayAddress
+        /// The internal text port, when configured.
+        public var textAddress: SocketAddress?
     }
 
     public let configuration: GatewayConfiguration
@@ -46,8 +48,10 @@ public final class GatewayServer: Service {
         }
         let lanAddress = GatewayAddress(ip: configuredLan.ip, port: lanPort)
         let publicChannel = try await bindPublicListener(lanAddress: lanAddress)
-        listeners.withLockedValue { $0 = [publicChannel, lanChannel] }
-        return Listening(publicAddress: publicChannel.localAddress!, lanAddress: lanAddress)
+        var textChannel: Channel?
+        if let textPort = configuration.textPort { textChannel = try await bindTextListener(textPort, lanAddress: lanAddress) }
+        listeners.withLockedValue { $0 = [publicChannel, lanChannel] + (textChannel.map { [$0] } ?? []) }
+        return Listening(publicAddress: publicChannel.localAddress!, lanAddress: lanAddress, textAddress: textChannel?.localAddress)
     }
 
     public func run() async throws {
@@ -152,6 +156,36 @@ public final class GatewayServer: Service {
                 }
             }
             .bind(host: configuration.publicHost, port: configuration.publicPort)
+            .get()
+    }
+
+    /// The internal text port: each TCP connection is a client whose lines are its messages.
+    private func bindTextListener(_ textPort: TextPortConfiguration, lanAddress: GatewayAddress) async throws -> Channel {
+        let configuration = self.configuration
+        let directory = self.directory
+        let links = self.links
+        let logger = self.logger
+        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: textPort.port))
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteToMessageHandler(TextLineDecoder(maximumLineLength: textPort.maxLineLength)))
+                    try sync.addHandler(
+                        ClientTextLineHandler(
+                            directory: directory,
+                            links: links,
+                            events: events,
+                            maxWaitingEvents: configuration.maxWaitingEvents,
+                            logger: logger
+                        )
+                    )
+                }
+            }
+            .bind(host: textPort.host, port: textPort.port)
             .get()
     }
 }
