@@ -142,24 +142,39 @@ final class TextPortTests: XCTestCase {
 }
 
 /// Runs a bash script with a bounded time and returns its exit status and combined output.
+///
+/// The script is spawned with no signal blocked: Swift concurrency threads block almost all of
+/// them and a child inherits the mask, so `nc -q1` (a SIGALRM timer) would never quit. Output goes
+/// to a file, not a pipe, so a leftover grandchild cannot block the read.
 private enum ShellScript {
     static func run(_ source: String, timeout: Duration) throws -> (status: Int32, output: String) {
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("text-port-shell-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let output = try FileHandle(forWritingTo: outputURL)
+        defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", source]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        var none = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &saved)
+        let started = Result { try process.run() }
+        pthread_sigmask(SIG_SETMASK, &saved, nil)
+        try started.get()
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.05)
         }
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, output)
+        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, text)
     }
 }
