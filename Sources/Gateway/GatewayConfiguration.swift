@@ -13,6 +13,10 @@ public struct GatewayConfiguration: Sendable {
     /// Share the public port with other gateway processes (SO_REUSEPORT).
     public var reusePort = false
 
+    /// The internal text port for services that can only write lines; nil (the default) means none.
+    /// Bind it to an internal address: it has no authentication.
+    public var textPort: TextPortConfiguration?
+
     /// The internal address advertised to workers and encoded in client ids.
     public var lanIP = "127.0.0.1"
     /// The internal port workers link to (GatewayWorker's `startPort` + process index).

@@ -24,6 +24,9 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "PEM file with the wss private key (unencrypted). Its path and contents are never logged.")
     var tlsKey: String?
 
+    @Option(help: "Internal text port, host:port: newline-delimited messages over plain TCP, no authentication. Off by default; bind an internal address (e.g. 127.0.0.1:2800), never a public one. Lines longer than --max-message-size get an error line and a close.")
+    var listenText: String?
+
     @Flag(help: "Share the public port with other gateway processes (SO_REUSEPORT).")
     var reusePort = false
 
@@ -98,12 +101,19 @@ struct GatewaySubcommand: AsyncParsableCommand {
         let statistics = try Self.duration(statsInterval, option: "--stats-interval")
         configuration.statisticsInterval = statistics > .zero ? statistics : nil
         if let eventLoops { configuration.eventLoopCount = eventLoops }
+        if let listenText {
+            var textPort = TextPortConfiguration()
+            (textPort.host, textPort.port) = try HostPort.parse(listenText, option: "--listen-text")
+            textPort.maxLineLength = maxMessageSize
+            configuration.textPort = textPort
+        }
 
         let memcached = try registry.makeClient()
         let server = GatewayServer(configuration: configuration, logger: logger)
         let listening = try await server.start()
         let bound = [listening.publicAddress.map { "ws://\($0)" }, listening.secureAddress.map { "wss://\($0)" }].compactMap { $0 }
         logger.notice("gateway ready: \(bound.joined(separator: " and ")), workers link to \(listening.lanAddress)")
+        if let textAddress = listening.textAddress { logger.notice("text port listening on \(textAddress)") }
 
         let registrar = GatewayRegistrar(
             registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),

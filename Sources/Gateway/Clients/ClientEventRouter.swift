@@ -33,6 +33,29 @@ final class ClientEventRouter: Sendable {
 
     var eventLoop: EventLoop { connection.eventLoop }
 
+    /// Admits a new client connection, whatever its protocol, and forwards its connect event.
+    static func admit(
+        _ channel: Channel,
+        directory: ClientDirectory,
+        links: WorkerLinkTable,
+        events: ClientEventFrames,
+        maxWaitingEvents: Int,
+        logger: Logger
+    ) -> ClientEventRouter {
+        let connection = directory.admit(channel)
+        let router = ClientEventRouter(connection: connection, links: links, maxWaitingEvents: maxWaitingEvents, logger: logger)
+        router.forward(events.connect(connection))
+        return router
+    }
+
+    /// The client's connection ended: forwards its close event (with its last session) and forgets it.
+    func disconnected(events: ClientEventFrames, directory: ClientDirectory) {
+        let close = events.close(connection)  // before removal: it carries the session
+        directory.remove(connection.number)
+        forward(close)
+        if let worker = state.value.worker { links.detach(worker) }
+    }
+
     /// Sends a new event of this client. Call on the client's loop.
     func forward(_ event: GatewayFrame) {
         if state.value.waiting.isEmpty, links.routing != .random, let worker = state.value.worker,
@@ -55,11 +78,6 @@ final class ClientEventRouter: Sendable {
     func takeBack(_ events: [GatewayFrame]) {
         for event in events.reversed() { state.value.waiting.prepend(event) }
         sendWaiting()
-    }
-
-    /// The client is gone and its close event forwarded: it no longer counts against its worker.
-    func clientClosed() {
-        if let worker = state.value.worker { links.detach(worker) }
     }
 
     private func sendWaiting() {

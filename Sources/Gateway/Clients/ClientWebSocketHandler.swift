@@ -45,11 +45,16 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         encoderContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        let connection = directory.admit(context.channel)
-        let router = ClientEventRouter(connection: connection, links: links, maxWaitingEvents: maxWaitingEvents, logger: logger)
+        let router = ClientEventRouter.admit(
+            context.channel,
+            directory: directory,
+            links: links,
+            events: events,
+            maxWaitingEvents: maxWaitingEvents,
+            logger: logger
+        )
         self.router = router
-        router.forward(events.connect(connection))
-        router.forward(events.webSocketConnect(connection, request: request))
+        router.forward(events.webSocketConnect(router.connection, request: request))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -101,12 +106,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let router {
-            let close = events.close(router.connection)  // before removal: it carries the session
-            directory.remove(router.connection.number)
-            router.forward(close)
-            router.clientClosed()
-        }
+        router?.disconnected(events: events, directory: directory)
         context.fireChannelInactive()
     }
 

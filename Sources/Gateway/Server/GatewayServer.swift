@@ -27,6 +27,8 @@ public final class GatewayServer: Service {
         public var secureAddress: SocketAddress?
         /// Where workers link, as advertised to them and encoded in client ids.
         public var lanAddress: GatewayAddress
+        /// The internal text port, when configured.
+        public var textAddress: SocketAddress?
     }
 
     public let configuration: GatewayConfiguration
@@ -80,6 +82,11 @@ public final class GatewayServer: Service {
             keepListener(channel)
             listening.secureAddress = channel.localAddress
             logger.notice("serving wss with certificate \(tls.certificate)")
+        }
+        if let textPort = configuration.textPort {
+            let channel = try await bindTextListener(textPort, lanAddress: listening.lanAddress)
+            keepListener(channel)
+            listening.textAddress = channel.localAddress
         }
         heartbeats?.all.forEach { $0.start() }
         if let interval = configuration.statisticsInterval {
@@ -226,6 +233,36 @@ public final class GatewayServer: Service {
                 }
             }
             .bind(host: host, port: port)
+            .get()
+    }
+
+    /// The internal text port: each TCP connection is a client whose lines are its messages.
+    private func bindTextListener(_ textPort: TextPortConfiguration, lanAddress: GatewayAddress) async throws -> Channel {
+        let configuration = self.configuration
+        let directory = self.directory
+        let links = self.links
+        let logger = self.logger
+        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: textPort.port), directory: directory)
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteToMessageHandler(TextLineDecoder(maximumLineLength: textPort.maxLineLength)))
+                    try sync.addHandler(
+                        ClientTextLineHandler(
+                            directory: directory,
+                            links: links,
+                            events: events,
+                            maxWaitingEvents: configuration.maxWaitingEvents,
+                            logger: logger
+                        )
+                    )
+                }
+            }
+            .bind(host: textPort.host, port: textPort.port)
             .get()
     }
 }

@@ -1,0 +1,135 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import Wire
+
+/// The end of a text-port client's pipeline, after a ``TextLineDecoder``: the sibling of
+/// ``ClientWebSocketHandler`` for clients that speak newline-delimited text over plain TCP.
+///
+/// The client gets a client id from the same ``ClientDirectory`` and its connect, message and close
+/// events go to a worker through a ``ClientEventRouter`` exactly like a WebSocket client's; each
+/// line is one text message. There is no `onWebSocketConnect` event: there is no HTTP request, and
+/// `onConnect` already carries the remote address.
+///
+/// What the gateway writes to the client goes out as lines: a message is its bytes and `\n` (a
+/// message that itself holds newlines arrives as several lines); a close is the last message's line,
+/// if any, then the end of the TCP connection (the close code has no text equivalent). Input after a
+/// close has started is dropped. A line that is
+/// too long or not UTF-8 gets an `ERROR ...` line and the connection is closed.
+final class ClientTextLineHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ClientOutbound
+    typealias OutboundOut = ByteBuffer
+
+    private static let newline = ByteBuffer(string: "\n")
+
+    private let directory: ClientDirectory
+    private let links: WorkerLinkTable
+    private let events: ClientEventFrames
+    private let maxWaitingEvents: Int
+    private let logger: Logger
+    private var router: ClientEventRouter?
+
+    init(
+        directory: ClientDirectory,
+        links: WorkerLinkTable,
+        events: ClientEventFrames,
+        maxWaitingEvents: Int,
+        logger: Logger
+    ) {
+        self.directory = directory
+        self.links = links
+        self.events = events
+        self.maxWaitingEvents = maxWaitingEvents
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        router = ClientEventRouter.admit(
+            context.channel,
+            directory: directory,
+            links: links,
+            events: events,
+            maxWaitingEvents: maxWaitingEvents,
+            logger: logger
+        )
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let router, !router.connection.isClosing else { return }
+        router.connection.noteHeard()
+        router.connection.counters.add(.messagesIn)
+        router.forward(events.message(router.connection, payload: unwrapInboundIn(data), binary: false))
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .message(let bytes, _):
+            context.write(wrapOutboundOut(bytes), promise: nil)
+            context.write(wrapOutboundOut(Self.newline), promise: promise)
+        case .raw(let bytes):
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        case .close(_, let lastMessage):
+            let written: EventLoopFuture<Void>
+            if let lastMessage {
+                context.write(wrapOutboundOut(lastMessage.bytes), promise: nil)
+                written = context.writeAndFlush(wrapOutboundOut(Self.newline))
+            } else {
+                written = context.eventLoop.makeSucceededVoidFuture()
+            }
+            let channel = context.channel
+            written.whenComplete { result in
+                promise?.completeWith(result)
+                Self.lingeringClose(channel)
+            }
+        }
+    }
+
+    /// Ends our side with a FIN and closes fully when the client has closed its side, or after
+    /// ``lingerTimeout``. Closing at once while the client's bytes sit unread (it was still sending
+    /// the line that got an error) would make the kernel answer with a reset, and a reset can destroy
+    /// the last line before the client reads it. Meanwhile input is read and dropped.
+    private static func lingeringClose(_ channel: Channel) {
+        channel.close(mode: .output).whenComplete { result in
+            guard case .success = result else {
+                channel.close(promise: nil)
+                return
+            }
+            channel.eventLoop.scheduleTask(in: lingerTimeout) { channel.close(promise: nil) }
+        }
+    }
+
+    /// How long a closing client may keep its side open before the gateway closes it anyway.
+    static let lingerTimeout = TimeAmount.seconds(2)
+
+    func channelInactive(context: ChannelHandlerContext) {
+        router?.disconnected(events: events, directory: directory)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let connection = router?.connection else {
+            context.close(promise: nil)
+            return
+        }
+        let metadata: Logger.Metadata = ["client": "\(connection.number)", "port": "text"]
+        switch error {
+        case let error as TextLineError:
+            if case .unterminatedLastLine = error {
+                // The connection is ending anyway; nothing to answer.
+                logger.info("text client: \(error)", metadata: metadata)
+                return
+            }
+            logger.notice("closing text client: \(error)", metadata: metadata)
+            let line = ByteBuffer(string: error.errorLine)
+            connection.close(code: .protocolError, lastMessage: .init(bytes: line, isBinary: false))
+        case ByteToMessageDecoderError.dataReceivedInErrorState:
+            // The client kept sending after a bad line; the close is under way and the bytes are dropped.
+            break
+        default:
+            logger.info("closing text client: \(error)", metadata: metadata)
+            connection.destroy()
+        }
+    }
+}
