@@ -37,8 +37,8 @@ public struct GatewayConfiguration: Sendable {
     public var maxMessageSize = 1 << 20
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
-    /// Bytes of client events a worker may hold unacknowledged; past that its link is closed and
-    /// its events go to the other workers (GatewayWorker's `sendToWorkerBufferSize`, which drops instead).
+    /// Bytes of client events a worker may hold unacknowledged; past that its clients' new events
+    /// wait at the gateway until it catches up (GatewayWorker's `sendToWorkerBufferSize`, which drops them).
     public var maxWorkerBacklogBytes = 64 * 1024 * 1024
     /// A client that has not finished its HTTP upgrade by then is closed.
     public var handshakeTimeout = TimeAmount.seconds(10)

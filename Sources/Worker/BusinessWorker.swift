@@ -38,7 +38,9 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
     }
 
     public func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
+        // One thread: it carries every gateway link and runs the handler (see EventLoopTaskExecutor);
+        // a machine's cores are used by running several worker processes.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let (events, sink) = AsyncStream.makeStream(of: WorkerEvent.self)
         let timers = WorkerTimers { id, body in sink.yield(.timer(id, body)) }
         let worker = WorkerContext(
@@ -49,8 +51,9 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
         )
         await runHandler("onWorkerStart") { try await handler.onWorkerStart(worker) }
 
+        let handlerExecutor = EventLoopTaskExecutor(eventLoop: group.next())
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.dispatch(events, worker: worker) }
+            tasks.addTask(executorPreference: handlerExecutor) { await self.dispatch(events, worker: worker) }
             tasks.addTask {
                 await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, sink: sink) }
                 timers.cancelAll()

@@ -20,8 +20,6 @@ public struct WorkerConfiguration: Sendable {
     public var leaveTimeout = TimeAmount.seconds(10)
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
-    /// Event loop threads for the gateway links.
-    public var eventLoopCount = 1
 
     public init() {}
 }

@@ -48,7 +48,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Largest client message in bytes (larger ones close the client with 1009).")
     var maxMessageSize = 1 << 20
 
-    @Option(help: "Bytes of events a worker may hold unacknowledged before its link is closed and its events move to other workers.")
+    @Option(help: "Bytes of events a worker may hold unacknowledged; past that its clients' new events wait at the gateway until it catches up.")
     var maxWorkerBacklog = 64 * 1024 * 1024
 
     @Option(help: "Seconds a worker link may take to prove the secret key before it is closed.")
