@@ -14,27 +14,24 @@ import Wire
 /// is leaving (they route its clients' new events elsewhere), handles every event already sent to
 /// it, acknowledges them, closes its links, then calls `onWorkerStop`. Nothing is lost and nothing
 /// is handled twice.
-public final class BusinessWorker<Handler: EventHandler>: Service {
+///
+/// Not generic over the handler: a generic class would make every event pay for run-time generic
+/// metadata look-ups of its nested types.
+public final class BusinessWorker: Service {
     private let configuration: WorkerConfiguration
-    private let handler: Handler
+    private let handler: any EventHandler
     private let directory: any GatewayDirectory
     private let logger: Logger
     private let links = GatewayLinkSet()
     /// `name:pid`, as gateways know this worker.
     public let workerKey: String
 
-    public init(configuration: WorkerConfiguration, handler: Handler, directory: any GatewayDirectory, logger: Logger) {
+    public init(configuration: WorkerConfiguration, handler: any EventHandler, directory: any GatewayDirectory, logger: Logger) {
         self.configuration = configuration
         self.handler = handler
         self.directory = directory
         self.logger = logger
         self.workerKey = "\(configuration.name):\(ProcessInfo.processInfo.processIdentifier)"
-    }
-
-    /// What the handler is run on, in order.
-    enum WorkerEvent: Sendable {
-        case frame(GatewayFrame, GatewaySession)
-        case timer(WorkerTimers.TimerID, WorkerTimers.Body)
     }
 
     public func run() async throws {
@@ -203,4 +200,10 @@ public final class BusinessWorker<Handler: EventHandler>: Service {
             logger.error("event handler threw: \(error)", metadata: metadata)
         }
     }
+}
+
+/// What a worker runs its handler on, in order.
+enum WorkerEvent: Sendable {
+    case frame(GatewayFrame, GatewaySession)
+    case timer(WorkerTimers.TimerID, WorkerTimers.Body)
 }

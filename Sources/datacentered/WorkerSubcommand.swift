@@ -40,13 +40,12 @@ struct WorkerSubcommand: AsyncParsableCommand {
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
-        let worker: any Service
+        let eventHandler: any EventHandler
         switch handler {
-        case .echo:
-            worker = BusinessWorker(configuration: configuration, handler: EchoBroadcastHandler(), directory: directory, logger: logger)
-        case .probe:
-            worker = BusinessWorker(configuration: configuration, handler: ClusterProbeHandler(), directory: directory, logger: logger)
+        case .echo: eventHandler = EchoBroadcastHandler()
+        case .probe: eventHandler = ClusterProbeHandler()
         }
+        let worker = BusinessWorker(configuration: configuration, handler: eventHandler, directory: directory, logger: logger)
         logger.notice("worker starting with the \(handler.rawValue) handler")
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -52,18 +52,24 @@ final class ClientConnection: Sendable {
 
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
+        if writeUnflushed(message) { flusher.scheduleFlush() }
+    }
+
+    /// Queues a message and leaves the flush to the caller; false when nothing was written.
+    /// Call on the event loop.
+    func writeUnflushed(_ message: ClientOutbound.Message) -> Bool {
         guard !state.value.isClosing else {
             counters.add(.sendFailures)
-            return
+            return false
         }
         guard channel.isWritable else {
             sendBufferIsFull()
-            return
+            return false
         }
         let outbound = message.isRaw ? ClientOutbound.raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary)
         channel.write(outbound, promise: nil)
         counters.add(.messagesOut)
-        flusher.scheduleFlush()
+        return true
     }
 
     /// Sends `lastMessage` if any, then closes with `code`. Call on the event loop.

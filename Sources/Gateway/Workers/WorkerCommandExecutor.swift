@@ -15,12 +15,13 @@ struct WorkerCommandExecutor: Sendable {
         let description: String
     }
 
-    func execute(_ frame: GatewayFrame, from link: WorkerLink) {
+    /// Carries out `frame`; writes to clients go through `batch`, flushed when the link's read burst ends.
+    func execute(_ frame: GatewayFrame, from link: WorkerLink, batch: ClientWriteBatch) {
         do {
             if frame.command.isQuery {
                 link.answer(try answer(frame))
             } else {
-                try perform(frame)
+                try perform(frame, batch: batch)
             }
         } catch {
             logger.warning("command \(frame.command) failed: \(error)", metadata: ["link": "\(link)"])
@@ -29,13 +30,12 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    private func perform(_ frame: GatewayFrame) throws {
+    private func perform(_ frame: GatewayFrame, batch: ClientWriteBatch) throws {
         let number = frame.connectionID
         switch frame.command {
         case .sendToOne:
             guard let connection = directory.connection(number) else { return }
-            let message = Self.message(frame)
-            connection.onLoop { connection.write(message) }
+            batch.write(Self.message(frame), to: connection)
         case .sendToAll:
             let arguments = try Self.arguments(frame, default: CommandArguments.SendToAll())
             let excluded = Set(arguments.exclude ?? [])
@@ -113,11 +113,14 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    /// Writes `message` to the connections `select` picks, with one task per event loop.
+    /// Writes `message` to the connections `select` picks, with one task per event loop that
+    /// writes to all of them, then flushes each once.
     private func send(_ message: ClientOutbound.Message, to select: (ClientDirectory.Table) -> [ClientConnection]) {
         for (loop, connections) in directory.connectionsByEventLoop(select) {
             loop.execute {
-                for connection in connections { connection.write(message) }
+                for connection in connections where connection.writeUnflushed(message) {
+                    connection.channel.flush()
+                }
             }
         }
     }
