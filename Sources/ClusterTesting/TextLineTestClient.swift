@@ -21,9 +21,9 @@ public final class TextLineTestClient: Sendable {
     }
 
     private let channel: Channel
-    private let inbox: TextLineInbox
+    private let inbox: TestInbox<String, String>
 
-    private init(channel: Channel, inbox: TextLineInbox) {
+    private init(channel: Channel, inbox: TestInbox<String, String>) {
         self.channel = channel
         self.inbox = inbox
     }
@@ -34,7 +34,7 @@ public final class TextLineTestClient: Sendable {
         port: Int,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> TextLineTestClient {
-        let inbox = TextLineInbox()
+        let inbox = TestInbox<String, String>()
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
@@ -59,12 +59,23 @@ public final class TextLineTestClient: Sendable {
 
     /// The next line received, without its `\n`; throws on timeout or when the connection closed first.
     public func receiveLine(timeout: TimeAmount = .seconds(5)) async throws -> String {
-        try await inbox.nextLine(timeout: timeout, on: channel.eventLoop)
+        do {
+            switch try await inbox.next(timeout: timeout, on: channel.eventLoop) {
+            case .item(let line): return line
+            case .ended(let unterminated): throw Failure.closed(unterminated: unterminated)
+            }
+        } catch is TestInbox<String, String>.TimedOut {
+            throw Failure.timedOut(timeout)
+        }
     }
 
     /// Waits until the server closes the connection.
     public func waitForClose(timeout: TimeAmount = .seconds(5)) async throws {
-        try await inbox.waitForClose(timeout: timeout, on: channel.eventLoop)
+        do {
+            _ = try await inbox.ending(timeout: timeout, on: channel.eventLoop)
+        } catch is TestInbox<String, String>.TimedOut {
+            throw Failure.timedOut(timeout)
+        }
     }
 
     /// True while the TCP connection is open.
@@ -76,98 +87,31 @@ public final class TextLineTestClient: Sendable {
     }
 }
 
-/// Received bytes split into lines, with at most one waiting reader.
-final class TextLineInbox: Sendable {
-    private let state = NIOLockedValueBox(State())
-
-    private struct State {
-        var lines: [String] = []
-        var partial: [UInt8] = []
-        var isClosed = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    func deliver(_ buffer: ByteBuffer) {
-        wake { state in
-            for byte in buffer.readableBytesView {
-                if byte == UInt8(ascii: "\n") {
-                    state.lines.append(String(decoding: state.partial, as: UTF8.self))
-                    state.partial.removeAll()
-                } else {
-                    state.partial.append(byte)
-                }
-            }
-        }
-    }
-
-    func connectionEnded() {
-        wake { $0.isClosed = true }
-    }
-
-    func nextLine(timeout: TimeAmount, on loop: EventLoop) async throws -> String {
-        try await wait(timeout: timeout, on: loop) { state in
-            if !state.lines.isEmpty { return .success(state.lines.removeFirst()) }
-            if state.isClosed {
-                return .failure(TextLineTestClient.Failure.closed(unterminated: String(decoding: state.partial, as: UTF8.self)))
-            }
-            return nil
-        }
-    }
-
-    func waitForClose(timeout: TimeAmount, on loop: EventLoop) async throws {
-        try await wait(timeout: timeout, on: loop) { state in state.isClosed ? .success(()) : nil }
-    }
-
-    private func wake(_ change: (inout State) -> Void) {
-        let waiter = state.withLockedValue { state in
-            change(&state)
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Re-checks `ready` after every change until it gives a result or `timeout` passes.
-    private func wait<T>(timeout: TimeAmount, on loop: EventLoop, _ ready: (inout State) -> Result<T, Error>?) async throws -> T {
-        let deadline = NIODeadline.now() + timeout
-        while true {
-            let outcome: Result<T, Error>? = state.withLockedValue { ready(&$0) }
-            if let outcome { return try outcome.get() }
-            guard NIODeadline.now() < deadline else { throw TextLineTestClient.Failure.timedOut(timeout) }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let installed = state.withLockedValue { state -> Bool in
-                    // Something may have arrived since the check above.
-                    let pending = !state.lines.isEmpty || state.isClosed
-                    guard !pending, state.waiter == nil else { return false }
-                    state.waiter = continuation
-                    return true
-                }
-                guard installed else {
-                    continuation.resume()
-                    return
-                }
-                loop.scheduleTask(deadline: deadline) { self.wake { _ in } }
-            }
-        }
-    }
-}
-
-/// Feeds a ``TextLineInbox`` from the client's pipeline.
+/// Splits what the client receives into lines for its inbox; at the end, the bytes after the last
+/// newline are how the connection ended.
 final class TextLineInboxHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private let inbox: TextLineInbox
+    private let inbox: TestInbox<String, String>
+    private var partial: [UInt8] = []
 
-    init(inbox: TextLineInbox) {
+    init(inbox: TestInbox<String, String>) {
         self.inbox = inbox
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        inbox.deliver(unwrapInboundIn(data))
+        for byte in unwrapInboundIn(data).readableBytesView {
+            if byte == UInt8(ascii: "\n") {
+                inbox.deliver(String(decoding: partial, as: UTF8.self))
+                partial.removeAll()
+            } else {
+                partial.append(byte)
+            }
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        inbox.connectionEnded()
+        inbox.end(String(decoding: partial, as: UTF8.self))
         context.fireChannelInactive()
     }
 

@@ -24,9 +24,9 @@ public final class WebSocketTestClient: Sendable {
     }
 
     private let channel: Channel
-    private let inbox: WebSocketInbox
+    private let inbox: TestInbox<WebSocketFrame, WebSocketErrorCode?>
 
-    private init(channel: Channel, inbox: WebSocketInbox) {
+    private init(channel: Channel, inbox: TestInbox<WebSocketFrame, WebSocketErrorCode?>) {
         self.channel = channel
         self.inbox = inbox
     }
@@ -46,7 +46,7 @@ public final class WebSocketTestClient: Sendable {
         receiveBufferSize: Int? = nil,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> WebSocketTestClient {
-        let inbox = WebSocketInbox()
+        let inbox = TestInbox<WebSocketFrame, WebSocketErrorCode?>()
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         var bootstrap = ClientBootstrap(group: group).connectTimeout(.seconds(5))
@@ -102,7 +102,14 @@ public final class WebSocketTestClient: Sendable {
 
     /// The next text or binary message; throws when nothing comes within `timeout` or the connection closed.
     public func receive(timeout: TimeAmount = .seconds(5)) async throws -> WebSocketFrame {
-        try await inbox.next(timeout: timeout, on: channel.eventLoop)
+        do {
+            switch try await inbox.next(timeout: timeout, on: channel.eventLoop) {
+            case .item(let frame): return frame
+            case .ended(let code): throw Failure.closed(code: code)
+            }
+        } catch is TestInbox<WebSocketFrame, WebSocketErrorCode?>.TimedOut {
+            throw Failure.timedOut(timeout)
+        }
     }
 
     /// The next text message as a string.
@@ -112,7 +119,11 @@ public final class WebSocketTestClient: Sendable {
 
     /// Waits until the server closes the connection; returns the close code it sent, if any.
     public func waitForClose(timeout: TimeAmount = .seconds(5)) async throws -> WebSocketErrorCode? {
-        try await inbox.waitForClose(timeout: timeout, on: channel.eventLoop)
+        do {
+            return try await inbox.ending(timeout: timeout, on: channel.eventLoop)
+        } catch is TestInbox<WebSocketFrame, WebSocketErrorCode?>.TimedOut {
+            throw Failure.timedOut(timeout)
+        }
     }
 
     /// Stops reading from the socket, as a client that has stopped taking its messages.

@@ -5,8 +5,8 @@ import Wire
 /// One client connection as the rest of the gateway sees it: its number, its channel, and the
 /// writes that workers' commands make on it, whatever protocol the client speaks.
 ///
-/// Writes must happen on the channel's event loop; flushes are coalesced to one per loop tick, so a
-/// burst of commands for one client costs one system call. A client that does not read cannot make
+/// Writes must happen on the channel's event loop; flushes are coalesced to one per loop tick
+/// (``ClientFlushQueue``), so a burst of commands for one client costs one system call. A client that does not read cannot make
 /// the gateway hold more than its send buffer: the channel's write-buffer water mark is that size,
 /// and while the channel is not writable a new message is dropped or the client closed, as the
 /// ``SendBufferFullPolicy`` says.
@@ -20,15 +20,22 @@ final class ClientConnection: Sendable {
     let counters: GatewayCounters.Shard
     private let onSendBufferFull: SendBufferFullPolicy
     private let state: NIOLoopBoundBox<State>
-    private let flusher: ChannelFlushCoalescer
+    private let flushQueue: ClientFlushQueue
 
     private struct State {
         var isClosing = false
+        var isFlushQueued = false
         /// Heartbeat ticks since the client last sent anything.
         var silentTicks = 0
     }
 
-    init(number: UInt32, channel: Channel, counters: GatewayCounters.Shard, onSendBufferFull: SendBufferFullPolicy) {
+    init(
+        number: UInt32,
+        channel: Channel,
+        counters: GatewayCounters.Shard,
+        flushQueue: ClientFlushQueue,
+        onSendBufferFull: SendBufferFullPolicy
+    ) {
         self.number = number
         self.channel = channel
         let remote = channel.remoteAddress
@@ -37,7 +44,7 @@ final class ClientConnection: Sendable {
         self.counters = counters
         self.onSendBufferFull = onSendBufferFull
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
-        self.flusher = ChannelFlushCoalescer(channel: channel)
+        self.flushQueue = flushQueue
     }
 
     var eventLoop: EventLoop { channel.eventLoop }
@@ -52,12 +59,19 @@ final class ClientConnection: Sendable {
 
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
-        if writeUnflushed(message) { flusher.scheduleFlush() }
+        guard writeUnflushed(message), !state.value.isFlushQueued else { return }
+        state.value.isFlushQueued = true
+        flushQueue.flushAtEndOfTick(self)
     }
 
-    /// Queues a message and leaves the flush to the caller; false when nothing was written.
-    /// Call on the event loop.
-    func writeUnflushed(_ message: ClientOutbound.Message) -> Bool {
+    /// Flushes what was written. Call on the event loop.
+    func flush() {
+        state.value.isFlushQueued = false
+        channel.flush()
+    }
+
+    /// Queues a message without flushing; false when nothing was written. Call on the event loop.
+    private func writeUnflushed(_ message: ClientOutbound.Message) -> Bool {
         guard !state.value.isClosing else {
             counters.add(.sendFailures)
             return false

@@ -11,6 +11,7 @@ final class ClientDirectory: Sendable {
     let table = NIOLockedValueBox(Table())
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
+    private let flushQueues: PerEventLoop<ClientFlushQueue>
     private let onSendBufferFull: SendBufferFullPolicy
 
     /// What the gateway knows of one client.
@@ -29,20 +30,33 @@ final class ClientDirectory: Sendable {
         var numbers = ConnectionNumberAllocator()
     }
 
-    init(counters: GatewayCounters, heartbeats: PerEventLoop<ClientHeartbeat>?, onSendBufferFull: SendBufferFullPolicy) {
+    init(
+        counters: GatewayCounters,
+        heartbeats: PerEventLoop<ClientHeartbeat>?,
+        flushQueues: PerEventLoop<ClientFlushQueue>,
+        onSendBufferFull: SendBufferFullPolicy
+    ) {
         self.counters = counters
         self.heartbeats = heartbeats
+        self.flushQueues = flushQueues
         self.onSendBufferFull = onSendBufferFull
     }
 
     /// Gives `channel` a free connection number and lists it. Call on the channel's event loop.
     func admit(_ channel: Channel) -> ClientConnection {
         let shard = counters.shard(for: channel.eventLoop)
+        let flushQueue = flushQueues[channel.eventLoop]
         let connection = table.withLockedValue { table in
             var numbers = table.numbers
             let number = numbers.next { table.records[$0] != nil }
             table.numbers = numbers
-            let connection = ClientConnection(number: number, channel: channel, counters: shard, onSendBufferFull: onSendBufferFull)
+            let connection = ClientConnection(
+                number: number,
+                channel: channel,
+                counters: shard,
+                flushQueue: flushQueue,
+                onSendBufferFull: onSendBufferFull
+            )
             table.records[number] = Record(connection: connection)
             return connection
         }

@@ -56,7 +56,12 @@ public final class GatewayServer: Service {
         self.group = group
         self.counters = counters
         self.heartbeats = heartbeats
-        self.directory = ClientDirectory(counters: counters, heartbeats: heartbeats, onSendBufferFull: configuration.onSendBufferFull)
+        self.directory = ClientDirectory(
+            counters: counters,
+            heartbeats: heartbeats,
+            flushQueues: PerEventLoop(group) { ClientFlushQueue(eventLoop: $0) },
+            onSendBufferFull: configuration.onSendBufferFull
+        )
     }
 
     /// Loads the TLS certificate if wss is on, binds the internal listener, then the public ones,

@@ -15,13 +15,12 @@ struct WorkerCommandExecutor: Sendable {
         let description: String
     }
 
-    /// Carries out `frame`; writes to clients go through `batch`, flushed when the link's read burst ends.
-    func execute(_ frame: GatewayFrame, from link: WorkerLink, batch: ClientWriteBatch) {
+    func execute(_ frame: GatewayFrame, from link: WorkerLink) {
         do {
             if frame.command.isQuery {
                 link.answer(try answer(frame))
             } else {
-                try perform(frame, batch: batch)
+                try perform(frame)
             }
         } catch {
             logger.warning("command \(frame.command) failed: \(error)", metadata: ["link": "\(link)"])
@@ -30,12 +29,13 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    private func perform(_ frame: GatewayFrame, batch: ClientWriteBatch) throws {
+    private func perform(_ frame: GatewayFrame) throws {
         let number = frame.connectionID
         switch frame.command {
         case .sendToOne:
             guard let connection = directory.connection(number) else { return }
-            batch.write(Self.message(frame), to: connection)
+            let message = Self.message(frame)
+            connection.onLoop { connection.write(message) }
         case .sendToAll:
             let arguments = try Self.arguments(frame, default: CommandArguments.SendToAll())
             let excluded = Set(arguments.exclude ?? [])
@@ -113,14 +113,11 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    /// Writes `message` to the connections `select` picks, with one task per event loop that
-    /// writes to all of them, then flushes each once.
+    /// Writes `message` to the connections `select` picks, with one task per event loop.
     private func send(_ message: ClientOutbound.Message, to select: (ClientDirectory.Table) -> [ClientConnection]) {
         for (loop, connections) in directory.connectionsByEventLoop(select) {
             loop.execute {
-                for connection in connections where connection.writeUnflushed(message) {
-                    connection.channel.flush()
-                }
+                for connection in connections { connection.write(message) }
             }
         }
     }

@@ -23,7 +23,6 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     private let counters: GatewayCounters
     private var logger: Logger
     private var state = State.awaitingHello(nil)
-    private var pendingClientWrites: ClientWriteBatch?
 
     init(
         secretKey: String,
@@ -63,7 +62,7 @@ final class WorkerLinkHandler: ChannelInboundHandler {
                 logger.notice("worker leaving: routing no new events to it", metadata: ["worker": "\(link)"])
                 link.stopAccepting()
             default:
-                commands.execute(frame, from: link, batch: clientWrites(context))
+                commands.execute(frame, from: link)
             }
         case .awaitingHello(let timeout):
             timeout?.cancel()
@@ -71,19 +70,6 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         case .refused:
             break
         }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        pendingClientWrites?.flush()
-        context.fireChannelReadComplete()
-    }
-
-    /// The batch of client writes of this read burst.
-    private func clientWrites(_ context: ChannelHandlerContext) -> ClientWriteBatch {
-        if let pendingClientWrites { return pendingClientWrites }
-        let batch = ClientWriteBatch(eventLoop: context.eventLoop)
-        pendingClientWrites = batch
-        return batch
     }
 
     func channelInactive(context: ChannelHandlerContext) {
