@@ -9,6 +9,7 @@ import Worker
 /// (a missing `client` argument means the current client) and answers
 /// `{"id": 1, "result": ...}` or `{"id": 1, "error": "..."}`. Every worker subscribes to the Channel
 /// event `probe`, whose data `{"client": ID, "text": T}` makes it send `T from <worker>` to that client.
+/// The call `raise` makes the handler itself throw, to show how a worker reports a failing handler.
 public struct ClusterProbeHandler: EventHandler {
     public init() {}
 
@@ -29,6 +30,7 @@ public struct ClusterProbeHandler: EventHandler {
             try await context.api.sendToCurrentClient(.text(#"{"error":"not a probe call: \#(error)"}"#))
             return
         }
+        if request.call == "raise" { throw ProbeCalls.ProbeError(description: "raised on request") }
         var reply: [String: JSONValue] = ["id": request.id]
         do {
             reply["result"] = try await ProbeCalls(context: context, arguments: request.args ?? [:]).perform(request.call)

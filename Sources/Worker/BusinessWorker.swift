@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -23,6 +24,7 @@ public final class BusinessWorker: Service {
     private let directory: any GatewayDirectory
     private let logger: Logger
     private let links = GatewayLinkSet()
+    private let counters = NIOLockedValueBox(WorkerStatistics())
     /// `name:pid`, as gateways know this worker.
     public let workerKey: String
 
@@ -32,6 +34,13 @@ public final class BusinessWorker: Service {
         self.directory = directory
         self.logger = logger
         self.workerKey = "\(configuration.name):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// This process's counters now.
+    public var statistics: WorkerStatistics {
+        var statistics = counters.withLockedValue { $0 }
+        statistics.gatewayLinks = links.linkedAddresses.count
+        return statistics
     }
 
     public func run() async throws {
@@ -47,6 +56,11 @@ public final class BusinessWorker: Service {
             channel: ClusterChannel(transport: links)
         )
         await runHandler("onWorkerStart") { try await handler.onWorkerStart(worker) }
+        let statisticsLog = configuration.statisticsInterval.map { interval in
+            group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                self.logger.notice("worker statistics: \(self.statistics)")
+            }
+        }
 
         let handlerExecutor = EventLoopTaskExecutor(eventLoop: group.next())
         await withTaskGroup(of: Void.self) { tasks in
@@ -59,6 +73,7 @@ public final class BusinessWorker: Service {
             }
         }
 
+        statisticsLog?.cancel()
         await runHandler("onWorkerStop") { try await handler.onWorkerStop(worker) }
         try? await group.shutdownGracefully()
     }
@@ -106,6 +121,7 @@ public final class BusinessWorker: Service {
                 for address in change.added { logger.info("discovered gateway \(address)") }
                 for address in change.removed { logger.info("forgot gateway \(address): no longer registered") }
             } catch {
+                counters.withLockedValue { $0.registryErrors += 1 }
                 if !registryFailing {
                     logger.error("cannot read gateways from the registry, keeping current links: \(error)")
                     registryFailing = true
@@ -125,9 +141,15 @@ public final class BusinessWorker: Service {
                 await deliverChannelEvent(frame, from: session, worker: worker)
             case .frame(let frame, let session):
                 await handle(frame, worker: worker, sessions: &sessions)
-                if frame.command.isClientEvent { session.eventHandled() }
+                guard frame.command.isClientEvent else { continue }
+                session.eventHandled()
+                counters.withLockedValue { counters in
+                    counters.eventsHandled += 1
+                    if frame.flags.contains(.redelivered) { counters.redeliveredEvents += 1 }
+                }
             case .timer(let id, let body):
                 guard worker.timers.claimFiring(id) else { continue }
+                counters.withLockedValue { $0.timersFired += 1 }
                 await runHandler("timer") { try await body(worker) }
             }
         }
@@ -136,6 +158,7 @@ public final class BusinessWorker: Service {
     private func deliverChannelEvent(_ frame: GatewayFrame, from session: GatewaySession, worker: WorkerContext) async {
         let name = String(buffer: frame.extData)
         guard let subscriber = worker.channel.subscriber(for: name) else { return }
+        counters.withLockedValue { $0.channelEvents += 1 }
         guard let data = try? frame.body.decodeJSON(as: JSONValue.self) else {
             logger.error("malformed Channel event", metadata: ["event": "\(name)", "gateway": "\(session.address)"])
             return
@@ -195,6 +218,7 @@ public final class BusinessWorker: Service {
         do {
             try await body()
         } catch {
+            counters.withLockedValue { $0.handlerErrors += 1 }
             var metadata: Logger.Metadata = ["event": "\(name)"]
             if let context { metadata["client"] = "\(context.clientID)" }
             logger.error("event handler threw: \(error)", metadata: metadata)

@@ -18,6 +18,8 @@ public struct WorkerConfiguration: Sendable {
     /// On graceful shutdown, the longest wait for gateways' last events before links are closed anyway
     /// (the gateways then redeliver what was not acknowledged).
     public var leaveTimeout = TimeAmount.seconds(10)
+    /// How often the counters are logged; nil logs none.
+    public var statisticsInterval: TimeAmount?
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
 

@@ -27,6 +27,9 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a cluster API query waits for each gateway's answer.")
     var queryTimeout = 5000
 
+    @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
+    var statsInterval = 0.0
+
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var log: LogOptions
@@ -37,6 +40,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         configuration.name = name
         configuration.secretKey = secret.resolvedSecretKey
         configuration.queryTimeout = .milliseconds(Int64(queryTimeout))
+        if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)

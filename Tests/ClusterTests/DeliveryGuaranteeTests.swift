@@ -24,6 +24,29 @@ final class DeliveryGuaranteeTests: XCTestCase {
         XCTAssertEqual(outcome.duplicates, 0)
     }
 
+    func testAnEventRedeliveredAfterAKillIsMarkedSo() async throws {
+        cluster = try TestCluster()
+        let gateway = try cluster.startGateway(extraArguments: ["--stats-interval", "0.2"])
+        let doomed = try cluster.startWorker(name: "doomed", handler: "probe")
+        try cluster.waitUntilLinked(doomed, to: gateway)
+        let client = try await ProbeClient.connect(port: gateway.publicPort)
+        let first = try await client.call("whoami")
+        XCTAssertEqual(first["redelivered"], false)
+        let survivor = try cluster.startWorker(name: "survivor", handler: "probe")
+        try cluster.waitUntilLinked(survivor, to: gateway)
+
+        // A frozen worker cannot acknowledge: the next event is written to it and held.
+        doomed.send(signal: SIGSTOP)
+        try await client.socket.send(#"{"id":101,"call":"whoami"}"#)
+        // The statistics line comes after the tick that read the message and wrote it to the worker.
+        try gateway.process.waitForOutput(containing: "messages_in=2 ", timeout: .seconds(10))
+        doomed.kill()
+        let reply = try JSONDecoder().decode(JSONValue.self, from: Data(try await client.socket.receiveText(timeout: .seconds(10)).utf8))
+        XCTAssertEqual(reply["id"], 101)
+        XCTAssertEqual(reply["result"]?["redelivered"], true)
+        XCTAssertTrue(reply["result"]?["worker"]?.stringValue?.hasPrefix("survivor") ?? false, "\(reply)")
+    }
+
     func testAWorkerThatFallsBehindIsHeldOffAndLosesNothing() async throws {
         cluster = try TestCluster()
         let gateway = try cluster.startGateway(extraArguments: ["--max-worker-backlog", "2000"])
