@@ -35,7 +35,12 @@ wait_for_line() { # file, text, seconds
   done
 }
 
-memcached -l 127.0.0.1 -p "$memcached_port" -U 0 -m 64 >"$run_dir/memcached.log" 2>&1 &
+# memcached refuses to run as root without -u: drop to Debian's memcache user when there is one.
+memcached_user=()
+if [ "$(id -u)" -eq 0 ]; then
+  if id memcache >/dev/null 2>&1; then memcached_user=(-u memcache); else memcached_user=(-u root); fi
+fi
+memcached -l 127.0.0.1 -p "$memcached_port" -U 0 -m 64 "${memcached_user[@]}" >"$run_dir/memcached.log" 2>&1 &
 pids+=($!)
 deadline=$((SECONDS + 10))
 until (exec 3<>"/dev/tcp/127.0.0.1/$memcached_port") 2>/dev/null; do
