@@ -19,7 +19,8 @@ final class ClientEventRouter: Sendable {
 
     private struct State {
         var worker: WorkerLink?
-        var waiting = CircularBuffer<GatewayFrame>()
+        // An array, not a CircularBuffer: that one allocates room for 16 frames up front, per client.
+        var waiting: [GatewayFrame] = []
         var isAwaitingWake = false
     }
 
@@ -76,7 +77,7 @@ final class ClientEventRouter: Sendable {
 
     /// Takes back events a worker link could not deliver; they are older than anything waiting.
     func takeBack(_ events: [GatewayFrame]) {
-        for event in events.reversed() { state.value.waiting.prepend(event) }
+        state.value.waiting.insert(contentsOf: events, at: 0)
         sendWaiting()
     }
 
