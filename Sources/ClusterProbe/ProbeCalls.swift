@@ -1,3 +1,4 @@
+import NIOCore
 import Worker
 
 /// Carries out one probe call with the cluster API and returns its result as JSON.
@@ -19,6 +20,13 @@ struct ProbeCalls {
                 "session": .object(context.session.values), "redelivered": .bool(context.isRedelivered),
             ]
         case "sendToClient": try await api.sendToClient(try client(), try text())
+        case "sendRawFrame":
+            // A complete server-to-client WebSocket text frame, written as is: only a raw send delivers it as text.
+            let payload = Array(try string("text").utf8)
+            guard payload.count < 126 else { throw ProbeError(description: "sendRawFrame takes texts under 126 bytes") }
+            var frame = ByteBuffer(bytes: [0x81, UInt8(payload.count)])
+            frame.writeBytes(payload)
+            try await api.sendToClient(try client(), .raw(frame))
         case "sendToAll": try await api.sendToAll(try text(), only: try clientsIfGiven("only"), excluding: try clientsIfGiven("exclude") ?? [])
         case "sendToUID": try await api.sendToUID(try strings("uids"), try text())
         case "sendToGroup": try await api.sendToGroup(try strings("groups"), try text(), excluding: try clientsIfGiven("exclude") ?? [])

@@ -73,6 +73,13 @@ final class ClusterAPITests: XCTestCase {
         }
     }
 
+    func testRawSendSkipsTheWebSocketEncoding() async throws {
+        try await a1.call("sendRawFrame", ["client": .string(b1.id.description), "text": "framed by the worker"])
+        let frame = try await b1.socket.receive()
+        XCTAssertEqual(frame.opcode, .text)
+        XCTAssertEqual(String(buffer: frame.data), "framed by the worker")
+    }
+
     func testMembershipQueriesAreCompleteAcrossGateways() async throws {
         try await a1.call("bindUID", ["uid": "u1"])
         try await b1.call("bindUID", ["uid": "u1"])
