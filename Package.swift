@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Wire", "Cluster",
+                "Wire", "Cluster", "Registry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

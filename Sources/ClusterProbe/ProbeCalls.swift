@@ -70,6 +70,8 @@ struct ProbeCalls {
             context.worker.timers.add(after: .milliseconds(try integer("afterMilliseconds"))) { worker in
                 try await worker.api.sendToClient(client, .text("\(text) from timer on \(worker.workerKey)"))
             }
+        case "incrementGlobal":
+            return .integer(Int(try await context.worker.globalData.increment(try string("key"), by: 1, initial: 1)))
         case "sleep":
             try await Task.sleep(for: .milliseconds(try integer("milliseconds")))
         case "publish":

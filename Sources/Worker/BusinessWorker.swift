@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Logging
+import Registry
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -22,16 +23,24 @@ public final class BusinessWorker: Service {
     private let configuration: WorkerConfiguration
     private let handler: any EventHandler
     private let directory: any GatewayDirectory
+    private let globalData: GlobalData
     private let logger: Logger
     private let links = GatewayLinkSet()
     private let counters = NIOLockedValueBox(WorkerStatistics())
     /// `name:pid`, as gateways know this worker.
     public let workerKey: String
 
-    public init(configuration: WorkerConfiguration, handler: any EventHandler, directory: any GatewayDirectory, logger: Logger) {
+    public init(
+        configuration: WorkerConfiguration,
+        handler: any EventHandler,
+        directory: any GatewayDirectory,
+        globalData: GlobalData,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.handler = handler
         self.directory = directory
+        self.globalData = globalData
         self.logger = logger
         self.workerKey = "\(configuration.name):\(ProcessInfo.processInfo.processIdentifier)"
     }
@@ -53,7 +62,8 @@ public final class BusinessWorker: Service {
             workerKey: workerKey,
             api: api(currentClient: nil),
             timers: timers,
-            channel: ClusterChannel(transport: links)
+            channel: ClusterChannel(transport: links),
+            globalData: globalData
         )
         await runHandler("onWorkerStart") { try await handler.onWorkerStart(worker) }
         let statisticsLog = configuration.statisticsInterval.map { interval in

@@ -49,7 +49,13 @@ struct WorkerSubcommand: AsyncParsableCommand {
         case .echo: eventHandler = EchoBroadcastHandler()
         case .probe: eventHandler = ClusterProbeHandler()
         }
-        let worker = BusinessWorker(configuration: configuration, handler: eventHandler, directory: directory, logger: logger)
+        let worker = BusinessWorker(
+            configuration: configuration,
+            handler: eventHandler,
+            directory: directory,
+            globalData: GlobalData(client: memcached, prefix: registry.keyPrefix),
+            logger: logger
+        )
         logger.notice("worker starting with the \(handler.rawValue) handler")
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

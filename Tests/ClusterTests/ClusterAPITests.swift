@@ -203,6 +203,18 @@ final class ClusterAPITests: XCTestCase {
         XCTAssertEqual(senders, ["probe-1", "probe-2"], "every worker's subscriber got the event: \(first), \(second)")
     }
 
+    func testGlobalDataIsSharedByEveryWorker() async throws {
+        // Clients on both gateways, stuck to both workers (round-robin), count on one key.
+        var counts: [Int] = []
+        var workers: Set<String> = []
+        for client in [a1!, a2!, b1!, b2!] {
+            counts.append(try await client.call("incrementGlobal", ["key": "visits"]).intValue ?? -1)
+            workers.insert(String(try await client.call("whoami")["worker"]?.stringValue?.split(separator: ":").first ?? ""))
+        }
+        XCTAssertEqual(counts, [1, 2, 3, 4])
+        XCTAssertEqual(workers, ["probe-1", "probe-2"])
+    }
+
     func testAQueryNamesTheGatewayThatDoesNotAnswer() async throws {
         gateways[1].process.send(signal: SIGSTOP)
         defer { gateways[1].process.send(signal: SIGCONT) }

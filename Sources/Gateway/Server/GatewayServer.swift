@@ -107,11 +107,6 @@ public final class GatewayServer: Service {
         await stop()
     }
 
-    /// Number of connected clients and of linked workers.
-    public var connectionCounts: (clients: Int, workerLinks: Int) {
-        (directory.count, links.count)
-    }
-
     /// This process's counters now.
     public var statistics: GatewayStatistics {
         var statistics = GatewayStatistics()

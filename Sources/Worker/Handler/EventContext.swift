@@ -1,4 +1,5 @@
 import Cluster
+import Registry
 import Wire
 
 /// What a handler knows about the event it is handling, and what it can act with.
@@ -22,11 +23,13 @@ public struct EventContext: Sendable {
 }
 
 /// What a handler can use outside client events too: the cluster API (with no current client),
-/// timers and the Channel.
+/// timers, the Channel, and GlobalData.
 public struct WorkerContext: Sendable {
     /// This worker's name as gateways know it (`name:pid`).
     public let workerKey: String
     public let api: ClusterAPI
     public let timers: WorkerTimers
     public let channel: ClusterChannel
+    /// GatewayWorker's GlobalData: values in memcached shared by every process on every machine.
+    public let globalData: GlobalData
 }
