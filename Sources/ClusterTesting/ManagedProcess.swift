@@ -69,7 +69,7 @@ public final class ManagedProcess: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         do {
-            try Self.withSignalsUnblocked { try process.run() }
+            try withSignalsUnblocked { try process.run() }
         } catch {
             try? log.close()
             throw Failure(description: "cannot start \(executable): \(error)")
@@ -157,17 +157,6 @@ public final class ManagedProcess: @unchecked Sendable {
     public func send(signal: Int32) {
         guard let process = runningProcess() else { return }
         posixKill(process.processIdentifier, signal)
-    }
-
-    /// The child inherits the spawning thread's signal mask, and Swift concurrency / Dispatch threads block
-    /// almost every signal: a child spawned from one would ignore SIGTERM. So spawn with nothing blocked.
-    private static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
-        var none = sigset_t()
-        var saved = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, &saved)
-        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-        return try body()
     }
 
     private func runningProcess() -> Process? {

@@ -128,12 +128,12 @@ public final class WebSocketTestClient: Sendable {
 
     /// Stops reading from the socket, as a client that has stopped taking its messages.
     public func pauseReading() async throws {
-        try await channel.setOption(.autoRead, value: false)
+        try await channel.setOption(.autoRead, value: false).get()
     }
 
     /// Reads again after ``pauseReading()``.
     public func resumeReading() async throws {
-        try await channel.setOption(.autoRead, value: true)
+        try await channel.setOption(.autoRead, value: true).get()
         channel.read()
     }
 

@@ -34,8 +34,8 @@ final class PushTests: XCTestCase {
         cluster?.stopAll()
     }
 
-    private func push(_ arguments: [String], secretKey: String? = nil) throws -> Command.Outcome {
-        try Command.run(
+    private func push(_ arguments: [String], secretKey: String? = nil) throws -> CommandRunner.Outcome {
+        try CommandRunner.run(
             TestCluster.binaryPath,
             ["push"] + arguments + ["--memcached", cluster.memcached.address],
             environment: ["DATACENTERED_SECRET_KEY": secretKey ?? cluster.secretKey]

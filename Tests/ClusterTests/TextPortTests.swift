@@ -115,8 +115,11 @@ final class TextPortTests: XCTestCase {
     /// What the README shows: a shell script pushes a line with bash's /dev/tcp, and with nc when installed.
     func testShellScriptsPushAndReadLines() async throws {
         let browser = try await WebSocketTestClient.connect(port: gateway.publicPort)
-        let exchange = try ShellScript.run(
-            """
+        let exchange = try CommandRunner.run(
+            "/bin/bash",
+            [
+                "-c",
+                """
             exec 3<>/dev/tcp/127.0.0.1/\(textPort)
             printf 'hello from bash\\n' >&3
             read -r -t 5 reply <&3
@@ -124,6 +127,7 @@ final class TextPortTests: XCTestCase {
             printf 'B pushed by bash\\n' >&3
             exec 3>&-
             """,
+            ],
             timeout: .seconds(20)
         )
         XCTAssertEqual(exchange.status, 0, exchange.output)
@@ -132,49 +136,11 @@ final class TextPortTests: XCTestCase {
         XCTAssertEqual(pushed, "B pushed by bash")
 
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/nc") || FileManager.default.isExecutableFile(atPath: "/bin/nc") {
-            let push = try ShellScript.run("printf 'B pushed by nc\\n' | nc -q1 127.0.0.1 \(textPort)", timeout: .seconds(20))
+            let push = try CommandRunner.run("/bin/bash", ["-c", "printf 'B pushed by nc\\n' | nc -q1 127.0.0.1 \(textPort)"], timeout: .seconds(20))
             XCTAssertEqual(push.status, 0, push.output)
             let viaNC = try await browser.receiveText()
             XCTAssertEqual(viaNC, "B pushed by nc")
         }
         await browser.close()
-    }
-}
-
-/// Runs a bash script with a bounded time and returns its exit status and combined output.
-///
-/// The script is spawned with no signal blocked: Swift concurrency threads block almost all of
-/// them and a child inherits the mask, so `nc -q1` (a SIGALRM timer) would never quit. Output goes
-/// to a file, not a pipe, so a leftover grandchild cannot block the read.
-private enum ShellScript {
-    static func run(_ source: String, timeout: Duration) throws -> (status: Int32, output: String) {
-        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("text-port-shell-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputURL) }
-        let output = try FileHandle(forWritingTo: outputURL)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", source]
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        var none = sigset_t()
-        var saved = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, &saved)
-        let started = Result { try process.run() }
-        pthread_sigmask(SIG_SETMASK, &saved, nil)
-        try started.get()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, text)
     }
 }
