@@ -7,7 +7,8 @@ import Worker
 ///
 /// A client sends `{"id": 1, "call": "bindUID", "args": {"uid": "u1"}}`; the handler makes the call
 /// (a missing `client` argument means the current client) and answers
-/// `{"id": 1, "result": ...}` or `{"id": 1, "error": "..."}`. Every worker subscribes to the Channel
+/// `{"id": 1, "result": ...}` or `{"id": 1, "error": "..."}` (with `"partial"`, what the gateways that
+/// did answer said, when a count could not be had from all of them). Every worker subscribes to the Channel
 /// event `probe`, whose data `{"client": ID, "text": T}` makes it send `T from <worker>` to that client.
 /// The call `raise` makes the handler itself throw, to show how a worker reports a failing handler.
 public struct ClusterProbeHandler: EventHandler {
@@ -34,6 +35,10 @@ public struct ClusterProbeHandler: EventHandler {
         var reply: [String: JSONValue] = ["id": request.id]
         do {
             reply["result"] = try await ProbeCalls(context: context, arguments: request.args ?? [:]).perform(request.call)
+        } catch let error as IncompleteAnswerError<Int> {
+            // What the gateways that did answer said is not lost: counts come back beside the error.
+            reply["error"] = .string("\(error)")
+            reply["partial"] = .integer(error.partialAnswer)
         } catch {
             reply["error"] = .string("\(error)")
         }
