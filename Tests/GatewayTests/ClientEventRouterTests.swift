@@ -1,0 +1,99 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import Wire
+import XCTest
+
+@testable import Gateway
+
+/// The routing core on one embedded event loop: a client's events stick to a worker link, stay held
+/// until acknowledged, and come back in order, marked redelivered, ahead of newer events, when the
+/// link ends.
+final class ClientEventRouterTests: XCTestCase {
+    // Made in setUp: an embedded loop must be used from the thread that made it.
+    private var loop: EmbeddedEventLoop!
+    private let logger = Logger(label: "test")
+    private var links: WorkerLinkTable!
+    private var router: ClientEventRouter!
+
+    override func setUpWithError() throws {
+        loop = EmbeddedEventLoop()
+        links = WorkerLinkTable(routing: .sticky)
+        let counters = GatewayCounters(group: loop)
+        let directory = ClientDirectory(
+            counters: counters,
+            heartbeats: nil,
+            flushQueues: PerEventLoop(loop) { ClientFlushQueue(eventLoop: $0) },
+            onSendBufferFull: .drop
+        )
+        let client = EmbeddedChannel(loop: loop)
+        router = ClientEventRouter(connection: directory.admit(client), links: links, maxWaitingEvents: 16, logger: logger)
+    }
+
+    private func makeLink(id: Int, maxBacklogBytes: Int = 1 << 20) throws -> (WorkerLink, EmbeddedChannel) {
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let link = WorkerLink(id: id, workerKey: "w\(id)", channel: channel, routable: true, maxBacklogBytes: maxBacklogBytes, logger: logger)
+        links.add(link)
+        return (link, channel)
+    }
+
+    private func event(_ text: String) -> GatewayFrame {
+        GatewayFrame(command: .onMessage, connectionID: 1, body: ByteBuffer(string: text))
+    }
+
+    /// The frames written to `channel` so far, as (text, redelivered).
+    private func written(_ channel: EmbeddedChannel) throws -> [(String, Bool)] {
+        var frames: [(String, Bool)] = []
+        while let frame = try channel.readOutbound(as: GatewayFrame.self) {
+            frames.append((String(buffer: frame.body), frame.flags.contains(.redelivered)))
+        }
+        return frames
+    }
+
+    func testEventsStickToOneLinkInOrder() throws {
+        let (_, first) = try makeLink(id: 1)
+        let (_, second) = try makeLink(id: 2)
+        for text in ["a", "b", "c"] { router.forward(event(text)) }
+        loop.run()
+        XCTAssertEqual(try written(first).map(\.0), ["a", "b", "c"])
+        XCTAssertTrue(try written(second).isEmpty)
+    }
+
+    func testUnacknowledgedEventsComeBackRedeliveredBeforeNewerOnes() throws {
+        let (doomed, doomedChannel) = try makeLink(id: 1)
+        for text in ["1", "2", "3"] { router.forward(event(text)) }
+        loop.run()
+        XCTAssertEqual(try written(doomedChannel).map(\.0), ["1", "2", "3"])
+        try doomed.acknowledge(1)
+
+        let (_, survivorChannel) = try makeLink(id: 2)
+        links.remove(doomed)
+        // A newer event arrives while the doomed link is gone but has not handed back yet.
+        _ = doomed.handBack()
+        router.forward(event("4"))
+        loop.run()
+        let delivered = try written(survivorChannel)
+        XCTAssertEqual(delivered.map(\.0), ["2", "3", "4"])
+        XCTAssertEqual(delivered.map(\.1), [true, true, false])
+    }
+
+    func testAFullLinkHoldsEventsUntilItCatchesUp() throws {
+        let frameSize = event("x").encodedLength
+        let (link, channel) = try makeLink(id: 1, maxBacklogBytes: 2 * frameSize)
+        for text in ["1", "2", "3", "4"] { router.forward(event(text)) }
+        loop.run()
+        XCTAssertEqual(try written(channel).map(\.0), ["1", "2"], "the backlog holds two frames")
+        try link.acknowledge(2)
+        loop.run()
+        XCTAssertEqual(try written(channel).map(\.0), ["3", "4"])
+    }
+
+    func testEventsWaitForAWorkerAndLeaveInOrderWhenOneLinks() throws {
+        for text in ["a", "b"] { router.forward(event(text)) }
+        loop.run()
+        let (_, channel) = try makeLink(id: 1)
+        loop.run()
+        XCTAssertEqual(try written(channel).map(\.0), ["a", "b"])
+    }
+}
