@@ -37,9 +37,13 @@ package struct GatewayConnector: Sendable {
         return GatewayFrame(command: workerKey == nil ? .gatewayClientConnect : .workerConnect, body: try! ByteBuffer(json: hello))
     }
 
-    /// Links to `gateway`; every frame that is not a query answer goes to `onFrame`, in order.
+    /// Links to `gateway`. `onEstablished` runs on the link's event loop as soon as the gateway
+    /// accepts, before any later frame is handled: a gateway may send events right after its answer,
+    /// and their handlers must find the link usable. Every frame that is not a query answer then goes
+    /// to `onFrame`, in order.
     package func connect(
         to gateway: GatewayAddress,
+        onEstablished: @escaping @Sendable (GatewaySession) -> Void = { _ in },
         onFrame: @escaping @Sendable (GatewayFrame, GatewaySession) -> Void
     ) async throws -> GatewaySession {
         let handshake = group.next().makePromise(of: HandshakeResult.self)
@@ -57,13 +61,20 @@ package struct GatewayConnector: Sendable {
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize)))
                     try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize)))
                     try sync.addHandler(
-                        GatewayLinkHandler(hello: hello, handshakeTimeout: timeout, handshake: handshake, logger: logger) { frame in
-                            if frame.command == .queryResult {
-                                session.answerReceived(frame.body)
-                            } else {
-                                onFrame(frame, session)
+                        GatewayLinkHandler(
+                            hello: hello,
+                            handshakeTimeout: timeout,
+                            handshake: handshake,
+                            logger: logger,
+                            onAccepted: { onEstablished(session) },
+                            onFrame: { frame in
+                                if frame.command == .queryResult {
+                                    session.answerReceived(frame.body)
+                                } else {
+                                    onFrame(frame, session)
+                                }
                             }
-                        }
+                        )
                     )
                 }
             }

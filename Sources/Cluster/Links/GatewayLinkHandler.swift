@@ -28,21 +28,27 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
 
     private let hello: GatewayFrame
     private let handshakeTimeout: TimeAmount
+    private let onAccepted: @Sendable () -> Void
     private let onFrame: @Sendable (GatewayFrame) -> Void
     private var handshake: EventLoopPromise<HandshakeResult>?
     private var logger: Logger
 
+    /// - Parameters:
+    ///   - onAccepted: runs when the gateway accepts the hello, before any later frame is passed on,
+    ///     so whoever handles those frames can already send on the link.
     package init(
         hello: GatewayFrame,
         handshakeTimeout: TimeAmount,
         handshake: EventLoopPromise<HandshakeResult>,
         logger: Logger,
+        onAccepted: @escaping @Sendable () -> Void,
         onFrame: @escaping @Sendable (GatewayFrame) -> Void
     ) {
         self.hello = hello
         self.handshakeTimeout = handshakeTimeout
         self.handshake = handshake
         self.logger = logger
+        self.onAccepted = onAccepted
         self.onFrame = onFrame
     }
 
@@ -70,6 +76,7 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
             return
         }
         handshake = nil
+        if result.accepted { onAccepted() }
         pending.succeed(result)
     }
 

@@ -106,8 +106,14 @@ final class GatewayLink: Sendable {
 
     /// Connects and authenticates; returns the linked channel.
     private func link() async throws -> Channel {
-        let session = try await connector.connect(to: address, onFrame: onFrame)
-        guard transition(to: .linked(session)) else {
+        let session = try await connector.connect(
+            to: address,
+            onEstablished: { session in
+                if !self.transition(to: .linked(session)) { session.channel.close(promise: nil) }
+            },
+            onFrame: onFrame
+        )
+        guard case .linked(let linked) = state.withLockedValue({ $0 }), linked === session else {
             session.channel.close(promise: nil)
             throw CancellationError()
         }
