@@ -159,6 +159,33 @@ public final class ManagedProcess: @unchecked Sendable {
         posixKill(process.processIdentifier, signal)
     }
 
+    /// Freezes the process (SIGSTOP) and returns once the kernel reports every thread stopped: the
+    /// signal itself is asynchronous, and a process on the other core may still answer a request sent
+    /// right after it.
+    public func freeze(timeout: Duration = .seconds(5)) throws {
+        guard let pid = runningProcess()?.processIdentifier else { return }
+        posixKill(pid, SIGSTOP)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let stopped = tasks.allSatisfy { task in
+                // The state is the field after the parenthesised command name.
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")")
+                else { return false }
+                return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
+            }
+            if !tasks.isEmpty, stopped { return }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        throw Failure(description: "\(executable) did not stop within \(timeout)")
+    }
+
+    /// Lets a frozen process run again (SIGCONT).
+    public func thaw() {
+        send(signal: SIGCONT)
+    }
+
     private func runningProcess() -> Process? {
         lock.lock()
         defer { lock.unlock() }

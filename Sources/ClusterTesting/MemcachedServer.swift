@@ -43,10 +43,10 @@ public final class MemcachedServer: @unchecked Sendable {
     }
 
     /// Freezes memcached (SIGSTOP): it still accepts connections but never answers.
-    public func suspend() { process.send(signal: SIGSTOP) }
+    public func suspend() throws { try process.freeze() }
 
     /// Lets a suspended memcached run again (SIGCONT).
-    public func resume() { process.send(signal: SIGCONT) }
+    public func resume() { process.thaw() }
 
     deinit {
         process.send(signal: SIGCONT)

@@ -216,8 +216,8 @@ final class ClusterAPITests: XCTestCase {
     }
 
     func testAQueryNamesTheGatewayThatDoesNotAnswerAndKeepsTheOthersAnswers() async throws {
-        gateways[1].process.send(signal: SIGSTOP)
-        defer { gateways[1].process.send(signal: SIGCONT) }
+        try gateways[1].process.freeze()
+        defer { gateways[1].process.thaw() }
         let request: JSONValue = ["id": 7, "call": "getAllClientCount"]
         try await a1.socket.send(String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
         let reply = try JSONDecoder().decode(JSONValue.self, from: Data(try await a1.socket.receiveText(timeout: .seconds(10)).utf8))

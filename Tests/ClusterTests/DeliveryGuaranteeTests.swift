@@ -36,7 +36,7 @@ final class DeliveryGuaranteeTests: XCTestCase {
         try cluster.waitUntilLinked(survivor, to: gateway)
 
         // A frozen worker cannot acknowledge: the next event is written to it and held.
-        doomed.send(signal: SIGSTOP)
+        try doomed.freeze()
         try await client.socket.send(#"{"id":101,"call":"whoami"}"#)
         // The statistics line comes after the tick that read the message and wrote it to the worker.
         try gateway.process.waitForOutput(containing: "messages_in=2 ", timeout: .seconds(10))

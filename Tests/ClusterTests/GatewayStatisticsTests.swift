@@ -41,7 +41,7 @@ final class GatewayStatisticsTests: XCTestCase {
         _ = try await GatewayStatisticsLog.wait(for: gateway) { $0["clients"] == 1 && $0["clients_total"] == 2 }
 
         // A frozen worker never acknowledges; killed, its link hands the events back.
-        worker.send(signal: SIGSTOP)
+        try worker.freeze()
         for index in 0..<3 { try await alice.send("held \(index)") }
         _ = try await GatewayStatisticsLog.wait(for: gateway) { $0["messages_in"] == 7 }
         worker.kill()

@@ -181,7 +181,7 @@ final class MemcachedClientTests: XCTestCase {
 
     func testHungServerTimesOut() async throws {
         try await client.set("k", [1])
-        server.suspend()
+        try server.suspend()
         defer { server.resume() }
         let start = ContinuousClock.now
         do {
