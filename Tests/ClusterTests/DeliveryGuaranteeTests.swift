@@ -38,8 +38,9 @@ final class DeliveryGuaranteeTests: XCTestCase {
         // A frozen worker cannot acknowledge: the next event is written to it and held.
         try doomed.freeze()
         try await client.socket.send(#"{"id":101,"call":"whoami"}"#)
-        // The statistics line comes after the tick that read the message and wrote it to the worker.
-        try gateway.process.waitForOutput(containing: "messages_in=2 ", timeout: .seconds(10))
+        // Three messages so far (the whoami of connect, the first call, this one); the statistics line
+        // that counts the third comes after the tick that read it and wrote it to the worker.
+        try gateway.process.waitForOutput(containing: "messages_in=3 ", timeout: .seconds(10))
         doomed.kill()
         let reply = try JSONDecoder().decode(JSONValue.self, from: Data(try await client.socket.receiveText(timeout: .seconds(10)).utf8))
         XCTAssertEqual(reply["id"], 101)
