@@ -34,26 +34,8 @@ final class ClientEventRouter: Sendable {
 
     var eventLoop: EventLoop { connection.eventLoop }
 
-    /// Admits a new client connection, whatever its protocol, and forwards its connect event.
-    static func admit(
-        _ channel: Channel,
-        directory: ClientDirectory,
-        links: WorkerLinkTable,
-        events: ClientEventFrames,
-        maxWaitingEvents: Int,
-        logger: Logger
-    ) -> ClientEventRouter {
-        let connection = directory.admit(channel)
-        let router = ClientEventRouter(connection: connection, links: links, maxWaitingEvents: maxWaitingEvents, logger: logger)
-        router.forward(events.connect(connection))
-        return router
-    }
-
-    /// The client's connection ended: forwards its close event (with its last session) and forgets it.
-    func disconnected(events: ClientEventFrames, directory: ClientDirectory) {
-        let close = events.close(connection)  // before removal: it carries the session
-        directory.remove(connection.number)
-        forward(close)
+    /// The client is gone and its close event forwarded: it no longer counts against its worker.
+    func detachFromWorker() {
         if let worker = state.value.worker { links.detach(worker) }
     }
 

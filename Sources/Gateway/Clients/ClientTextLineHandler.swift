@@ -23,36 +23,18 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
 
     private static let newline = ByteBuffer(string: "\n")
 
-    private let directory: ClientDirectory
-    private let links: WorkerLinkTable
-    private let events: ClientEventFrames
-    private let maxWaitingEvents: Int
-    private let logger: Logger
+    private let admission: ClientAdmission
     private var router: ClientEventRouter?
 
-    init(
-        directory: ClientDirectory,
-        links: WorkerLinkTable,
-        events: ClientEventFrames,
-        maxWaitingEvents: Int,
-        logger: Logger
-    ) {
-        self.directory = directory
-        self.links = links
-        self.events = events
-        self.maxWaitingEvents = maxWaitingEvents
-        self.logger = logger
+    init(admission: ClientAdmission) {
+        self.admission = admission
     }
 
+    private var events: ClientEventFrames { admission.events }
+    private var logger: Logger { admission.logger }
+
     func channelActive(context: ChannelHandlerContext) {
-        router = ClientEventRouter.admit(
-            context.channel,
-            directory: directory,
-            links: links,
-            events: events,
-            maxWaitingEvents: maxWaitingEvents,
-            logger: logger
-        )
+        router = admission.admit(context.channel)
         context.fireChannelActive()
     }
 
@@ -104,7 +86,7 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
     static let lingerTimeout = TimeAmount.seconds(2)
 
     func channelInactive(context: ChannelHandlerContext) {
-        router?.disconnected(events: events, directory: directory)
+        if let router { admission.disconnected(router) }
         context.fireChannelInactive()
     }
 

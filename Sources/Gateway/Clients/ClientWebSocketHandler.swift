@@ -14,45 +14,25 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     typealias OutboundIn = ClientOutbound
     typealias OutboundOut = WebSocketFrame
 
-    private let directory: ClientDirectory
-    private let links: WorkerLinkTable
-    private let events: ClientEventFrames
+    private let admission: ClientAdmission
     private let request: HTTPRequestHead
-    private let maxWaitingEvents: Int
     private let closeTimeout: TimeAmount
-    private let logger: Logger
     private var router: ClientEventRouter?
     /// The frame encoder's context: raw bytes are written from there, past the encoder.
     private var encoderContext: ChannelHandlerContext?
 
-    init(
-        request: HTTPRequestHead,
-        directory: ClientDirectory,
-        links: WorkerLinkTable,
-        events: ClientEventFrames,
-        maxWaitingEvents: Int,
-        closeTimeout: TimeAmount,
-        logger: Logger
-    ) {
+    init(request: HTTPRequestHead, admission: ClientAdmission, closeTimeout: TimeAmount) {
         self.request = request
-        self.directory = directory
-        self.links = links
-        self.events = events
-        self.maxWaitingEvents = maxWaitingEvents
+        self.admission = admission
         self.closeTimeout = closeTimeout
-        self.logger = logger
     }
+
+    private var events: ClientEventFrames { admission.events }
+    private var logger: Logger { admission.logger }
 
     func handlerAdded(context: ChannelHandlerContext) {
         encoderContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        let router = ClientEventRouter.admit(
-            context.channel,
-            directory: directory,
-            links: links,
-            events: events,
-            maxWaitingEvents: maxWaitingEvents,
-            logger: logger
-        )
+        let router = admission.admit(context.channel)
         self.router = router
         router.forward(events.webSocketConnect(router.connection, request: request))
     }
@@ -106,7 +86,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        router?.disconnected(events: events, directory: directory)
+        if let router { admission.disconnected(router) }
         context.fireChannelInactive()
     }
 

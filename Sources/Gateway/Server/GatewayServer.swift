@@ -14,7 +14,8 @@ import ServiceLifecycle
 import Wire
 
 /// A gateway process's network side: the public listeners for clients (WebSocket, WebSocket over
-/// TLS, or both) and the internal listener for worker links, on one event-loop group.
+/// TLS, or both), the optional internal text port, and the internal listener for worker links, on one
+/// event-loop group.
 ///
 /// ``start()`` binds them; ``run()`` (as a `Service`) waits for graceful shutdown, then says goodbye
 /// to clients (close 1001), closes the links and stops the loops.
@@ -176,13 +177,21 @@ public final class GatewayServer: Service {
             .get()
     }
 
+    /// How the clients of the listener on `port` are let in.
+    private func clientAdmission(lanAddress: GatewayAddress, port: Int) -> ClientAdmission {
+        ClientAdmission(
+            directory: directory,
+            links: links,
+            events: ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: port), directory: directory),
+            maxWaitingEvents: configuration.maxWaitingEvents,
+            logger: logger
+        )
+    }
+
     /// Binds a client listener on `host:port`, speaking WebSocket over TLS when `tls` is given.
     private func bindClientListener(host: String, port: Int, tls: NIOSSLContext?, lanAddress: GatewayAddress) async throws -> Channel {
         let configuration = self.configuration
-        let directory = self.directory
-        let links = self.links
-        let logger = self.logger
-        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: port), directory: directory)
+        let admission = clientAdmission(lanAddress: lanAddress, port: port)
         let sendBuffer = configuration.clientSendBufferSize
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
@@ -205,15 +214,7 @@ public final class GatewayServer: Service {
                                 )
                             )
                             try sync.addHandler(
-                                ClientWebSocketHandler(
-                                    request: request,
-                                    directory: directory,
-                                    links: links,
-                                    events: events,
-                                    maxWaitingEvents: configuration.maxWaitingEvents,
-                                    closeTimeout: configuration.closeTimeout,
-                                    logger: logger
-                                )
+                                ClientWebSocketHandler(request: request, admission: admission, closeTimeout: configuration.closeTimeout)
                             )
                         }
                     }
@@ -238,11 +239,7 @@ public final class GatewayServer: Service {
 
     /// The internal text port: each TCP connection is a client whose lines are its messages.
     private func bindTextListener(_ textPort: TextPortConfiguration, lanAddress: GatewayAddress) async throws -> Channel {
-        let configuration = self.configuration
-        let directory = self.directory
-        let links = self.links
-        let logger = self.logger
-        let events = ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: textPort.port), directory: directory)
+        let admission = clientAdmission(lanAddress: lanAddress, port: textPort.port)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -252,13 +249,7 @@ public final class GatewayServer: Service {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(TextLineDecoder(maximumLineLength: textPort.maxLineLength)))
                     try sync.addHandler(
-                        ClientTextLineHandler(
-                            directory: directory,
-                            links: links,
-                            events: events,
-                            maxWaitingEvents: configuration.maxWaitingEvents,
-                            logger: logger
-                        )
+                        ClientTextLineHandler(admission: admission)
                     )
                 }
             }
