@@ -5,12 +5,14 @@ const COLORS = { cpu: "#3b82f6", rx: "#10b981", tx: "#f59e0b" };
 
 /**
  * Draws `series` (arrays of numbers or null, one per key of `keys`) against the times in `t`.
- * `max` fixes the top of the scale (100 for percent); otherwise it follows the data.
+ * `max` fixes the top of the scale (100 for percent); otherwise it follows the data. `size` is the
+ * canvas's CSS size when the caller knows it: reading it from the canvas forces a layout, which
+ * in a loop over table rows costs a layout of the whole table per row.
  */
-export function drawLines(canvas, t, series, { max = null, windowMs = 10 * 60 * 1000 } = {}) {
+export function drawLines(canvas, t, series, { max = null, windowMs = 10 * 60 * 1000, size = null } = {}) {
   const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || canvas.width;
-  const height = canvas.clientHeight || canvas.height;
+  const width = size?.width ?? (canvas.clientWidth || canvas.width);
+  const height = size?.height ?? (canvas.clientHeight || canvas.height);
   if (canvas.width !== Math.round(width * ratio)) {
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
@@ -19,9 +21,9 @@ export function drawLines(canvas, t, series, { max = null, windowMs = 10 * 60 * 
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, width, height);
   if (!t.length) return;
-  // The scale spans the history there is (at least a minute), so a new chart is not a sliver at the right.
+  // The scale spans the history there is (at least 10 s), so a new chart is not a sliver at the right.
   const now = Date.now();
-  const span = Math.min(windowMs, Math.max(60 * 1000, now - t[0]));
+  const span = Math.min(windowMs, Math.max(10 * 1000, now - t[0]));
   const start = now - span;
   let top = max ?? 0;
   if (max == null) for (const values of Object.values(series)) for (const value of values) if (value > top) top = value;

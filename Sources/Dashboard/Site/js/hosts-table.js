@@ -1,5 +1,7 @@
 // The live hosts table: one keyed row per host, updated in place. Store changes are collected and
 // applied once per animation frame, so a burst of reports costs one layout, not one per report.
+// Rows are fixed-height grid rows with CSS containment (not <tr>s, which cannot be contained): a
+// changed figure lays out and paints its own row only, and rows out of view are skipped.
 
 import * as format from "./format.js";
 import { drawLines } from "./charts.js";
@@ -17,6 +19,9 @@ const COLUMNS = [
   { key: "chart", label: "CPU (10 min)" },
 ];
 
+/** The CSS size of a row's chart (app.css says the same). */
+const SPARKLINE = { width: 120, height: 24 };
+
 /** Time spent applying updates to the table, read by the browser test (and handy in the console). */
 export const tableMetrics = { flushes: 0, rowsUpdated: 0, totalMs: 0, maxMs: 0 };
 
@@ -32,12 +37,15 @@ export class HostsTable {
   #onSelect;
   #summary;
 
+  #head;
+
   constructor({ store, table, filterInput, statusSelect, summary, onSelect }) {
     this.#store = store;
     this.#onSelect = onSelect;
     this.#summary = summary;
-    this.#body = table.tBodies[0];
-    this.#buildHead(table.tHead);
+    this.#head = table.querySelector("[data-head]");
+    this.#body = table.querySelector("[data-rows]");
+    this.#buildHead(this.#head);
     filterInput.addEventListener("input", () => {
       this.#filter.text = filterInput.value.trim().toLowerCase();
       this.#refilter();
@@ -54,10 +62,9 @@ export class HostsTable {
   }
 
   #buildHead(head) {
-    const row = head.insertRow();
     for (const column of COLUMNS) {
-      const cell = document.createElement("th");
-      cell.scope = "col";
+      const cell = document.createElement("div");
+      cell.setAttribute("role", "columnheader");
       if (column.numeric) cell.className = "numeric";
       if (column.value) {
         const button = document.createElement("button");
@@ -69,19 +76,19 @@ export class HostsTable {
       } else {
         cell.textContent = column.label;
       }
-      row.append(cell);
+      head.append(cell);
     }
     this.#markSort(head);
   }
 
   #sortBy(key) {
     this.#sort = { key, descending: this.#sort.key === key ? !this.#sort.descending : COLUMNS.find((c) => c.key === key).numeric };
-    this.#markSort(this.#body.parentElement.tHead);
+    this.#markSort(this.#head);
     this.#reorder();
   }
 
   #markSort(head) {
-    for (const th of head.querySelectorAll("th")) th.removeAttribute("aria-sort");
+    for (const cell of head.children) cell.removeAttribute("aria-sort");
     const button = head.querySelector(`[data-sort="${this.#sort.key}"]`);
     button?.parentElement.setAttribute("aria-sort", this.#sort.descending ? "descending" : "ascending");
   }
@@ -124,11 +131,14 @@ export class HostsTable {
   }
 
   #createRow(name) {
-    const element = document.createElement("tr");
+    const element = document.createElement("div");
+    element.className = "row";
+    element.setAttribute("role", "row");
     element.dataset.host = name;
     const cells = {};
     for (const column of COLUMNS) {
-      const cell = element.insertCell();
+      const cell = element.appendChild(document.createElement("div"));
+      cell.setAttribute("role", "cell");
       cell.dataset.column = column.key;
       if (column.numeric) cell.className = "numeric";
       cells[column.key] = cell;
@@ -143,8 +153,8 @@ export class HostsTable {
     cells.online.append(status);
     const chart = document.createElement("canvas");
     chart.className = "sparkline";
-    chart.width = 120;
-    chart.height = 24;
+    chart.width = SPARKLINE.width;
+    chart.height = SPARKLINE.height;
     cells.chart.append(chart);
     const row = { element, cells, status, chart, sortValue: undefined, shown: {} };
     this.#rows.set(name, row);
@@ -178,7 +188,7 @@ export class HostsTable {
       if (this.#filter.status !== "all") row.element.hidden = !this.#matches(host);
     }
     if (!row.element.hidden && row.shown.samples !== host.history.t.length + ":" + host.history.t.at(-1)) {
-      drawLines(row.chart, host.history.t, { cpu: host.history.cpu }, { max: 100 });
+      drawLines(row.chart, host.history.t, { cpu: host.history.cpu }, { max: 100, size: SPARKLINE });
       row.shown.samples = host.history.t.length + ":" + host.history.t.at(-1);
     }
   }
