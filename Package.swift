@@ -160,6 +160,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // DataCenter: the versioned JSON envelope shared by agents, the central handler, operators and services.
+        .target(
+            name: "DataCenterProtocol",
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DataCenterProtocolTests",
+            dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
         .testTarget(
             name: "LoadGenTests",
             dependencies: [
