@@ -18,6 +18,7 @@ export class JobConsole {
   #root;
   #form;
   #actions = [];
+  #actionsHost = null;
   #selectedJob = null;
   #rendered = { job: null, count: 0 };
   #hostNames = new Set();
@@ -30,7 +31,9 @@ export class JobConsole {
     this.#root = root;
     this.#form = root.querySelector("form");
     const hostInput = this.#form.elements.host;
-    hostInput.addEventListener("change", () => this.#loadActions(hostInput.value.trim()));
+    hostInput.addEventListener("change", () => {
+      if (hostInput.value.trim() !== this.#actionsHost) this.#loadActions(hostInput.value.trim());
+    });
     this.#form.elements.action.addEventListener("change", () => this.#showParams());
     this.#form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -78,6 +81,7 @@ export class JobConsole {
 
   async #loadActions(host) {
     const select = this.#form.elements.action;
+    this.#actionsHost = host;
     this.#actions = [];
     replaceRows(select, [element("option", { value: "" }, host ? "loading…" : "pick a host first")]);
     this.#showParams();
