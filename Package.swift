@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        // Host agent: job child processes.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
@@ -168,6 +170,25 @@ let package = Package(
         .testTarget(
             name: "DataCenterProtocolTests",
             dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
+        // The host agent: reports from /proc and /sys, the VPS inventory, jobs and timers.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "DataCenterProtocol",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DataCenterProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSwift6
         ),
         .testTarget(
