@@ -205,6 +205,10 @@ let package = Package(
             dependencies: [
                 "Agent", "DataCenterClient", "DataCenterProtocol", "ClusterTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift6

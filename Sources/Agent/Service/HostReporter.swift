@@ -97,8 +97,14 @@ public actor HostReporter {
             vps: current.map { VPSEntry(name: $0.name, state: $0.state, technology: $0.technology, ips: $0.ips) },
             ipMap: Dictionary(current.flatMap { server in server.ips.map { ($0, server.name) } }, uniquingKeysWith: { first, _ in first })
         )
-        guard forceSend || report != lastSentInventory, session != nil else { return }
-        if await send(.reportVPS, report) { lastSentInventory = report }
+        guard forceSend || report != lastSentInventory, session != nil else {
+            logger.debug("inventory read: \(current.count) VPS, unchanged")
+            return
+        }
+        if await send(.reportVPS, report) {
+            lastSentInventory = report
+            logger.debug("inventory sent: \(current.count) VPS")
+        }
     }
 
     @discardableResult
