@@ -119,15 +119,20 @@ final class DataCenterClientTests: XCTestCase {
         }
     }
 
-    func testMovesToTheOtherGatewayWhenItsGatewayDies() async throws {
+    /// Two gateways and a client of both; returns its first session and the gateway it is on.
+    private func connectToOneOfTwo() async throws -> (gateways: [TestCluster.Gateway], handler: ReflectingHandler, running: Task<Void, Never>, first: DataCenterSession, index: Int) {
         let gateways = try startGateways(2)
         let handler = ReflectingHandler()
         let client = try makeClient(gateways.map { "ws://127.0.0.1:\($0.publicPort)/" })
         let running = Task { await client.run(handler) }
-        defer { running.cancel() }
-
         let first = try await nextSession(handler)
         let index = try XCTUnwrap(gateways.firstIndex { $0.publicPort == first.endpoint.port })
+        return (gateways, handler, running, first, index)
+    }
+
+    func testMovesToTheOtherGatewayWhenItsGatewayDies() async throws {
+        let (gateways, handler, running, first, index) = try await connectToOneOfTwo()
+        defer { running.cancel() }
         gateways[index].process.kill()
         do {
             try await first.request(.jobsRunning, EmptyPayload())
@@ -140,14 +145,8 @@ final class DataCenterClientTests: XCTestCase {
     }
 
     func testASilentGatewayIsLeftAfterTheSilenceTimeout() async throws {
-        let gateways = try startGateways(2)
-        let handler = ReflectingHandler()
-        let client = try makeClient(gateways.map { "ws://127.0.0.1:\($0.publicPort)/" })
-        let running = Task { await client.run(handler) }
+        let (gateways, handler, running, _, index) = try await connectToOneOfTwo()
         defer { running.cancel() }
-
-        let first = try await nextSession(handler)
-        let index = try XCTUnwrap(gateways.firstIndex { $0.publicPort == first.endpoint.port })
         try gateways[index].process.freeze()
         defer { gateways[index].process.thaw() }
         let began = ContinuousClock.now
