@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        // Host agent: job child processes.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
@@ -113,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,6 +170,47 @@ let package = Package(
         .testTarget(
             name: "DataCenterProtocolTests",
             dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
+        // A client of the DataCenter gateways: WebSocket, envelope, reconnect (the agent, `datacentered jobs`).
+        .target(
+            name: "DataCenterClient",
+            dependencies: [
+                "DataCenterProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // The host agent: reports from /proc and /sys, the VPS inventory, jobs and timers.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "DataCenterProtocol", "DataCenterClient",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DataCenterClient", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSwift6
         ),
         .testTarget(
