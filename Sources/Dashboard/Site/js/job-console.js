@@ -81,6 +81,7 @@ export class JobConsole {
 
   async #loadActions(host) {
     const select = this.#form.elements.action;
+    const chosen = host === this.#actionsHost ? select.value : "";
     this.#actionsHost = host;
     this.#actions = [];
     replaceRows(select, [element("option", { value: "" }, host ? "loading…" : "pick a host first")]);
@@ -94,6 +95,7 @@ export class JobConsole {
         element("option", { value: "" }, actions.length ? "pick an action" : "this host allows no action"),
         ...actions.map((action) => element("option", { value: action.name }, action.name)),
       ]);
+      if (actions.some((action) => action.name === chosen)) select.value = chosen;
       this.#message("");
     } catch (error) {
       replaceRows(select, [element("option", { value: "" }, "no actions")]);
@@ -142,7 +144,7 @@ export class JobConsole {
       const { job } = await this.#connection.request("jobs.run", data);
       this.#store.putJob(job);
       this.#select(job.id);
-      this.#message(`Job ${job.id} ${job.state}.`);
+      this.#message(`Job ${job.id} sent to ${job.host}.`);
     } catch (error) {
       this.#message(error.message, true);
     } finally {
