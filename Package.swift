@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        // DataCenter: token hashing and constant-time comparison.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
@@ -113,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "DataCenter", "DataCenterProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,6 +170,25 @@ let package = Package(
         .testTarget(
             name: "DataCenterProtocolTests",
             dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
+        // DataCenter: the central event handler (auth, host state, jobs, scheduled sweeps).
+        .target(
+            name: "DataCenter",
+            dependencies: [
+                "DataCenterProtocol", "Worker", "Registry", "Wire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DataCenterTests",
+            dependencies: [
+                "DataCenter", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(
