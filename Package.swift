@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
         // Host agent: job child processes.
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // DataCenter: token hashing and constant-time comparison.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
@@ -115,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "DataCenter", "DataCenterProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -200,6 +202,17 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // DataCenter: the central event handler (auth, host state, jobs, scheduled sweeps).
+        .target(
+            name: "DataCenter",
+            dependencies: [
+                "DataCenterProtocol", "Worker", "Registry", "Wire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         .testTarget(
             name: "AgentTests",
             dependencies: [
@@ -211,6 +224,14 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DataCenterTests",
+            dependencies: [
+                "DataCenter", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(
