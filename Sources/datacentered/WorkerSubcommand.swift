@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClusterProbe
+import DataCenter
 import EchoDemo
 import Logging
 import Registry
@@ -16,6 +17,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
     enum HandlerName: String, ExpressibleByArgument, CaseIterable {
         case echo
         case probe
+        case datacenter
     }
 
     @Option(help: "The event handler to run: \(HandlerName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -30,6 +32,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
+    @OptionGroup(title: "Datacenter handler") var dataCenter: DataCenterOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var log: LogOptions
@@ -48,6 +51,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         switch handler {
         case .echo: eventHandler = EchoBroadcastHandler()
         case .probe: eventHandler = ClusterProbeHandler()
+        case .datacenter: eventHandler = DataCenterHandler(configuration: dataCenter.configuration, gateways: directory, logger: logger)
         }
         let worker = BusinessWorker(
             configuration: configuration,
