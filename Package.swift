@@ -19,10 +19,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
-        // Host agent: job child processes.
-        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         // DataCenter: token hashing and constant-time comparison.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Host agent: job child processes.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "DataCenter", "DataCenterProtocol",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "DataCenter", "DataCenterProtocol", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,6 +155,7 @@ let package = Package(
         .target(
             name: "ClusterTesting",
             dependencies: [
+                "DataCenterClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -172,6 +173,17 @@ let package = Package(
         .testTarget(
             name: "DataCenterProtocolTests",
             dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
+        // DataCenter: the central event handler (auth, host state, jobs, scheduled sweeps).
+        .target(
+            name: "DataCenter",
+            dependencies: [
+                "DataCenterProtocol", "Worker", "Registry", "Wire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift6
         ),
         // A client of the DataCenter gateways: WebSocket, envelope, reconnect (the agent, `datacentered jobs`).
@@ -202,14 +214,11 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
-        // DataCenter: the central event handler (auth, host state, jobs, scheduled sweeps).
-        .target(
-            name: "DataCenter",
+        .testTarget(
+            name: "DataCenterTests",
             dependencies: [
-                "DataCenterProtocol", "Worker", "Registry", "Wire",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "DataCenter", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -224,14 +233,6 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
-            swiftSettings: strictSwift6
-        ),
-        .testTarget(
-            name: "DataCenterTests",
-            dependencies: [
-                "DataCenter", "DataCenterProtocol", "ClusterTesting",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(

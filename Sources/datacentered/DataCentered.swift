@@ -5,6 +5,6 @@ struct DataCentered: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datacentered",
         abstract: "DataCentered: a realtime gateway / business-worker cluster for datacenter fleets.",
-        subcommands: [GatewaySubcommand.self, WorkerSubcommand.self, PushSubcommand.self, AgentSubcommand.self, TokenSubcommand.self]
+        subcommands: [GatewaySubcommand.self, WorkerSubcommand.self, PushSubcommand.self, TokenSubcommand.self, AgentSubcommand.self]
     )
 }
