@@ -24,6 +24,12 @@ public enum SupervisedExec {
                 fail(126, "cannot become user \(user): \(String(cString: strerror(errno)))")
             }
         }
+        // This runs on a Swift concurrency thread, which blocks most signals: the program must not
+        // inherit that mask (a blocked SIGTERM would never stop it), nor ignored signals.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD, SIGALRM] { Glibc.signal(signal, SIG_DFL) }
         _ = csupervisor_set_parent_death_signal(SIGTERM)
         if getppid() != parent { exit(0) }
         let argv = command.map { strdup($0) } + [nil]
