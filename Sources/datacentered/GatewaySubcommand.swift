@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import Registry
 import ServiceLifecycle
+import Supervisor
 
 /// `datacentered gateway`: holds client WebSocket connections and links workers.
 struct GatewaySubcommand: AsyncParsableCommand {
@@ -78,6 +79,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let logger = log.bootstrap(role: "gateway")
@@ -114,6 +116,12 @@ struct GatewaySubcommand: AsyncParsableCommand {
         let bound = [listening.publicAddress.map { "ws://\($0)" }, listening.secureAddress.map { "wss://\($0)" }].compactMap { $0 }
         logger.notice("gateway ready: \(bound.joined(separator: " and ")), workers link to \(listening.lanAddress)")
         if let textAddress = listening.textAddress { logger.notice("text port listening on \(textAddress)") }
+        let gateway = "\(listening.lanAddress)"
+        let endpoint = try await metrics.serve(role: "gateway", statistics: { server.statistics }) {
+            server.clientSummaries().map {
+                ConnectionInfo(clientID: $0.clientID, remoteAddress: $0.remoteAddress, gateway: gateway, uid: $0.uid, groups: $0.groups)
+            }
+        }
 
         let registrar = GatewayRegistrar(
             registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),
@@ -128,6 +136,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         try await services.run()
         registration.cancel()
         await registration.value
+        await endpoint?.close()
         await memcached.shutdown()
         logger.notice("gateway stopped")
     }

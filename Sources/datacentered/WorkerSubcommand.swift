@@ -4,6 +4,7 @@ import EchoDemo
 import Logging
 import Registry
 import ServiceLifecycle
+import Supervisor
 import Worker
 
 /// `datacentered worker`: runs an event handler on the events of every gateway's clients.
@@ -33,6 +34,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let logger = log.bootstrap(role: "worker")
@@ -57,10 +59,12 @@ struct WorkerSubcommand: AsyncParsableCommand {
             logger: logger
         )
         logger.notice("worker starting with the \(handler.rawValue) handler")
+        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics })
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await services.run()
+        await endpoint?.close()
         await memcached.shutdown()
         logger.notice("worker stopped")
     }

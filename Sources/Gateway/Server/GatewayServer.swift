@@ -37,7 +37,7 @@ public final class GatewayServer: Service {
     private let group: MultiThreadedEventLoopGroup
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
-    private let directory: ClientDirectory
+    let directory: ClientDirectory
     private let links: WorkerLinkTable
     private let listeners = NIOLockedValueBox<[Channel]>([])
 
