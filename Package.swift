@@ -294,3 +294,25 @@ let package = Package(
         ),
     ]
 )
+
+// The operator dashboard: its page (HTML, CSS, JavaScript modules, no build step) as resources,
+// served by the gateway (`datacentered gateway --dashboard`).
+package.targets += [
+    .target(
+        name: "Dashboard",
+        resources: [.copy("Site")],
+        swiftSettings: strictSwift6
+    ),
+    .testTarget(
+        name: "DashboardTests",
+        dependencies: [
+            "ClusterTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ],
+        // The Python scripts that drive Chromium; the tests run them from the source tree.
+        exclude: ["Browser"],
+        swiftSettings: strictSwift6
+    ),
+]
+package.targets.first { $0.name == "datacentered" }?.dependencies.append("Dashboard")

@@ -13,6 +13,10 @@ public struct GatewayConfiguration: Sendable {
     /// Share the public port with other gateway processes (SO_REUSEPORT).
     public var reusePort = false
 
+    /// Files served to plain HTTP GET / HEAD on the public ports (the dashboard); nil answers such
+    /// requests with 426 (WebSocket only).
+    public var staticSite: StaticSite?
+
     /// The internal text port for services that can only write lines; nil (the default) means none.
     /// Bind it to an internal address: it has no authentication.
     public var textPort: TextPortConfiguration?

@@ -76,6 +76,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Seconds between two log lines of the gateway's counters; 0 logs none.")
     var statsInterval: Double = 0
 
+    @OptionGroup var dashboard: DashboardOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var log: LogOptions
@@ -103,6 +104,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         let statistics = try Self.duration(statsInterval, option: "--stats-interval")
         configuration.statisticsInterval = statistics > .zero ? statistics : nil
         if let eventLoops { configuration.eventLoopCount = eventLoops }
+        configuration.staticSite = try dashboard.site()
         if let listenText {
             var textPort = TextPortConfiguration()
             (textPort.host, textPort.port) = try HostPort.parse(listenText, option: "--listen-text")
@@ -115,6 +117,12 @@ struct GatewaySubcommand: AsyncParsableCommand {
         let listening = try await server.start()
         let bound = [listening.publicAddress.map { "ws://\($0)" }, listening.secureAddress.map { "wss://\($0)" }].compactMap { $0 }
         logger.notice("gateway ready: \(bound.joined(separator: " and ")), workers link to \(listening.lanAddress)")
+        if configuration.staticSite != nil {
+            let pages = [("http", listening.publicAddress), ("https", listening.secureAddress)].compactMap { scheme, address in
+                address.map { "\(scheme)://\($0.ipAddress ?? "?"):\($0.port ?? 0)/" }
+            }
+            logger.notice("dashboard at \(pages.joined(separator: " and "))")
+        }
         if let textAddress = listening.textAddress { logger.notice("text port listening on \(textAddress)") }
         let gateway = "\(listening.lanAddress)"
         let endpoint = try await metrics.serve(role: "gateway", statistics: { server.statistics }) {

@@ -12,7 +12,7 @@ final class BadInputTests: XCTestCase {
 
     override func setUp() async throws {
         cluster = try TestCluster()
-        gateway = try cluster.startGateway(extraArguments: ["--link-hello-timeout", "2"])
+        gateway = try cluster.startGateway(extraArguments: ["--link-hello-timeout", "2", "--no-dashboard"])
         let worker = try cluster.startWorker()
         try cluster.waitUntilLinked(worker, to: gateway)
         bystander = try await WebSocketTestClient.connect(port: gateway.publicPort)

@@ -230,7 +230,7 @@ public final class GatewayServer: Service {
                             }
                         )
                     )
-                    try sync.addHandler(HTTPHandshakeGuard(timeout: configuration.handshakeTimeout), name: HTTPHandshakeGuard.name)
+                    try sync.addHandler(HTTPHandshakeGuard(timeout: configuration.handshakeTimeout, site: configuration.staticSite), name: HTTPHandshakeGuard.name)
                 }
             }
             .bind(host: host, port: port)
