@@ -1,3 +1,4 @@
+import ClusterLogging
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -28,7 +29,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     private var events: ClientEventFrames { admission.events }
-    private var logger: Logger { admission.logger }
+    /// Clients can make these lines happen at will: they are rate-limited.
+    private var peerLog: RateLimitedLog { admission.peerLog }
 
     func handlerAdded(context: ChannelHandlerContext) {
         encoderContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
@@ -48,7 +50,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             let payload = frame.unmaskedData
             let binary = frame.opcode == .binary
             guard binary || payload.isValidUTF8 else {
-                logger.notice("closing client: text message is not UTF-8", metadata: ["client": "\(connection.number)"])
+                peerLog.log(.notice, "closing client", "text message is not UTF-8", metadata: ["client": "\(connection.number)"])
                 connection.close(code: .dataInconsistentWithMessage)
                 return
             }
@@ -74,13 +76,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
                 return
             }
             encoderContext.write(NIOAny(bytes), promise: promise)
-        case .close(let code, let lastMessage):
+        case .close(let code, let lastMessage, let reason):
             if let lastMessage {
                 let frame = WebSocketFrame(fin: true, opcode: lastMessage.isBinary ? .binary : .text, data: lastMessage.bytes)
                 context.write(wrapOutboundOut(frame), promise: nil)
             }
-            var codeBuffer = context.channel.allocator.buffer(capacity: 2)
+            var codeBuffer = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
             codeBuffer.write(webSocketErrorCode: code)
+            codeBuffer.writeString(reason)
             closeAfter(WebSocketFrame(fin: true, opcode: .connectionClose, data: codeBuffer), context: context, promise: promise)
         }
     }
@@ -99,13 +102,13 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         switch error {
         case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
             NIOWebSocketFrameAggregator.Error.tooManyFragments:
-            logger.notice("closing client: message too big", metadata: metadata)
+            peerLog.log(.notice, "closing client", "message too big", metadata: metadata)
             connection.close(code: .messageTooLarge)
         case is NIOWebSocketFrameAggregator.Error:
-            logger.notice("closing client: \(error)", metadata: metadata)
+            peerLog.log(.notice, "closing client", "\(error)", metadata: metadata)
             connection.close(code: .protocolError)
         default:
-            logger.info("closing client: \(error)", metadata: metadata)
+            peerLog.log(.info, "closing client", "\(error)", metadata: metadata)
             connection.destroy()
         }
     }
