@@ -3,30 +3,24 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// Turns a client's HTTP connection into a WebSocket client: NIO's upgrader checks the handshake
-/// and answers it, then the client's WebSocket pipeline takes over the channel.
+/// and answers it; then a ``ClientWebSocketHandler`` alone takes over the channel, in place of the
+/// frame decoder and encoder that NIO's upgrader would add.
 final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     private let handshake: NIOWebSocketServerUpgrader
+    private let admission: ClientAdmission
+    private let maxMessageSize: Int
+    private let closeTimeout: TimeAmount
 
     init(configuration: GatewayConfiguration, admission: ClientAdmission) {
+        // Only its handshake is used: `upgrade` below sets up the pipeline, so the pipeline step
+        // given here never runs.
         handshake = NIOWebSocketServerUpgrader(
-            maxFrameSize: configuration.maxMessageSize,
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
-            upgradePipelineHandler: { channel, request in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(
-                        NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 1,
-                            maxAccumulatedFrameCount: 4096,
-                            maxAccumulatedFrameSize: configuration.maxMessageSize
-                        )
-                    )
-                    try sync.addHandler(
-                        ClientWebSocketHandler(request: request, admission: admission, closeTimeout: configuration.closeTimeout)
-                    )
-                }
-            }
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
         )
+        self.admission = admission
+        maxMessageSize = configuration.maxMessageSize
+        closeTimeout = configuration.closeTimeout
     }
 
     var supportedProtocol: String { handshake.supportedProtocol }
@@ -38,6 +32,12 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     }
 
     func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
-        handshake.upgrade(context: context, upgradeRequest: upgradeRequest)
+        let handler = ClientWebSocketHandler(
+            upgradeRequest: upgradeRequest,
+            admission: admission,
+            maxMessageSize: maxMessageSize,
+            closeTimeout: closeTimeout
+        )
+        return context.eventLoop.makeCompletedFuture { try context.pipeline.syncOperations.addHandler(handler) }
     }
 }
