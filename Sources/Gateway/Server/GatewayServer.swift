@@ -231,25 +231,7 @@ public final class GatewayServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
             .childChannelInitializer { channel in
-                let upgrader = NIOWebSocketServerUpgrader(
-                    maxFrameSize: configuration.maxMessageSize,
-                    shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
-                    upgradePipelineHandler: { channel, request in
-                        channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            try sync.addHandler(
-                                NIOWebSocketFrameAggregator(
-                                    minNonFinalFragmentSize: 1,
-                                    maxAccumulatedFrameCount: 4096,
-                                    maxAccumulatedFrameSize: configuration.maxMessageSize
-                                )
-                            )
-                            try sync.addHandler(
-                                ClientWebSocketHandler(request: request, admission: admission, closeTimeout: configuration.closeTimeout)
-                            )
-                        }
-                    }
-                )
+                let upgrader = ClientWebSocketUpgrader(configuration: configuration, admission: admission)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
