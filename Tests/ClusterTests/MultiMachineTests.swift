@@ -1,0 +1,146 @@
+import ClusterTesting
+import Foundation
+import XCTest
+
+/// A cluster spread over "machines" made of network namespaces on one bridge: memcached, two
+/// gateways and two workers each on its own. Cutting a worker machine off without a reset (its
+/// interface set down: packets vanish, nothing answers) loses no message and drops no client.
+final class MultiMachineTests: XCTestCase {
+    private var network: NamespaceNetwork?
+    private var processes: [ManagedProcess] = []
+
+    override func tearDown() async throws {
+        for process in processes.reversed() { process.terminate() }
+        network?.remove()
+    }
+
+    func testCuttingAWorkerMachineOffLosesNothingAndItsEventsGoToTheOther() async throws {
+        let network: NamespaceNetwork
+        do {
+            network = try NamespaceNetwork(machines: ["mc", "g1", "g2", "w1", "w2"])
+        } catch {
+            throw XCTSkip("no network namespaces: \(error)")
+        }
+        self.network = network
+        let key = "multi-machine-\(UUID().uuidString)"
+        let memcached = "\(network.address(of: "mc")):11211"
+        let memcachedArguments = ["-l", network.address(of: "mc"), "-p", "11211", "-U", "0", "-m", "64"] + (geteuid() == 0 ? ["-u", "root"] : [])
+        let registry = try start(on: "mc", "/usr/bin/memcached", memcachedArguments, key: key)
+        try registry.waitForPort(host: network.address(of: "mc"), port: 11211, timeout: .seconds(20))
+
+        var gateways: [(ManagedProcess, String)] = []
+        for machine in ["g1", "g2"] {
+            let ip = network.address(of: machine)
+            let gateway = try start(
+                on: machine,
+                TestCluster.binaryPath,
+                ["gateway", "--listen", "\(ip):8282", "--lan-ip", ip, "--lan-port", "2900", "--event-loops", "1",
+                 "--memcached", memcached, "--stats-interval", "0.2", "--log-level", "debug"],
+                key: key
+            )
+            try gateway.waitForOutput(containing: "gateway registered in memcached", timeout: .seconds(20))
+            gateways.append((gateway, ip))
+        }
+        for machine in ["w1", "w2"] {
+            let worker = try start(on: machine, TestCluster.binaryPath, ["worker", "--name", machine, "--memcached", memcached, "--log-level", "debug"], key: key)
+            for (_, ip) in gateways { try worker.waitForOutput(containing: "linked to gateway \(ip):2900", timeout: .seconds(20)) }
+        }
+
+        var clients: [WebSocketTestClient] = []
+        for index in 0..<200 {
+            clients.append(try await WebSocketTestClient.connect(host: gateways[index % 2].1, port: 8282))
+        }
+        let outcome = try await NumberedLoad().run(clients) {
+            try network.cut("w1")
+        }
+        for client in clients { await client.abort() }
+        print("multi-machine: worker machine cut off; longest wait for an answer \(outcome.longestWait), \(outcome.duplicates) answers repeated")
+        XCTAssertLessThanOrEqual(outcome.duplicates, 1)
+        // Noticed after 3 silent keepalive intervals; the load machine's slack on top.
+        XCTAssertLessThan(outcome.longestWait, .seconds(6))
+        var redelivered = 0
+        for (gateway, _) in gateways {
+            try gateway.waitForOutput(containing: "worker link silent", timeout: .seconds(10))
+            redelivered += GatewayStatisticsLog.latest(in: gateway)?["redelivered_events"] ?? 0
+        }
+        XCTAssertGreaterThan(redelivered, 0, "the cut worker held no event: redelivery was not exercised")
+    }
+
+    private func start(on machine: String, _ executable: String, _ arguments: [String], key: String) throws -> ManagedProcess {
+        let process = try ManagedProcess(
+            executable: NamespaceNetwork.ip,
+            arguments: ["netns", "exec", network!.namespace(of: machine), executable] + arguments,
+            environment: ["DATACENTERED_SECRET_KEY": key]
+        )
+        processes.append(process)
+        return process
+    }
+}
+
+/// Network namespaces ("machines") on one bridge in the test's own namespace, each with one veth
+/// interface and an address in a /24 of its own; removed by ``remove()``. Needs root.
+final class NamespaceNetwork: @unchecked Sendable {
+    static let ip = "/usr/sbin/ip"
+
+    /// A command of `ip` failed.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private let id: String
+    private let subnet: String
+    private let machines: [String]
+
+    init(machines: [String]) throws {
+        // Short and unique per run: interface names have at most 15 characters.
+        id = String(UUID().uuidString.prefix(6)).lowercased()
+        subnet = "10.213.\(Int.random(in: 1...250))"
+        self.machines = machines
+        do {
+            try Self.run(["link", "add", bridge, "type", "bridge"])
+            try Self.run(["addr", "add", "\(subnet).1/24", "dev", bridge])
+            try Self.run(["link", "set", bridge, "up"])
+            for (index, machine) in machines.enumerated() {
+                let namespace = namespace(of: machine)
+                let outside = "dv\(id)\(index)"
+                try Self.run(["netns", "add", namespace])
+                try Self.run(["link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", namespace])
+                try Self.run(["link", "set", outside, "master", bridge, "up"])
+                try Self.run(["-n", namespace, "addr", "add", "\(address(of: machine))/24", "dev", "eth0"])
+                try Self.run(["-n", namespace, "link", "set", "eth0", "up"])
+                try Self.run(["-n", namespace, "link", "set", "lo", "up"])
+            }
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    private var bridge: String { "dcbr\(id)" }
+
+    func namespace(of machine: String) -> String { "dc-\(id)-\(machine)" }
+
+    /// The machine's address on the bridge.
+    func address(of machine: String) -> String {
+        "\(subnet).\(10 + machines.firstIndex(of: machine)!)"
+    }
+
+    /// Takes the machine off the network without a reset: its interface goes down, so packets to and
+    /// from it vanish and nothing answers for it.
+    func cut(_ machine: String) throws {
+        try Self.run(["-n", namespace(of: machine), "link", "set", "eth0", "down"])
+    }
+
+    /// Deletes every namespace (and with them their interfaces) and the bridge.
+    func remove() {
+        for machine in machines { try? Self.run(["netns", "del", namespace(of: machine)]) }
+        try? Self.run(["link", "del", bridge])
+    }
+
+    private static func run(_ arguments: [String]) throws {
+        let outcome = try CommandRunner.run(ip, arguments, timeout: .seconds(10))
+        guard outcome.status == 0 else {
+            throw Failure(description: "ip \(arguments.joined(separator: " ")): \(outcome.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}
