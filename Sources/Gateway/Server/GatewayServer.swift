@@ -214,7 +214,6 @@ public final class GatewayServer: Service {
                 maxDeliveryFailures: configuration.maxEventDeliveryFailures,
                 maxEventFrameSize: configuration.maxLinkFrameSize
             ),
-            logger: logger,
             peerLog: peerLog
         )
     }
