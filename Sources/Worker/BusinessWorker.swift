@@ -6,6 +6,7 @@ import Registry
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Wire
 
@@ -59,6 +60,7 @@ public final class BusinessWorker: Service {
 
     public func run() async throws {
         let key = try LinkKey(secret: configuration.secretKey)
+        let tls = try configuration.linkTLSTrustRootsPath.map { try GatewayConnector.tlsContext(trustRootsPath: $0) }
         // One thread: it carries every gateway link and runs the handler (see EventLoopTaskExecutor);
         // a machine's cores are used by running several worker processes.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -85,7 +87,7 @@ public final class BusinessWorker: Service {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask(executorPreference: handlerExecutor) { await self.dispatch(events, worker: worker) }
             tasks.addTask {
-                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, sink: sink) }
+                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, tls: tls, sink: sink) }
                 timers.cancelAll()
                 await self.leaveGateways()
                 sink.finish()
@@ -118,7 +120,7 @@ public final class BusinessWorker: Service {
         }
     }
 
-    private func discoverGateways(group: EventLoopGroup, key: LinkKey, sink: AsyncStream<WorkerEvent>.Continuation) async {
+    private func discoverGateways(group: EventLoopGroup, key: LinkKey, tls: NIOSSLContext?, sink: AsyncStream<WorkerEvent>.Continuation) async {
         let connector = GatewayConnector(
             group: group,
             key: key,
@@ -126,6 +128,7 @@ public final class BusinessWorker: Service {
             timeout: configuration.linkTimeout,
             maxFrameSize: configuration.maxLinkFrameSize,
             keepalive: configuration.linkKeepalive,
+            tls: tls,
             logger: logger
         )
         var registryFailing = false

@@ -22,6 +22,9 @@ public struct WorkerConfiguration: Sendable {
     public var statisticsInterval: TimeAmount?
     /// Pings on each gateway link, and how long a silent gateway takes to be declared dead.
     public var linkKeepalive = LinkKeepalive.Policy()
+    /// A PEM file of CA certificates that gateways' internal-port certificates must chain to: links
+    /// then speak TLS. Nil (the default) links over plain TCP.
+    public var linkTLSTrustRootsPath: String?
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
 

@@ -36,6 +36,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var keepalive: LinkKeepaliveOptions
+    @OptionGroup var linkTLS: LinkTLSClientOptions
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -47,6 +48,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
         configuration.linkKeepalive = try keepalive.policy
         configuration.maxLinkFrameSize = maxLinkFrameSize
+        configuration.linkTLSTrustRootsPath = linkTLS.linkTLSCA
         try configuration.validate()
 
         let memcached = try registry.makeClient()
