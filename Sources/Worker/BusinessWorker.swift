@@ -32,6 +32,8 @@ public final class BusinessWorker: Service {
     private let peerLog: RateLimitedLog
     private let links = GatewayLinkSet()
     private let counters = NIOLockedValueBox(WorkerStatistics())
+    /// Bytes of Channel events received and not yet run.
+    private let channelEventBacklog = NIOLockedValueBox(0)
     /// `name:pid`, as gateways know this worker.
     public let workerKey: String
 
@@ -141,6 +143,7 @@ public final class BusinessWorker: Service {
                 }
                 let change = links.reconcile(withLive: live) { address in
                     GatewayLink(address: address, configuration: configuration, connector: connector, logger: logger) { frame, session in
+                        if frame.command == .channelEvent, !self.admitChannelEvent(frame) { return }
                         sink.yield(.frame(frame, session))
                     }
                 }
@@ -181,7 +184,23 @@ public final class BusinessWorker: Service {
         }
     }
 
+    /// Counts a Channel event into the backlog, or drops and counts it when the backlog is full.
+    private func admitChannelEvent(_ frame: GatewayFrame) -> Bool {
+        let limit = configuration.maxChannelEventBacklogBytes
+        let admitted = channelEventBacklog.withLockedValue { backlog in
+            guard backlog == 0 || backlog + frame.encodedLength <= limit else { return false }
+            backlog += frame.encodedLength
+            return true
+        }
+        if !admitted {
+            counters.withLockedValue { $0.channelEventsDropped += 1 }
+            peerLog.log(.warning, "Channel event dropped", "\(limit) bytes of Channel events are waiting for the handler")
+        }
+        return admitted
+    }
+
     private func deliverChannelEvent(_ frame: GatewayFrame, from session: GatewaySession, worker: WorkerContext) async {
+        channelEventBacklog.withLockedValue { $0 -= frame.encodedLength }
         let name = String(buffer: frame.extData)
         guard let subscriber = worker.channel.subscriber(for: name) else { return }
         counters.withLockedValue { $0.channelEvents += 1 }
