@@ -14,7 +14,8 @@ final class MultiMachineTests: XCTestCase {
         network?.remove()
     }
 
-    func testCuttingAWorkerMachineOffLosesNothingAndItsEventsGoToTheOther() async throws {
+    /// memcached, two gateways and two workers, each on a machine of its own, all linked.
+    private func startCluster() throws -> (network: NamespaceNetwork, gateways: [(process: ManagedProcess, ip: String)], workers: [ManagedProcess]) {
         let network: NamespaceNetwork
         do {
             network = try NamespaceNetwork(machines: ["mc", "g1", "g2", "w1", "w2"])
@@ -28,7 +29,7 @@ final class MultiMachineTests: XCTestCase {
         let registry = try start(on: "mc", "/usr/bin/memcached", memcachedArguments, key: key)
         try registry.waitForPort(host: network.address(of: "mc"), port: 11211, timeout: .seconds(20))
 
-        var gateways: [(ManagedProcess, String)] = []
+        var gateways: [(process: ManagedProcess, ip: String)] = []
         for machine in ["g1", "g2"] {
             let ip = network.address(of: machine)
             let gateway = try start(
@@ -41,14 +42,20 @@ final class MultiMachineTests: XCTestCase {
             try gateway.waitForOutput(containing: "gateway registered in memcached", timeout: .seconds(20))
             gateways.append((gateway, ip))
         }
+        var workers: [ManagedProcess] = []
         for machine in ["w1", "w2"] {
             let worker = try start(on: machine, TestCluster.binaryPath, ["worker", "--name", machine, "--memcached", memcached, "--log-level", "debug"], key: key)
             for (_, ip) in gateways { try worker.waitForOutput(containing: "linked to gateway \(ip):2900", timeout: .seconds(20)) }
+            workers.append(worker)
         }
+        return (network, gateways, workers)
+    }
 
+    func testCuttingAWorkerMachineOffLosesNothingAndItsEventsGoToTheOther() async throws {
+        let (network, gateways, _) = try startCluster()
         var clients: [WebSocketTestClient] = []
         for index in 0..<200 {
-            clients.append(try await WebSocketTestClient.connect(host: gateways[index % 2].1, port: 8282))
+            clients.append(try await WebSocketTestClient.connect(host: gateways[index % 2].ip, port: 8282))
         }
         let outcome = try await NumberedLoad().run(clients) {
             try network.cut("w1")
@@ -57,13 +64,44 @@ final class MultiMachineTests: XCTestCase {
         print("multi-machine: worker machine cut off; longest wait for an answer \(outcome.longestWait), \(outcome.duplicates) answers repeated")
         XCTAssertLessThanOrEqual(outcome.duplicates, 1)
         // Noticed after 3 silent keepalive intervals; the load machine's slack on top.
-        XCTAssertLessThan(outcome.longestWait, .seconds(6))
+        XCTAssertLessThan(outcome.longestWait, .seconds(8))
         var redelivered = 0
         for (gateway, _) in gateways {
             try gateway.waitForOutput(containing: "worker link silent", timeout: .seconds(10))
             redelivered += GatewayStatisticsLog.latest(in: gateway)?["redelivered_events"] ?? 0
         }
         XCTAssertGreaterThan(redelivered, 0, "the cut worker held no event: redelivery was not exercised")
+    }
+
+    func testAnUnreachableMemcachedKeepsTheLinksWorkingAndIsLoggedOnce() async throws {
+        let (network, gateways, workers) = try startCluster()
+        var clients: [WebSocketTestClient] = []
+        for index in 0..<20 {
+            clients.append(try await WebSocketTestClient.connect(host: gateways[index % 2].ip, port: 8282))
+        }
+        try network.cut("mc")
+        for worker in workers {
+            try worker.waitForOutput(containing: "cannot read gateways from the registry, keeping current links", timeout: .seconds(10))
+        }
+        // Every client is still answered, through the links made before.
+        for (index, client) in clients.enumerated() {
+            try await client.send("during the outage \(index)")
+            let reply = try await client.receiveText(timeout: .seconds(5))
+            XCTAssertEqual(reply, "during the outage \(index)")
+        }
+        try network.restore("mc")
+        for worker in workers {
+            try worker.waitForOutput(containing: "registry reachable again", timeout: .seconds(15))
+            let errors = worker.output.components(separatedBy: "cannot read gateways from the registry").count - 1
+            XCTAssertEqual(errors, 1, "the outage is logged once, not once per attempt")
+            XCTAssertFalse(worker.output.contains("forgot gateway"), "a link was dropped for the outage")
+        }
+        for client in clients {
+            try await client.send("after")
+            let reply = try await client.receiveText(timeout: .seconds(5))
+            XCTAssertEqual(reply, "after")
+            await client.abort()
+        }
     }
 
     private func start(on machine: String, _ executable: String, _ arguments: [String], key: String) throws -> ManagedProcess {
@@ -129,6 +167,11 @@ final class NamespaceNetwork: @unchecked Sendable {
     /// from it vanish and nothing answers for it.
     func cut(_ machine: String) throws {
         try Self.run(["-n", namespace(of: machine), "link", "set", "eth0", "down"])
+    }
+
+    /// Puts a machine that was cut off back on the network.
+    func restore(_ machine: String) throws {
+        try Self.run(["-n", namespace(of: machine), "link", "set", "eth0", "up"])
     }
 
     /// Deletes every namespace (and with them their interfaces) and the bridge.
