@@ -364,4 +364,3 @@ package.targets += [
     ),
 ]
 package.targets.first { $0.name == "datacentered" }?.dependencies.append("Dashboard")
-package.targets.first { $0.name == "GatewayTests" }?.dependencies.append(.product(name: "NIOHTTP1", package: "swift-nio"))
