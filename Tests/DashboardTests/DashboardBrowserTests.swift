@@ -123,6 +123,7 @@ final class DashboardBrowserTests: XCTestCase {
             "offlineHost": "beta",
         ])
         let browser = try python("walkthrough.py", [config], log: "walkthrough")
+        defer { browser.terminate() }
         func done(_ step: String) { _ = FileManager.default.createFile(atPath: control.appendingPathComponent(step).path, contents: nil) }
 
         try browser.waitForOutput(containing: "AWAIT gateway-down", timeout: .seconds(180))
@@ -159,6 +160,7 @@ final class DashboardBrowserTests: XCTestCase {
             ["--url", "ws://127.0.0.1:\(gateway.publicPort)/", "--tokens", agentTokens, "--seconds", "75", "--period", "5"],
             log: "simulated-agents"
         )
+        defer { simulated.terminate() }
         try simulated.waitForOutput(containing: "AGENTS CONNECTED \(hostCount)", timeout: .seconds(60))
         let config = try json([
             "url": "https://127.0.0.1:\(securePort)/",
@@ -169,11 +171,11 @@ final class DashboardBrowserTests: XCTestCase {
             "screenshot": try screenshots() + "/thousand-hosts.png",
         ])
         let browser = try python("load_measurement.py", [config], log: "load-measurement")
+        defer { browser.terminate() }
         let status = try browser.waitForExit(timeout: .seconds(150))
         XCTAssertEqual(status, 0, browser.logTail(lines: 40))
         let measured = browser.output.split(separator: "\n").first { $0.hasPrefix("MEASURED") }
         XCTAssertNotNil(measured, browser.logTail(lines: 40))
         print("dashboard table with \(hostCount) hosts: \(measured ?? "no measurement")")
-        simulated.terminate()
     }
 }

@@ -2,10 +2,14 @@
 never a downloaded browser or driver. Shared by the walk-through and the load measurement."""
 
 import os
+import signal
 import sys
 import time
 
 os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not try to download a driver.
+# A test that gives up stops this script with SIGTERM: unwind, so `finally` quits the browser and its
+# driver instead of leaving them running.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
