@@ -43,6 +43,7 @@ public actor Supervisor {
     private var exitsByRole: [String: [String: Int]] = [:]
     private var isStopping = false
     private var isReloading = false
+    private var isStarted = false
 
     /// - Parameters:
     ///   - executable: the `datacentered` binary every child runs.
@@ -75,6 +76,7 @@ public actor Supervisor {
             for index in indexes { await waitUntilReady(index) }
         }
         let counts = Dictionary(grouping: slots, by: \.specification.role.rawValue).map { "\($1.count) \($0)" }.sorted()
+        isStarted = true
         logger.notice("cluster started: \(counts.joined(separator: ", ")); version \(version)")
     }
 
@@ -354,7 +356,7 @@ public actor Supervisor {
         var byRole: [String: Int] = [:]
         for process in processes where process.pid != nil { byRole[process.role, default: 0] += 1 }
         return StatusReport(
-            version: version, masterPID: getpid(), startedAt: startedAt, loadAverage: ProcessInformation.loadAverage(),
+            version: version, isStarted: isStarted, masterPID: getpid(), startedAt: startedAt, loadAverage: ProcessInformation.loadAverage(),
             processesByRole: byRole, exitsByRole: exitsByRole, processes: processes
         )
     }
