@@ -28,11 +28,15 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a cluster API query waits for each gateway's answer.")
     var queryTimeout = 5000
 
+    @Option(help: "Largest gateway <-> worker frame in bytes; the same as the gateways'. A reply or query larger than this fails that call.")
+    var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
+
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var keepalive: LinkKeepaliveOptions
     @OptionGroup var log: LogOptions
     @OptionGroup var metrics: MetricsOptions
 
@@ -43,6 +47,9 @@ struct WorkerSubcommand: AsyncParsableCommand {
         configuration.secretKey = secret.resolvedSecretKey
         configuration.queryTimeout = .milliseconds(Int64(queryTimeout))
         if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
+        configuration.linkKeepalive = try keepalive.policy
+        configuration.maxLinkFrameSize = maxLinkFrameSize
+        try configuration.validate()
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
