@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "CSupervisor",
+                "CSupervisor", "Wire",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Metrics", package: "swift-metrics"),

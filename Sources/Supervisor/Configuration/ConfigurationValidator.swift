@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The checks a configuration must pass before anything starts (and before a reload is accepted).
 enum ConfigurationValidator {
@@ -10,6 +11,14 @@ enum ConfigurationValidator {
             throw invalid("roles", "[]", "one or more of \(SupervisorConfiguration.Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         try check("log.level", configuration.logLevel, in: logLevels)
+        let linked = configuration.roles.contains(.gateway) || configuration.roles.contains(.worker)
+        if linked && configuration.secretKey.utf8.count < LinkKey.minimumLength {
+            // The value itself is never shown.
+            throw invalid(
+                "secretKey", configuration.secretKey.isEmpty ? "empty" : "\(configuration.secretKey.utf8.count) bytes long",
+                "at least \(LinkKey.minimumLength) bytes, the same on every machine; set it with DATACENTERED_SECRET_KEY"
+            )
+        }
         if configuration.roles.contains(.gateway) { try validate(configuration.gateway) }
         if configuration.roles.contains(.worker) { try validate(configuration.worker) }
         try validate(configuration.memcached, roles: configuration.roles)
