@@ -67,7 +67,7 @@ final class SupervisorProcessTests: XCTestCase {
 
         let report = try cluster.waitForStatus("every process running") { $0.processes.allSatisfy { $0.pid != nil } }
         master.kill()
-        XCTAssertEqual(SupervisedCluster.waitUntilGone(report.processes.compactMap(\.pid)), [], "children outlived their supervisor")
+        XCTAssertEqual(SupervisedCluster.waitUntilGone(report.processes.compactMap(\.pid), timeout: .seconds(10)), [], "children outlived their supervisor")
         XCTAssertTrue(FileManager.default.fileExists(atPath: cluster.runDirectory.pidFile))
         let stale = try cluster.command(["status"])
         XCTAssertNotEqual(stale.status, 0)
