@@ -35,7 +35,7 @@ public final class GatewayServer: Service {
 
     public let configuration: GatewayConfiguration
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
     let directory: ClientDirectory

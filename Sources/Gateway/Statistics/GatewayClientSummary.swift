@@ -1,3 +1,4 @@
+import NIOCore
 import Wire
 
 /// One client of this gateway as `datacentered connections` lists it.
@@ -24,4 +25,9 @@ extension GatewayServer {
             }
         }
     }
+}
+
+extension GatewayServer {
+    /// The event loops that carry the clients and worker links (for the event-loop lag metric).
+    public var eventLoops: any EventLoopGroup { group }
 }
