@@ -43,6 +43,12 @@ final class SupervisorProcessTests: XCTestCase {
         XCTAssertEqual(connections.status, 0, connections.output)
         XCTAssertTrue(connections.standardOutput.contains("1 connection"), connections.output)
         XCTAssertTrue(connections.standardOutput.contains("127.0.0.1:\(cluster.lanStartPort)"), connections.output)
+        let listed = try JSONDecoder().decode([ConnectionInfo].self, from: Data(try cluster.command(["connections", "--json"]).standardOutput.utf8))
+        XCTAssertEqual(listed.count, 1)
+        XCTAssertTrue(listed.first?.remoteAddress.hasPrefix("127.0.0.1:") ?? false, "\(listed)")
+        XCTAssertEqual(listed.first?.clientID.count, 20)
+        XCTAssertLessThan(listed.first?.idleSeconds ?? -1, 60)
+        XCTAssertGreaterThanOrEqual(listed.first?.idleSeconds ?? -1, 0)
 
         let children = report.processes.compactMap(\.pid)
         let stop = try cluster.command(["stop"])

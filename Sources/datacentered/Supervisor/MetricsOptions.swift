@@ -14,7 +14,7 @@ struct MetricsOptions: ParsableArguments {
     /// - Parameter eventLoops: the loops whose lag `eventLoopLagMicroseconds` reports.
     func serve(
         role: String, statistics: @escaping @Sendable () -> Any, eventLoops: (any EventLoopGroup)? = nil,
-        connections: (@Sendable () -> [ConnectionInfo])? = nil
+        connections: (@Sendable () async -> [ConnectionInfo])? = nil
     ) async throws -> MetricsHTTPServer? {
         guard let metrics else { return nil }
         guard let address = HostPort(metrics) else { throw ValidationError("--metrics must be host:port, got '\(metrics)'") }
@@ -32,7 +32,7 @@ struct MetricsOptions: ParsableArguments {
             "/statistics": { ("application/json", Self.json(await current())) },
         ]
         if let connections {
-            routes["/connections"] = { ("application/json", Self.json(connections())) }
+            routes["/connections"] = { ("application/json", Self.json(await connections())) }
         }
         return try await MetricsHTTPServer.start(host: address.host, port: address.port, routes: routes, group: MultiThreadedEventLoopGroup.singleton)
     }
