@@ -96,6 +96,7 @@ let package = Package(
             name: "Cluster",
             dependencies: [
                 "Wire", "ClusterLogging",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -107,6 +108,7 @@ let package = Package(
             name: "Worker",
             dependencies: [
                 "Wire", "Cluster", "Registry", "ClusterLogging",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

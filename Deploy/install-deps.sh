@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
-packages=(memcached libmemcached-dev libssl-dev pkg-config python3-pip openssl netcat-openbsd chromium chromium-driver)
+packages=(memcached libmemcached-dev libssl-dev pkg-config python3-pip openssl netcat-openbsd iproute2 chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

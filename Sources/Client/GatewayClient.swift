@@ -20,8 +20,16 @@ public final class GatewayClient: GatewayTransport {
     ///   - registry: where gateways register.
     ///   - secretKey: the key gateways expect, at least 16 bytes (a ``LinkKeyError`` otherwise).
     ///   - timeout: bounds connecting and each query.
-    public init(registry: GatewayRegistry, secretKey: String, timeout: TimeAmount = .seconds(5), logger: Logger) throws {
+    ///   - tlsTrustRootsPath: a PEM file of CA certificates, for gateways whose internal port speaks TLS.
+    public init(
+        registry: GatewayRegistry,
+        secretKey: String,
+        timeout: TimeAmount = .seconds(5),
+        tlsTrustRootsPath: String? = nil,
+        logger: Logger
+    ) throws {
         let key = try LinkKey(secret: secretKey)
+        let tls = try tlsTrustRootsPath.map { try GatewayConnector.tlsContext(trustRootsPath: $0) }
         self.registry = registry
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.queryTimeout = timeout
@@ -31,6 +39,7 @@ public final class GatewayClient: GatewayTransport {
             workerKey: nil,
             timeout: timeout,
             maxFrameSize: GatewayFrameDecoder.defaultMaximumFrameLength,
+            tls: tls,
             logger: logger
         )
     }

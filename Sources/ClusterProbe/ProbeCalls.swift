@@ -74,7 +74,8 @@ struct ProbeCalls {
             // Builds a message larger than the client could send, to exceed a link frame on purpose.
             let text = try string("text")
             let times = try integer("times")
-            guard times > 0, text.utf8.count * times <= Self.largestRepeatedBytes else {
+            let (bytes, overflow) = text.utf8.count.multipliedReportingOverflow(by: times)
+            guard times > 0, !overflow, bytes <= Self.largestRepeatedBytes else {
                 throw ProbeError(description: "sendRepeated makes at most \(Self.largestRepeatedBytes) bytes")
             }
             try await api.sendToClient(try client(), .text(String(repeating: text, count: times)))

@@ -27,6 +27,9 @@ public struct GatewayConfiguration: Sendable {
     public var lanPort = 2900
     /// Where the internal listener binds; nil binds `lanIP` (differs behind NAT or in containers).
     public var lanBindHost: String?
+    /// TLS on the internal port, for links that cross networks the operator does not trust; nil (the
+    /// default) is plain TCP. Linking peers then verify this certificate (its SAN must name `lanIP`).
+    public var linkTLS: LinkTLSCertificate?
 
     /// The key every worker link must prove (never sent: see ``LinkKey``); at least 16 bytes.
     public var secretKey = ""
@@ -139,6 +142,19 @@ public struct SecureWebSocketListener: Sendable {
     public init(host: String, port: Int, certificatePath: String, keyPath: String) {
         self.host = host
         self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
+/// The certificate and key a gateway shows on its internal port.
+public struct LinkTLSCertificate: Sendable {
+    /// A PEM file with the server certificate first, then any intermediates.
+    public var certificatePath: String
+    /// A PEM file with the private key. Never logged.
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
     }

@@ -6,6 +6,7 @@ import Registry
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Wire
 
@@ -31,6 +32,8 @@ public final class BusinessWorker: Service {
     private let peerLog: RateLimitedLog
     private let links = GatewayLinkSet()
     private let counters = NIOLockedValueBox(WorkerStatistics())
+    /// Bytes of Channel events received and not yet run.
+    private let channelEventBacklog = NIOLockedValueBox(0)
     /// `name:pid`, as gateways know this worker.
     public let workerKey: String
 
@@ -59,6 +62,7 @@ public final class BusinessWorker: Service {
 
     public func run() async throws {
         let key = try LinkKey(secret: configuration.secretKey)
+        let tls = try configuration.linkTLSTrustRootsPath.map { try GatewayConnector.tlsContext(trustRootsPath: $0) }
         // One thread: it carries every gateway link and runs the handler (see EventLoopTaskExecutor);
         // a machine's cores are used by running several worker processes.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -85,7 +89,7 @@ public final class BusinessWorker: Service {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask(executorPreference: handlerExecutor) { await self.dispatch(events, worker: worker) }
             tasks.addTask {
-                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, sink: sink) }
+                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, tls: tls, sink: sink) }
                 timers.cancelAll()
                 await self.leaveGateways()
                 sink.finish()
@@ -118,7 +122,7 @@ public final class BusinessWorker: Service {
         }
     }
 
-    private func discoverGateways(group: EventLoopGroup, key: LinkKey, sink: AsyncStream<WorkerEvent>.Continuation) async {
+    private func discoverGateways(group: EventLoopGroup, key: LinkKey, tls: NIOSSLContext?, sink: AsyncStream<WorkerEvent>.Continuation) async {
         let connector = GatewayConnector(
             group: group,
             key: key,
@@ -126,6 +130,7 @@ public final class BusinessWorker: Service {
             timeout: configuration.linkTimeout,
             maxFrameSize: configuration.maxLinkFrameSize,
             keepalive: configuration.linkKeepalive,
+            tls: tls,
             logger: logger
         )
         var registryFailing = false
@@ -138,6 +143,7 @@ public final class BusinessWorker: Service {
                 }
                 let change = links.reconcile(withLive: live) { address in
                     GatewayLink(address: address, configuration: configuration, connector: connector, logger: logger) { frame, session in
+                        if frame.command == .channelEvent, !self.admitChannelEvent(frame) { return }
                         sink.yield(.frame(frame, session))
                     }
                 }
@@ -178,7 +184,23 @@ public final class BusinessWorker: Service {
         }
     }
 
+    /// Counts a Channel event into the backlog, or drops and counts it when the backlog is full.
+    private func admitChannelEvent(_ frame: GatewayFrame) -> Bool {
+        let limit = configuration.maxChannelEventBacklogBytes
+        let admitted = channelEventBacklog.withLockedValue { backlog in
+            guard backlog == 0 || backlog + frame.encodedLength <= limit else { return false }
+            backlog += frame.encodedLength
+            return true
+        }
+        if !admitted {
+            counters.withLockedValue { $0.channelEventsDropped += 1 }
+            peerLog.log(.warning, "Channel event dropped", "\(limit) bytes of Channel events are waiting for the handler")
+        }
+        return admitted
+    }
+
     private func deliverChannelEvent(_ frame: GatewayFrame, from session: GatewaySession, worker: WorkerContext) async {
+        channelEventBacklog.withLockedValue { $0 -= frame.encodedLength }
         let name = String(buffer: frame.extData)
         guard let subscriber = worker.channel.subscriber(for: name) else { return }
         counters.withLockedValue { $0.channelEvents += 1 }

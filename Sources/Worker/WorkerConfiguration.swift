@@ -22,6 +22,13 @@ public struct WorkerConfiguration: Sendable {
     public var statisticsInterval: TimeAmount?
     /// Pings on each gateway link, and how long a silent gateway takes to be declared dead.
     public var linkKeepalive = LinkKeepalive.Policy()
+    /// A PEM file of CA certificates that gateways' internal-port certificates must chain to: links
+    /// then speak TLS. Nil (the default) links over plain TCP.
+    public var linkTLSTrustRootsPath: String?
+    /// Bytes of Channel events that may wait for the handler (one always fits). Client events are
+    /// bounded by the gateways' backlogs, since a gateway holds each until it is acknowledged; Channel
+    /// events are not acknowledged, so past this a new one is dropped and counted.
+    public var maxChannelEventBacklogBytes = 16 << 20
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
 

@@ -41,6 +41,12 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Address the internal listener binds, when it differs from --lan-ip (NAT, containers).")
     var lanBind: String?
 
+    @Option(help: "PEM file with the internal port's certificate (its SAN names --lan-ip), then intermediates: worker links over TLS. Needs --link-tls-key.")
+    var linkTLSCertificate: String?
+
+    @Option(help: "PEM file with the internal port's private key (unencrypted). Its path and contents are never logged.")
+    var linkTLSKey: String?
+
     @Option(help: "How a client's events are routed to workers: \(WorkerRouting.allCases.map(\.rawValue).joined(separator: ", ")).")
     var router = WorkerRouting.sticky
 
@@ -102,6 +108,11 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.lanIP = lanIP
         configuration.lanPort = lanPort
         configuration.lanBindHost = lanBind
+        switch (linkTLSCertificate, linkTLSKey) {
+        case (nil, nil): break
+        case (let certificate?, let key?): configuration.linkTLS = LinkTLSCertificate(certificatePath: certificate, keyPath: key)
+        default: throw ValidationError("--link-tls-certificate and --link-tls-key go together")
+        }
         configuration.secretKey = secret.resolvedSecretKey
         configuration.maxMessageSize = maxMessageSize
         configuration.maxWorkerBacklogBytes = maxWorkerBacklog

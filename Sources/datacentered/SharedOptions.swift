@@ -29,6 +29,12 @@ struct SecretOptions: ParsableArguments {
     }
 }
 
+/// TLS to gateways' internal ports, for workers and pushing services.
+struct LinkTLSClientOptions: ParsableArguments {
+    @Option(name: .customLong("link-tls-ca"), help: "PEM file of CA certificates that gateways' internal-port certificates chain to: link over TLS (gateways started with --link-tls-certificate). Off by default.")
+    var linkTLSCA: String?
+}
+
 /// The keepalive on gateway <-> worker links, the same for both ends.
 struct LinkKeepaliveOptions: ParsableArguments {
     @Option(help: "Seconds between two pings on a gateway <-> worker link; 0 turns keepalive off.")

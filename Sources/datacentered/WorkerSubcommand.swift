@@ -31,12 +31,16 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Largest gateway <-> worker frame in bytes; the same as the gateways'. A reply or query larger than this fails that call.")
     var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
 
+    @Option(help: "Bytes of Channel events that may wait for the handler; past that new ones are dropped and counted.")
+    var maxChannelEventBacklog = 16 << 20
+
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var keepalive: LinkKeepaliveOptions
+    @OptionGroup var linkTLS: LinkTLSClientOptions
     @OptionGroup var log: LogOptions
     @OptionGroup var metrics: MetricsOptions
 
@@ -49,6 +53,8 @@ struct WorkerSubcommand: AsyncParsableCommand {
         if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
         configuration.linkKeepalive = try keepalive.policy
         configuration.maxLinkFrameSize = maxLinkFrameSize
+        configuration.maxChannelEventBacklogBytes = maxChannelEventBacklog
+        configuration.linkTLSTrustRootsPath = linkTLS.linkTLSCA
         try configuration.validate()
 
         let memcached = try registry.makeClient()

@@ -80,12 +80,10 @@ final class DeliveryGuaranteeTests: XCTestCase {
         XCTAssertTrue(client.socket.isOpen)
     }
 
-    /// Runs the load, calls `stopWorker` on one of the two workers half-way, and checks that every
-    /// client got every answer in order, with no disconnection. Returns the number of repeated answers.
+    /// Runs the load (200 clients through 2 gateways and 2 workers), calls `stopWorker` on one of the
+    /// workers half-way, and checks every answer (``NumberedLoad``). Returns the number of repeated
+    /// answers and of events the gateways redelivered.
     private func runNumberedLoad(
-        clients clientCount: Int = 200,
-        messagesPerClient: Int = 60,
-        interval: UInt64 = 50_000_000,
         stopWorker: @escaping @Sendable (ManagedProcess, [TestCluster.Gateway]) async throws -> Void
     ) async throws -> (duplicates: Int, redelivered: Int) {
         cluster = try TestCluster()
@@ -98,56 +96,14 @@ final class DeliveryGuaranteeTests: XCTestCase {
         }
 
         var clients: [WebSocketTestClient] = []
-        for index in 0..<clientCount {
+        for index in 0..<200 {
             clients.append(try await WebSocketTestClient.connect(port: gateways[index % 2].publicPort))
         }
-
-        let answers = try await withThrowingTaskGroup(of: (Int, [Int]).self) { tasks in
-            for (index, client) in clients.enumerated() {
-                tasks.addTask {
-                    for sequence in 0..<messagesPerClient {
-                        try await client.send("\(index) \(sequence)")
-                        try await Task.sleep(nanoseconds: interval)
-                    }
-                    return (index, [])
-                }
-                tasks.addTask {
-                    var received: [Int] = []
-                    while received.last != messagesPerClient - 1 {
-                        let text = try await client.receiveText(timeout: .seconds(15))
-                        let parts = text.split(separator: " ")
-                        XCTAssertEqual(parts.first.map(String.init), "\(index)", "client \(index) got another client's answer")
-                        received.append(Int(parts.last!)!)
-                    }
-                    return (index, received)
-                }
-            }
-            tasks.addTask {
-                try await Task.sleep(nanoseconds: interval * UInt64(messagesPerClient) / 2)
-                try await stopWorker(doomed, gateways)
-                return (-1, [])
-            }
-            var answers: [Int: [Int]] = [:]
-            for try await (index, received) in tasks where index >= 0 && !received.isEmpty {
-                answers[index] = received
-            }
-            return answers
-        }
-
-        var duplicates = 0
-        for index in 0..<clientCount {
-            let received = answers[index] ?? []
-            var distinct: [Int] = []
-            for sequence in received {
-                if sequence == distinct.last { duplicates += 1 } else { distinct.append(sequence) }
-            }
-            XCTAssertEqual(distinct, Array(0..<messagesPerClient), "client \(index) answers out of order or missing: \(received)")
-            XCTAssertTrue(clients[index].isOpen, "client \(index) was disconnected")
-        }
+        let outcome = try await NumberedLoad().run(clients) { try await stopWorker(doomed, gateways) }
         for client in clients { await client.abort() }
         XCTAssertTrue(survivor.isRunning)
         // Counted when the link closed, long before the last answer.
         let redelivered = gateways.reduce(0) { $0 + (GatewayStatisticsLog.latest($1)?["redelivered_events"] ?? 0) }
-        return (duplicates, redelivered)
+        return (outcome.duplicates, redelivered)
     }
 }

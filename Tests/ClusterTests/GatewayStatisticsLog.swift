@@ -10,8 +10,13 @@ enum GatewayStatisticsLog {
 
     /// The counters of the gateway's last statistics line, by name.
     static func latest(_ gateway: TestCluster.Gateway) -> [String: Int]? {
+        latest(in: gateway.process)
+    }
+
+    /// The counters of the last statistics line of a gateway process, by name.
+    static func latest(in gateway: ManagedProcess) -> [String: Int]? {
         let marker = "gateway statistics: "
-        guard let line = gateway.process.output.split(separator: "\n").last(where: { $0.contains(marker) }),
+        guard let line = gateway.output.split(separator: "\n").last(where: { $0.contains(marker) }),
             let start = line.range(of: marker)?.upperBound
         else { return nil }
         var counters: [String: Int] = [:]

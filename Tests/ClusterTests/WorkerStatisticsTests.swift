@@ -24,7 +24,7 @@ final class WorkerStatisticsTests: XCTestCase {
         try await client.socket.send(#"{"id":9,"call":"raise"}"#)
 
         try worker.waitForOutput(
-            containing: "events_handled=5 redelivered_events=0 handler_errors=1 timers_fired=1 channel_events=0 gateway_links=1 registry_errors=0",
+            containing: "events_handled=5 redelivered_events=0 handler_errors=1 timers_fired=1 channel_events=0 gateway_links=1 registry_errors=0 channel_events_dropped=0",
             timeout: .seconds(10)
         )
         try worker.waitForOutput(containing: "event handler threw: raised on request", timeout: .seconds(5))

@@ -33,7 +33,6 @@ final class ClientEventRouterTests: XCTestCase {
             connection: directory.admit(client),
             links: links,
             limits: .init(maxWaitingEvents: 16),
-            logger: logger,
             peerLog: RateLimitedLog(logger: logger)
         )
     }
@@ -128,7 +127,6 @@ final class ClientEventRouterTests: XCTestCase {
             connection: router.connection,
             links: links,
             limits: .init(maxEventFrameSize: 64),
-            logger: logger,
             peerLog: RateLimitedLog(logger: logger)
         )
         let (_, channel) = try makeLink(id: 1)

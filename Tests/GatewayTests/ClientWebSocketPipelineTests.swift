@@ -402,7 +402,6 @@ private final class ClientHarness {
             links: links,
             events: ClientEventFrames(lanAddress: GatewayAddress(ip: 0x7f00_0001, port: 2900), publicPort: 8282, directory: directory),
             limits: ClientEventRouter.Limits(maxWaitingEvents: 1000),
-            logger: logger,
             peerLog: RateLimitedLog(logger: logger)
         )
         client = EmbeddedChannel(loop: loop)

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Wire
 
 /// Opens an authenticated link to a gateway: connects, proves the key by challenge–response (a
@@ -16,7 +17,20 @@ package struct GatewayConnector: Sendable {
     package let timeout: TimeAmount
     package let maxFrameSize: Int
     package let keepalive: LinkKeepalive.Policy
+    /// TLS to gateways whose internal port speaks it (their certificate verified); nil is plain TCP.
+    package let tls: NIOSSLContext?
     package let logger: Logger
+
+    /// A client TLS context that verifies gateways against the CA certificates in `trustRootsPath` (PEM).
+    package static func tlsContext(trustRootsPath: String) throws -> NIOSSLContext {
+        guard let roots = try? NIOSSLCertificate.fromPEMFile(trustRootsPath), !roots.isEmpty else {
+            throw LinkTLSError.unreadableTrustRoots(path: trustRootsPath)
+        }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .certificates(roots)
+        configuration.certificateVerification = .fullVerification
+        return try NIOSSLContext(configuration: configuration)
+    }
 
     /// The gateway answered the hello with a refusal (a wrong key, say).
     package struct Refused: Error, CustomStringConvertible {
@@ -32,9 +46,11 @@ package struct GatewayConnector: Sendable {
         timeout: TimeAmount,
         maxFrameSize: Int,
         keepalive: LinkKeepalive.Policy = .init(),
+        tls: NIOSSLContext? = nil,
         logger: Logger
     ) {
         self.keepalive = keepalive
+        self.tls = tls
         self.group = group
         self.key = key
         self.workerKey = workerKey
@@ -54,7 +70,7 @@ package struct GatewayConnector: Sendable {
     ) async throws -> GatewaySession {
         let handshake = group.next().makePromise(of: HandshakeResult.self)
         let createdSession = NIOLockedValueBox<GatewaySession?>(nil)
-        let (key, workerKey, timeout, maxFrameSize, keepalive, logger) = (self.key, self.workerKey, self.timeout, self.maxFrameSize, self.keepalive, self.logger)
+        let (key, workerKey, timeout, maxFrameSize, keepalive, tls, logger) = (self.key, self.workerKey, self.timeout, self.maxFrameSize, self.keepalive, self.tls, self.logger)
         let connecting = ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -64,6 +80,8 @@ package struct GatewayConnector: Sendable {
                     let session = GatewaySession(address: gateway, channel: channel, maxFrameSize: maxFrameSize)
                     createdSession.withLockedValue { $0 = session }
                     let sync = channel.pipeline.syncOperations
+                    // The gateway is named by its IP address, which its certificate must carry.
+                    if let tls { try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize)))
                     try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize)))
                     try sync.addHandler(

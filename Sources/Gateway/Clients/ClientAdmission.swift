@@ -1,5 +1,4 @@
 import ClusterLogging
-import Logging
 import NIOCore
 
 /// What every client protocol handler (WebSocket, text line) needs to let a connection in as a
@@ -10,13 +9,12 @@ struct ClientAdmission: Sendable {
     /// Event frames stamped with the port of the listener the clients come in on.
     let events: ClientEventFrames
     let limits: ClientEventRouter.Limits
-    let logger: Logger
     let peerLog: RateLimitedLog
 
     /// Lists a new connection as a client and forwards its connect event.
     func admit(_ channel: Channel) -> ClientEventRouter {
         let connection = directory.admit(channel)
-        let router = ClientEventRouter(connection: connection, links: links, limits: limits, logger: logger, peerLog: peerLog)
+        let router = ClientEventRouter(connection: connection, links: links, limits: limits, peerLog: peerLog)
         router.forward(events.connect(connection))
         return router
     }

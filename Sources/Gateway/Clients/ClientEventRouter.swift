@@ -1,5 +1,4 @@
 import ClusterLogging
-import Logging
 import NIOCore
 import NIOWebSocket
 import Wire
@@ -32,7 +31,6 @@ final class ClientEventRouter: Sendable {
     let connection: ClientConnection
     private let links: WorkerLinkTable
     private let limits: Limits
-    private let logger: Logger
     private let peerLog: RateLimitedLog
     private let state: NIOLoopBoundBox<State>
 
@@ -44,11 +42,10 @@ final class ClientEventRouter: Sendable {
         var isAwaitingWake = false
     }
 
-    init(connection: ClientConnection, links: WorkerLinkTable, limits: Limits, logger: Logger, peerLog: RateLimitedLog) {
+    init(connection: ClientConnection, links: WorkerLinkTable, limits: Limits, peerLog: RateLimitedLog) {
         self.connection = connection
         self.links = links
         self.limits = limits
-        self.logger = logger
         self.peerLog = peerLog
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: connection.eventLoop)
     }

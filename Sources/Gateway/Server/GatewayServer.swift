@@ -76,7 +76,9 @@ public final class GatewayServer: Service {
         let key = try LinkKey(secret: configuration.secretKey)
         let lanAddress = try configuration.lanAddress()
         let tls = try configuration.secureWebSocket.map { try TLSContextLoader.load($0) }
-        keepListener(try await bindLanListener(lanAddress: lanAddress, key: key))
+        let linkTLS = try configuration.linkTLS.map { try TLSContextLoader.load(certificatePath: $0.certificatePath, keyPath: $0.keyPath) }
+        keepListener(try await bindLanListener(lanAddress: lanAddress, key: key, tls: linkTLS?.context))
+        if let linkTLS { logger.notice("worker links over TLS with certificate \(linkTLS.certificate)") }
         var listening = Listening(lanAddress: lanAddress)
         if configuration.servesPlainWebSocket {
             let channel = try await bindClientListener(
@@ -154,7 +156,7 @@ public final class GatewayServer: Service {
         try? await group.shutdownGracefully()
     }
 
-    private func bindLanListener(lanAddress: GatewayAddress, key: LinkKey) async throws -> Channel {
+    private func bindLanListener(lanAddress: GatewayAddress, key: LinkKey, tls: NIOSSLContext?) async throws -> Channel {
         let configuration = self.configuration
         let commands = WorkerCommandExecutor(directory: directory, links: links, lanAddress: lanAddress, counters: counters, peerLog: peerLog)
         let links = self.links
@@ -178,6 +180,7 @@ public final class GatewayServer: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(PreAuthenticationLimit(), name: PreAuthenticationLimit.name)
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
                     try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize)))
@@ -214,7 +217,6 @@ public final class GatewayServer: Service {
                 maxDeliveryFailures: configuration.maxEventDeliveryFailures,
                 maxEventFrameSize: configuration.maxLinkFrameSize
             ),
-            logger: logger,
             peerLog: peerLog
         )
     }

@@ -1,21 +1,27 @@
 import Foundation
 import NIOSSL
 
-/// Loads the wss certificate chain and private key into a server TLS context. Its errors and its
-/// summary name the certificate file and subject, never the key (neither its path nor its bytes).
+/// Loads a certificate chain and private key (wss, or the internal port) into a server TLS context.
+/// Its errors and its summary name the certificate file and subject, never the key (neither its path
+/// nor its bytes).
 enum TLSContextLoader {
     /// The context, and what to log about the certificate.
     static func load(_ listener: SecureWebSocketListener) throws -> (context: NIOSSLContext, certificate: String) {
-        guard FileManager.default.isReadableFile(atPath: listener.certificatePath) else {
-            throw GatewayTLSError.unreadableCertificate(path: listener.certificatePath)
+        try load(certificatePath: listener.certificatePath, keyPath: listener.keyPath)
+    }
+
+    /// The context for `certificatePath` (server certificate first, then intermediates) and `keyPath`.
+    static func load(certificatePath: String, keyPath: String) throws -> (context: NIOSSLContext, certificate: String) {
+        guard FileManager.default.isReadableFile(atPath: certificatePath) else {
+            throw GatewayTLSError.unreadableCertificate(path: certificatePath)
         }
-        guard let chain = try? NIOSSLCertificate.fromPEMFile(listener.certificatePath), let leaf = chain.first else {
-            throw GatewayTLSError.malformedCertificate(path: listener.certificatePath)
+        guard let chain = try? NIOSSLCertificate.fromPEMFile(certificatePath), let leaf = chain.first else {
+            throw GatewayTLSError.malformedCertificate(path: certificatePath)
         }
-        guard FileManager.default.isReadableFile(atPath: listener.keyPath) else {
+        guard FileManager.default.isReadableFile(atPath: keyPath) else {
             throw GatewayTLSError.unreadableKey
         }
-        guard let key = try? NIOSSLPrivateKey(file: listener.keyPath, format: .pem) else {
+        guard let key = try? NIOSSLPrivateKey(file: keyPath, format: .pem) else {
             throw GatewayTLSError.malformedKey
         }
         let configuration = TLSConfiguration.makeServerConfiguration(
@@ -26,9 +32,9 @@ enum TLSContextLoader {
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw GatewayTLSError.unusableCertificateAndKey(path: listener.certificatePath, reason: "\(error)")
+            throw GatewayTLSError.unusableCertificateAndKey(path: certificatePath, reason: "\(error)")
         }
-        return (context, "\(leaf) from \(listener.certificatePath) (chain of \(chain.count))")
+        return (context, "\(leaf) from \(certificatePath) (chain of \(chain.count))")
     }
 }
 

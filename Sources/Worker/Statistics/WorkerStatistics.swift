@@ -13,6 +13,8 @@ public struct WorkerStatistics: Sendable, Equatable, CustomStringConvertible {
     public var gatewayLinks = 0
     /// Failed reads of the gateway list from the registry.
     public var registryErrors = 0
+    /// Channel events dropped because too many bytes of them waited for the handler.
+    public var channelEventsDropped = 0
 
     public init() {}
 
@@ -20,7 +22,7 @@ public struct WorkerStatistics: Sendable, Equatable, CustomStringConvertible {
         [
             ("events_handled", eventsHandled), ("redelivered_events", redeliveredEvents), ("handler_errors", handlerErrors),
             ("timers_fired", timersFired), ("channel_events", channelEvents), ("gateway_links", gatewayLinks),
-            ("registry_errors", registryErrors),
+            ("registry_errors", registryErrors), ("channel_events_dropped", channelEventsDropped),
         ].map { "\($0)=\($1)" }.joined(separator: " ")
     }
 }

@@ -19,6 +19,7 @@ struct PushSubcommand: AsyncParsableCommand {
 struct PushOptions: ParsableArguments {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var linkTLS: LinkTLSClientOptions
 
     @Option(help: "Milliseconds to wait for connecting and for each gateway's answer.")
     var timeout = 5000
@@ -34,6 +35,7 @@ struct PushOptions: ParsableArguments {
                 registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),
                 secretKey: secret.resolvedSecretKey,
                 timeout: .milliseconds(Int64(timeout)),
+                tlsTrustRootsPath: linkTLS.linkTLSCA,
                 logger: logger
             )
         } catch {
