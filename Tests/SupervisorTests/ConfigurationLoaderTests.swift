@@ -106,6 +106,23 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
     }
 
+    func testLinkTLSKeysBecomeTheGatewayAndWorkerFlags() async throws {
+        let pem = try file("not checked here")
+        let configuration = try await ConfigurationLoader(
+            filePath: nil, environment: Self.key,
+            flags: ["--gateway-link-certificate", pem, "--gateway-link-key", pem, "--worker-link-ca", pem]
+        ).load()
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        let gateway = plan.children.first { $0.role == .gateway }!.command.joined(separator: " ")
+        XCTAssertTrue(gateway.contains("--link-tls-certificate \(pem) --link-tls-key \(pem)"), gateway)
+        let worker = plan.children.first { $0.role == .worker }!.command.joined(separator: " ")
+        XCTAssertTrue(worker.contains("--link-tls-ca \(pem)"), worker)
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: Self.key, flags: ["--gateway-link-certificate", pem]),
+            containing: ["gateway.linkKey", "go together"]
+        )
+    }
+
     func testTheSecretKeyIsPassedInTheEnvironmentNeverOnTheCommandLine() async throws {
         let configuration = try await ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SECRET_KEY": "s3cr3t-s3cr3t-s3cr3t"]).load()
         let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)

@@ -78,6 +78,8 @@ public struct ConfigurationLoader: Sendable {
         gateway.listenTLS = try await keys.string("gateway.listenTLS", default: gateway.listenTLS)
         gateway.tlsCertificate = try await keys.string("gateway.tlsCertificate", default: gateway.tlsCertificate)
         gateway.tlsKey = try await keys.string("gateway.tlsKey", default: gateway.tlsKey)
+        gateway.linkCertificate = try await keys.string("gateway.linkCertificate", default: gateway.linkCertificate)
+        gateway.linkKey = try await keys.string("gateway.linkKey", default: gateway.linkKey)
         gateway.listenText = try await keys.string("gateway.listenText", default: gateway.listenText)
         gateway.reusePort = try await keys.bool("gateway.reusePort", default: gateway.reusePort)
         gateway.lanIP = try await keys.string("gateway.lanIP", default: gateway.lanIP)
@@ -90,6 +92,7 @@ public struct ConfigurationLoader: Sendable {
         var worker = configuration.worker
         worker.count = try await keys.int("worker.count", default: worker.count)
         worker.handler = try await keys.string("worker.handler", default: worker.handler)
+        worker.linkCA = try await keys.string("worker.linkCA", default: worker.linkCA)
         worker.extraArguments = try await keys.strings("worker.extraArguments", default: worker.extraArguments)
         configuration.worker = worker
 

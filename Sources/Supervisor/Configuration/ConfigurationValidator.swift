@@ -39,6 +39,14 @@ enum ConfigurationValidator {
                 throw invalid(key, "\"\(path)\"", "a readable PEM file (gateway.listenTLS is set)")
             }
         }
+        if gateway.linkCertificate.isEmpty != gateway.linkKey.isEmpty {
+            let (key, value) = gateway.linkKey.isEmpty ? ("gateway.linkKey", "") : ("gateway.linkCertificate", "")
+            throw invalid(key, "\"\(value)\"", "a readable PEM file: gateway.linkCertificate and gateway.linkKey go together")
+        }
+        for (key, path) in [("gateway.linkCertificate", gateway.linkCertificate), ("gateway.linkKey", gateway.linkKey)]
+        where !path.isEmpty && !FileManager.default.isReadableFile(atPath: path) {
+            throw invalid(key, "\"\(path)\"", "a readable PEM file")
+        }
         if gateway.count > 1 && !gateway.reusePort {
             throw invalid("gateway.reusePort", "false", "true when gateway.count is more than 1 (the gateways share the public port)")
         }
@@ -54,6 +62,9 @@ enum ConfigurationValidator {
     private static func validate(_ worker: SupervisorConfiguration.Worker) throws {
         try check("worker.count", worker.count, in: 0...1024)
         if worker.handler.isEmpty { throw invalid("worker.handler", "\"\"", "a handler name (echo, probe)") }
+        if !worker.linkCA.isEmpty && !FileManager.default.isReadableFile(atPath: worker.linkCA) {
+            throw invalid("worker.linkCA", "\"\(worker.linkCA)\"", "a readable PEM file of CA certificates, or empty")
+        }
     }
 
     private static func validate(_ memcached: SupervisorConfiguration.Memcached, roles: [SupervisorConfiguration.Role]) throws {
