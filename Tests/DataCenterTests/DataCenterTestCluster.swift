@@ -2,6 +2,7 @@ import ClusterTesting
 import DataCenter
 import DataCenterProtocol
 import Foundation
+import XCTest
 
 /// memcached, one gateway (WebSocket and text port) and workers running the datacenter handler, with a
 /// token file holding an operator, a service and the agents of `hosts`.
@@ -65,5 +66,14 @@ final class DataCenterTestCluster: @unchecked Sendable {
     func stop() {
         cluster.stopAll()
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: tokenFile).deletingLastPathComponent().path)
+    }
+}
+
+/// A test case with a datacenter cluster that is stopped after each test.
+class DataCenterTestCase: XCTestCase {
+    var dataCenter: DataCenterTestCluster!
+
+    override func tearDown() async throws {
+        dataCenter?.stop()
     }
 }
