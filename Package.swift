@@ -226,6 +226,7 @@ let package = Package(
             dependencies: [
                 "DataCenterProtocol", "Worker", "Registry", "Wire",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

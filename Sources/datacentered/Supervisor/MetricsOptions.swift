@@ -10,8 +10,10 @@ struct MetricsOptions: ParsableArguments {
     var metrics: String?
 
     /// Starts the endpoint when `--metrics` is given.
+    /// - Parameter appended: more metrics text for `/metrics` (the datacenter handler's host figures).
     func serve(
-        role: String, statistics: @escaping @Sendable () -> Any, connections: (@Sendable () -> [ConnectionInfo])? = nil
+        role: String, statistics: @escaping @Sendable () -> Any, connections: (@Sendable () -> [ConnectionInfo])? = nil,
+        appended: (@Sendable () async -> String)? = nil
     ) async throws -> MetricsHTTPServer? {
         guard let metrics else { return nil }
         guard let address = HostPort(metrics) else { throw ValidationError("--metrics must be host:port, got '\(metrics)'") }
@@ -19,7 +21,7 @@ struct MetricsOptions: ParsableArguments {
         var routes: [String: MetricsHTTPServer.Route] = [
             "/metrics": {
                 exposition.record(ProcessStatistics(role: role, reflecting: statistics()))
-                return ("text/plain; version=0.0.4", exposition.render())
+                return ("text/plain; version=0.0.4", exposition.render() + (await appended?() ?? ""))
             },
             "/statistics": { ("application/json", Self.json(ProcessStatistics(role: role, reflecting: statistics()))) },
         ]
