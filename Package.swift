@@ -163,8 +163,9 @@ let package = Package(
             name: "datacentered",
             dependencies: [
                 "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "Supervisor", "DataCenter",
-                "DataCenterProtocol",
+                "DataCenterProtocol", "DataCenterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
