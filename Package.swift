@@ -26,7 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
-        // Hardening: HMAC for the link handshake's challenge-response.
+        // Hardening: HMAC for the link handshake's challenge-response; DataCenter: token hashing.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
@@ -164,8 +164,10 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "Supervisor",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "Supervisor", "DataCenter",
+                "DataCenterProtocol", "DataCenterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -219,6 +221,26 @@ let package = Package(
         .testTarget(
             name: "DataCenterProtocolTests",
             dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
+        // DataCenter: the central event handler (auth, host state, jobs, scheduled sweeps).
+        .target(
+            name: "DataCenter",
+            dependencies: [
+                "DataCenterProtocol", "Worker", "Registry", "Wire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DataCenterTests",
+            dependencies: [
+                "DataCenter", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift6
         ),
         // A client of the DataCenter gateways: WebSocket, envelope, reconnect (the agent, `datacentered jobs`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClusterProbe
+import DataCenter
 import EchoDemo
 import Logging
 import Registry
@@ -17,6 +18,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
     enum HandlerName: String, ExpressibleByArgument, CaseIterable {
         case echo
         case probe
+        case datacenter
     }
 
     @Option(help: "The event handler to run: \(HandlerName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -37,6 +39,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
+    @OptionGroup(title: "Datacenter handler") var dataCenter: DataCenterOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
     @OptionGroup var keepalive: LinkKeepaliveOptions
@@ -59,20 +62,31 @@ struct WorkerSubcommand: AsyncParsableCommand {
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
+        let globalData = GlobalData(client: memcached, prefix: registry.keyPrefix)
         let eventHandler: any EventHandler
         switch handler {
         case .echo: eventHandler = EchoBroadcastHandler()
         case .probe: eventHandler = ClusterProbeHandler()
+        case .datacenter: eventHandler = DataCenterHandler(configuration: dataCenter.configuration, gateways: directory, logger: logger)
         }
         let worker = BusinessWorker(
             configuration: configuration,
             handler: eventHandler,
             directory: directory,
-            globalData: GlobalData(client: memcached, prefix: registry.keyPrefix),
+            globalData: globalData,
             logger: logger
         )
         logger.notice("worker starting with the \(handler.rawValue) handler")
-        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics })
+        let hostMetrics = handler == .datacenter ? HostMetrics(globalData: globalData) : nil
+        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics }, appended: {
+            guard let hostMetrics else { return "" }
+            do {
+                return try await hostMetrics.render()
+            } catch {
+                logger.warning("host metrics unavailable: \(error)")
+                return ""
+            }
+        })
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

@@ -140,6 +140,10 @@ final class TextPortTests: XCTestCase {
             XCTAssertEqual(push.status, 0, push.output)
             let viaNC = try await browser.receiveText()
             XCTAssertEqual(viaNC, "B pushed by nc")
+            // nc ends its side after the last line; the replies still come back before the gateway closes.
+            let ask = try CommandRunner.run("/bin/bash", ["-c", "printf 'one\\ntwo\\n' | nc -q 1 127.0.0.1 \(textPort)"], timeout: .seconds(20))
+            XCTAssertEqual(ask.status, 0, ask.output)
+            XCTAssertEqual(ask.standardOutput, "one\ntwo\n")
         }
         await browser.close()
     }

@@ -95,8 +95,10 @@ public struct InboundMessage: Sendable {
     }
 
     private static func describe(_ error: Error) -> String {
+        // Paths are named from inside `data`, as the operation's documentation names its fields.
         func path(_ codingPath: [CodingKey]) -> String {
-            let names = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            var names = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            if names.first == "data" { names.removeFirst() }
             return names.isEmpty ? "data" : names.joined(separator: ".")
         }
         switch error as? DecodingError {

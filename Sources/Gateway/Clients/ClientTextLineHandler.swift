@@ -17,6 +17,9 @@ import Wire
 /// if any, then the end of the TCP connection (the close code has no text equivalent). Input after a
 /// close has started is dropped. A line that is
 /// too long or not UTF-8 gets an `ERROR ...` line and the connection is closed.
+///
+/// A client that ends its side of the connection (`printf '...\n' | nc`) still gets the replies to
+/// its lines: the gateway closes once nothing has been written to it for ``halfClosedIdleTimeout``.
 final class ClientTextLineHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ClientOutbound
@@ -26,6 +29,8 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
 
     private let admission: ClientAdmission
     private var router: ClientEventRouter?
+    /// When the client ended its side: the last write since (or that moment), for the idle close.
+    private var lastWriteAfterInputClosed: NIODeadline?
 
     init(admission: ClientAdmission) {
         self.admission = admission
@@ -47,7 +52,36 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
         router.forward(events.message(router.connection, payload: unwrapInboundIn(data), binary: false))
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else { return context.fireUserInboundEventTriggered(event) }
+        guard let connection = router?.connection, !connection.isClosing else {
+            // Our side is already ending (lingering close): both sides are done.
+            return context.close(promise: nil)
+        }
+        lastWriteAfterInputClosed = .now()
+        scheduleIdleClose(context: context, connection: connection)
+    }
+
+    /// Closes the half-closed client once nothing was written to it for ``halfClosedIdleTimeout``.
+    private func scheduleIdleClose(context: ChannelHandlerContext, connection: ClientConnection) {
+        guard let lastWrite = lastWriteAfterInputClosed else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: lastWrite + Self.halfClosedIdleTimeout) {
+            let (handler, context) = loopBound.value
+            guard !connection.isClosing, let lastWrite = handler.lastWriteAfterInputClosed else { return }
+            if NIODeadline.now() >= lastWrite + Self.halfClosedIdleTimeout {
+                connection.close(code: .normalClosure)
+            } else {
+                handler.scheduleIdleClose(context: context, connection: connection)
+            }
+        }
+    }
+
+    /// How long a client that ended its side is kept while replies may still come to it.
+    static let halfClosedIdleTimeout = TimeAmount.seconds(2)
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if lastWriteAfterInputClosed != nil { lastWriteAfterInputClosed = .now() }
         switch unwrapOutboundIn(data) {
         case .message(let bytes, _):
             context.write(wrapOutboundOut(bytes), promise: nil)

@@ -11,10 +11,13 @@ struct MetricsOptions: ParsableArguments {
     var metrics: String?
 
     /// Starts the endpoint when `--metrics` is given.
-    /// - Parameter eventLoops: the loops whose lag `eventLoopLagMicroseconds` reports.
+    /// - Parameters:
+    ///   - eventLoops: the loops whose lag `eventLoopLagMicroseconds` reports.
+    ///   - appended: more metrics text for `/metrics` (the datacenter handler's host figures).
     func serve(
         role: String, statistics: @escaping @Sendable () -> Any, eventLoops: (any EventLoopGroup)? = nil,
-        connections: (@Sendable () async -> [ConnectionInfo])? = nil
+        connections: (@Sendable () async -> [ConnectionInfo])? = nil,
+        appended: (@Sendable () async -> String)? = nil
     ) async throws -> MetricsHTTPServer? {
         guard let metrics else { return nil }
         guard let address = HostPort(metrics) else { throw ValidationError("--metrics must be host:port, got '\(metrics)'") }
@@ -27,7 +30,7 @@ struct MetricsOptions: ParsableArguments {
         var routes: [String: MetricsHTTPServer.Route] = [
             "/metrics": {
                 exposition.record(await current())
-                return ("text/plain; version=0.0.4", exposition.render())
+                return ("text/plain; version=0.0.4", exposition.render() + (await appended?() ?? ""))
             },
             "/statistics": { ("application/json", Self.json(await current())) },
         ]

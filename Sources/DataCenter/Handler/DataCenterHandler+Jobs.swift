@@ -1,0 +1,205 @@
+import DataCenterProtocol
+import Foundation
+import Registry
+import Worker
+
+extension DataCenterHandler {
+    // MARK: - Operators and services
+
+    func runJob(_ request: Request) async throws -> JobReply {
+        let run = try request.payload(JobsRunRequest.self)
+        guard let actions = try await request.hosts.actions(of: run.host) else { throw ProtocolError(.notFound, "no host '\(run.host)'") }
+        guard let spec = actions.first(where: { $0.name == run.action }) else {
+            throw ProtocolError(.forbidden, "action '\(run.action)' is not allowed on \(run.host)")
+        }
+        try ActionValidation.validate(run.params, against: spec)
+        let timeout = run.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds
+        guard (1...configuration.maximumJobTimeoutSeconds).contains(timeout) else {
+            throw ProtocolError(.badRequest, "'timeoutSeconds' must be 1 to \(configuration.maximumJobTimeoutSeconds)")
+        }
+        let record = JobRecord(
+            id: JobStore.newID(), host: run.host, action: run.action, params: run.params,
+            requestedBy: request.role.requester, queuedAt: .now, timeoutSeconds: timeout)
+        try await request.jobs.create(record, stdin: run.stdin)
+        try await request.context.api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(record.id))
+        logger.info("job queued", metadata: ["job": "\(record.id)", "host": "\(record.host)", "action": "\(record.action)", "by": "\(record.requestedBy)"])
+        // Offered at once; an agent that is not connected gets it when it authenticates.
+        try await sendStart(record, api: request.context.api, jobs: request.jobs)
+        return JobReply(job: record)
+    }
+
+    func listJobs(_ request: Request) async throws -> JobsListReply {
+        let query = try request.payload(JobsListRequest.self)
+        let limit = query.limit ?? 50
+        guard (1...JobStore.recentLimit).contains(limit) else {
+            throw ProtocolError(.badRequest, "'limit' must be 1 to \(JobStore.recentLimit)")
+        }
+        let recent = try await request.jobs.recentJobs()
+        guard let host = query.host else { return JobsListReply(jobs: try await request.jobs.records(Array(recent.prefix(limit)))) }
+        let records = try await request.jobs.records(recent).filter { $0.host == host }
+        return JobsListReply(jobs: Array(records.prefix(limit)))
+    }
+
+    func showJob(_ request: Request, watch: Bool) async throws -> JobDetailReply {
+        let id = try request.payload(JobQuery.self).job
+        if watch {
+            // Joined before reading, so nothing that happens after the read is missed (a chunk may come twice).
+            try await request.context.api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(id))
+        }
+        guard var record = try await request.jobs.record(id) else { throw ProtocolError(.notFound, "no job '\(id)'") }
+        let output = try await request.jobs.output(of: id)
+        record.outputBytes = output.totalBytes
+        return JobDetailReply(job: record, output: output.chunks)
+    }
+
+    func cancelJob(_ request: Request) async throws -> JobReply {
+        let id = try request.payload(JobQuery.self).job
+        guard let record = try await request.jobs.record(id) else { throw ProtocolError(.notFound, "no job '\(id)'") }
+        if record.state.isFinal { throw ProtocolError(.conflict, "job '\(id)' has already ended (\(record.state.rawValue))") }
+        let api = request.context.api
+        // A queued job is cancelled here; if the agent took it meanwhile, it is cancelled there instead.
+        if record.state == .queued,
+            let (_, cancelled) = try await request.jobs.update(id, { if $0.state == .queued { $0.end(.cancelled) } }),
+            cancelled.state == .cancelled
+        {
+            try? await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "cancel:\(id)", op: .jobCancel, data: JobQuery(job: id))))
+            await pushState(cancelled, api: api)
+            return JobReply(job: cancelled)
+        }
+        guard try await api.isUIDOnline(ConnectionRole.agentUID(record.host)) else {
+            throw ProtocolError(.notOnline, "host '\(record.host)' is not connected; the job ends when it comes back or times out")
+        }
+        try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "cancel:\(id)", op: .jobCancel, data: JobQuery(job: id))))
+        return JobReply(job: try await request.jobs.record(id) ?? record)
+    }
+
+    func sendStdin(_ request: Request) async throws -> EmptyPayload {
+        let stdin = try request.payload(JobStdinRequest.self)
+        guard let record = try await request.jobs.record(stdin.job) else { throw ProtocolError(.notFound, "no job '\(stdin.job)'") }
+        guard record.state == .running else {
+            throw ProtocolError(.conflict, "job '\(stdin.job)' is \(record.state.rawValue), not running")
+        }
+        let api = request.context.api
+        guard try await api.isUIDOnline(ConnectionRole.agentUID(record.host)) else {
+            throw ProtocolError(.notOnline, "host '\(record.host)' is not connected")
+        }
+        let id = "stdin:\(stdin.job):\(UInt32.random(in: .min ... .max))"
+        try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: id, op: .jobStdin, data: stdin)))
+        return EmptyPayload()
+    }
+
+    // MARK: - Agents
+
+    /// `job.output`: kept and streamed to the job's watchers unless it came before; acknowledged either way.
+    func receiveOutput(_ request: Request, host: String) async throws -> EmptyPayload {
+        let chunk = try request.payload(OutputChunk.self)
+        try await requireJob(chunk.job, of: host, in: request.jobs)
+        if try await request.jobs.appendOutput(chunk, limit: configuration.outputLimitBytes) {
+            await push(.jobOutput, chunk, to: [ConnectionRole.watchersGroup(chunk.job)], api: request.context.api)
+        }
+        return EmptyPayload()
+    }
+
+    /// `job.finished`: the job's final state, exit status and duration; acknowledged even when it came before.
+    func receiveFinished(_ request: Request, host: String) async throws -> EmptyPayload {
+        let finished = try request.payload(JobFinished.self)
+        guard finished.state.isFinal, finished.state != .lost else {
+            throw ProtocolError(.badRequest, "'state' must be done, failed, cancelled or timed_out")
+        }
+        try await requireJob(finished.job, of: host, in: request.jobs)
+        let outputBytes = try await request.jobs.output(of: finished.job).totalBytes
+        let updated = try await request.jobs.update(finished.job) { record in
+            // The agent's word replaces what the central side concluded without it (lost, or a state
+            // from a `job.start` reply without an exit status).
+            guard !record.state.isFinal || record.state == .lost || (record.exitCode == nil && record.signal == nil) else { return }
+            record.end(finished.state)
+            record.exitCode = finished.exitCode
+            record.signal = finished.signal
+            record.durationMs = finished.durationMs
+            record.outputBytes = outputBytes
+            if record.startedAt == nil, let ended = record.endedAt { record.startedAt = ended.adding(seconds: -Double(finished.durationMs) / 1000) }
+        }
+        if let (before, after) = updated, before != after {
+            logger.info("job finished", metadata: ["job": "\(after.id)", "state": "\(after.state.rawValue)"])
+            await pushState(after, api: request.context.api)
+        }
+        return EmptyPayload()
+    }
+
+    /// An agent's reply to a request of ours: `job.start` (accepted, already ran, or refused) or `job.cancel`.
+    func handleAgentReply(re: String?, error: ProtocolError?, message: InboundMessage, host: String, context: EventContext) async throws {
+        guard let re, re.hasPrefix("start:") else {
+            if let error { logger.notice("agent refused a request", metadata: ["host": "\(host)", "re": "\(re ?? "null")", "error": "\(error)"]) }
+            return
+        }
+        let job = String(re.dropFirst("start:".count))
+        let jobs = JobStore(data: context.worker.globalData)
+        let answer: JobState
+        if let error {
+            // Busy: it stays queued and the sweep offers it again. Anything else: the agent will never run it.
+            guard error.code != .busy else { return }
+            logger.notice("agent refused a job", metadata: ["host": "\(host)", "job": "\(job)", "error": "\(error)"])
+            answer = .failed
+        } else {
+            do {
+                answer = try message.payload(JobStateReply.self).state
+            } catch {
+                logger.warning("unreadable job.start reply", metadata: ["host": "\(host)", "job": "\(job)", "error": "\(error)"])
+                return
+            }
+        }
+        let updated = try await jobs.update(job) { record in
+            guard record.host == host, !record.state.isFinal else { return }
+            if answer == .running {
+                if record.state == .queued {
+                    record.state = .running
+                    record.startedAt = .now
+                }
+            } else if answer.isFinal {
+                record.end(answer)
+                if let error { record.error = error.message }
+            }
+        }
+        if let (before, after) = updated, before != after {
+            await pushState(after, api: context.api)
+        }
+    }
+
+    // MARK: - Delivery
+
+    /// Sends `job.start` for every job queued for `host` (after its agent authenticated).
+    func startQueuedJobs(of host: String, api: ClusterAPI, data: GlobalData) async throws {
+        let jobs = JobStore(data: data)
+        for record in try await jobs.records(try await jobs.queue(of: host)) where record.state == .queued {
+            try await sendStart(record, api: api, jobs: jobs)
+        }
+    }
+
+    /// Offers a queued job to its host's agent, if it is connected. The agent runs a job id at most once,
+    /// so offering it again (after a reconnect, from the sweep) is safe.
+    func sendStart(_ record: JobRecord, api: ClusterAPI, jobs: JobStore) async throws {
+        let start = JobStartRequest(
+            job: record.id, action: record.action, params: record.params, stdin: try await jobs.stdin(of: record.id),
+            timeoutSeconds: record.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds)
+        try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "start:\(record.id)", op: .jobStart, data: start)))
+    }
+
+    /// Tells the job's watchers and every operator its new state.
+    func pushState(_ record: JobRecord, api: ClusterAPI) async {
+        await push(.jobState, JobReply(job: record), to: [ConnectionRole.operatorsGroup, ConnectionRole.watchersGroup(record.id)], api: api)
+    }
+
+    private func requireJob(_ job: String, of host: String, in jobs: JobStore) async throws {
+        guard let record = try await jobs.record(job) else { throw ProtocolError(.notFound, "no job '\(job)'") }
+        guard record.host == host else { throw ProtocolError(.forbidden, "job '\(job)' belongs to another host") }
+    }
+}
+
+extension JobRecord {
+    /// Moves the job to the final `state` now.
+    mutating func end(_ state: JobState, at now: Timestamp = .now) {
+        self.state = state
+        endedAt = now
+        if let startedAt { durationMs = Int((now.date.timeIntervalSince(startedAt.date) * 1000).rounded()) }
+    }
+}

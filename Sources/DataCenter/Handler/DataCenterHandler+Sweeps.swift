@@ -1,0 +1,60 @@
+import DataCenterProtocol
+import Foundation
+import Registry
+import Worker
+
+extension DataCenterHandler {
+    /// The cluster-wide sweep, run once per `sweepInterval` by whichever worker takes its lease.
+    static let sweepTaskName = "sweep"
+
+    /// Starts this worker's timers: its entry in the worker roster, and its tries at the sweep's lease.
+    func startSweeps(_ worker: WorkerContext) {
+        let schedule = LeasedSchedule(name: Self.sweepTaskName, period: configuration.sweepInterval)
+        worker.timers.add(after: schedule.checkInterval, repeats: true) { worker in
+            guard let period = try await schedule.claim(for: worker.workerKey, in: worker.globalData) else { return }
+            logger.debug("scheduled task fired", metadata: ["task": "\(schedule.name)", "period": "\(period)", "worker": "\(worker.workerKey)"])
+            try await sweep(worker)
+        }
+        worker.timers.add(after: configuration.sweepInterval, repeats: true) { worker in
+            try await WorkerRoster(data: worker.globalData).refresh(worker.workerKey, staleAfter: configuration.sweepInterval * 3)
+        }
+    }
+
+    /// Marks offline the hosts whose agents are gone without a close (a dead gateway), offers queued jobs
+    /// to connected agents again, and ends running jobs that outlived their timeout and grace.
+    func sweep(_ worker: WorkerContext) async throws {
+        let hosts = HostStore(data: worker.globalData)
+        let online = try await hosts.states(of: try await hosts.hostNames()).filter(\.online).map(\.host)
+        try await markOfflineIfGone(online, worker: worker)
+
+        let jobs = JobStore(data: worker.globalData)
+        let active = try await jobs.records(try await jobs.activeJobs())
+        guard !active.isEmpty else { return }
+        let connected = try await worker.api.getClientIDs(forUIDs: Array(Set(active.map { ConnectionRole.agentUID($0.host) })))
+        let now = Timestamp.now
+        for record in active {
+            let isConnected = !(connected[ConnectionRole.agentUID(record.host)]?.isEmpty ?? true)
+            switch record.state {
+            case .queued where isConnected:
+                try await sendStart(record, api: worker.api, jobs: jobs)
+            case .running:
+                let timeout = Double(record.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds)
+                let deadline = (record.startedAt ?? record.queuedAt).adding(seconds: timeout + Double(configuration.jobGraceSeconds))
+                guard now > deadline else { continue }
+                let final: JobState = isConnected ? .timedOut : .lost
+                guard let (before, after) = try await jobs.update(record.id, { if $0.state == .running { $0.end(final) } }),
+                    before != after
+                else { continue }
+                logger.notice("job overdue", metadata: ["job": "\(record.id)", "host": "\(record.host)", "state": "\(final.rawValue)"])
+                if isConnected {
+                    try await worker.api.sendToUID(
+                        ConnectionRole.agentUID(record.host),
+                        .text(Envelope.request(id: "cancel:\(record.id)", op: .jobCancel, data: JobQuery(job: record.id))))
+                }
+                await pushState(after, api: worker.api)
+            default:
+                continue
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import DataCenterProtocol
+import Registry
+
+/// Hosts in memcached: every host's latest `HostState`, its agent's allow-list, and the list of host names,
+/// so that any worker answers about any host.
+struct HostStore: Sendable {
+    let data: GlobalData
+
+    private static let indexKey = "dc.hosts"
+    private static func stateKey(_ host: String) -> String { "dc.host:\(host)" }
+    private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
+
+    /// Every host that ever authenticated, sorted.
+    func hostNames() async throws -> [String] {
+        try await data.get(Self.indexKey, as: [String].self) ?? []
+    }
+
+    func state(of host: String) async throws -> HostState? {
+        try await data.get(Self.stateKey(host), as: HostState.self)
+    }
+
+    /// The states of `hosts` in one round trip; hosts without one are left out.
+    func states(of hosts: [String]) async throws -> [HostState] {
+        try await data.get(hosts.map(Self.stateKey), as: HostState.self)
+    }
+
+    /// Changes a host's state with one compare-and-swap write (retried only when another process wrote
+    /// in between), and returns the state before and after.
+    func update(_ host: String, _ change: (inout HostState) -> Void) async throws -> (before: HostState, after: HostState) {
+        var before = HostState(host: host)
+        let after = try await data.update(Self.stateKey(host), as: HostState.self) { current in
+            before = current ?? HostState(host: host)
+            var state = before
+            change(&state)
+            return state
+        }
+        return (before, after)
+    }
+
+    /// Records an agent's allow-list and adds its host to the list of hosts if it is new.
+    func register(_ host: String, actions: [ActionSpec]) async throws {
+        try await data.set(Self.actionsKey(host), json: actions)
+        if try await hostNames().contains(host) { return }
+        _ = try await data.update(Self.indexKey, as: [String].self) { names in
+            Array(Set((names ?? []) + [host])).sorted()
+        }
+    }
+
+    /// What the host's agent allows, as it said when it last authenticated; nil for an unknown host.
+    func actions(of host: String) async throws -> [ActionSpec]? {
+        try await data.get(Self.actionsKey(host), as: [ActionSpec].self)
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import DataCenter
+
+/// The worker flags of the datacenter handler (`--handler datacenter`).
+struct DataCenterOptions: ParsableArguments {
+    @Option(help: "The token file of the datacenter handler (hashes only; made by `datacentered token`); re-read when it changes.")
+    var tokens = DataCenterConfiguration().tokenFile
+
+    @Option(help: "Seconds between two cluster-wide sweeps of the datacenter handler (offline hosts, overdue jobs).")
+    var sweepInterval = 5.0
+
+    @Option(help: "Seconds after its timeout that a silent running job is ended (lost or timed_out).")
+    var jobGrace = DataCenterConfiguration().jobGraceSeconds
+
+    @Option(help: "Output bytes kept per job (the newest).")
+    var jobOutputLimit = DataCenterConfiguration().outputLimitBytes
+
+    func validate() throws {
+        guard sweepInterval >= 0.1 else { throw ValidationError("--sweep-interval must be at least 0.1 seconds") }
+        guard jobGrace >= 0 else { throw ValidationError("--job-grace must not be negative") }
+        guard (1024...(900 * 1024)).contains(jobOutputLimit) else {
+            throw ValidationError("--job-output-limit must be 1 KiB to 900 KiB (one memcached item)")
+        }
+    }
+
+    var configuration: DataCenterConfiguration {
+        var configuration = DataCenterConfiguration()
+        configuration.tokenFile = tokens
+        configuration.sweepInterval = .milliseconds(Int64(sweepInterval * 1000))
+        configuration.jobGraceSeconds = jobGrace
+        configuration.outputLimitBytes = jobOutputLimit
+        return configuration
+    }
+}

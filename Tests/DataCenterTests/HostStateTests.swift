@@ -1,0 +1,67 @@
+import ClusterTesting
+import DataCenterProtocol
+import XCTest
+
+/// Host reports and presence across workers: stored in memcached, pushed to operators only when they change.
+final class HostStateTests: DataCenterTestCase {
+    func testOperatorsGetOnlyChangesAndAnyWorkerAnswers() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 1)
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let online = try await person.event(.hostOnline, as: HostPresence.self)
+        XCTAssertEqual(online.host, "node-1")
+
+        try await agent.sendEvent(.reportCPU, CPUReport(total: 12.5, cores: [10, 15]))
+        let first = try await person.event(.hostChanged, as: HostChange.self)
+        XCTAssertEqual(first.cpu, CPUReport(total: 12.5, cores: [10, 15]))
+        XCTAssertNil(first.info)
+
+        // The same figures again change nothing: no event. Then new figures: only they come.
+        try await agent.sendEvent(.reportCPU, CPUReport(total: 12.5, cores: [10, 15]))
+        try await agent.sendEvent(.reportVPS, VPSReport(vps: [VPSEntry(name: "vps101", state: "running", technology: "lxc", ips: ["10.0.0.5"])], ipMap: ["10.0.0.5": "vps101"]))
+        let second = try await person.event(.hostChanged, as: HostChange.self)
+        XCTAssertNil(second.cpu, "unchanged cpu was sent again")
+        XCTAssertEqual(second.vps?.map(\.name), ["vps101"])
+        XCTAssertEqual(second.ipMap, ["10.0.0.5": "vps101"])
+        let nothing = await person.receivesNothing(within: .milliseconds(300)) { $0.kind == .event(name: "host.changed") }
+        XCTAssertTrue(nothing)
+
+        // A second worker, then the first one gone: the state is in memcached, not in a worker.
+        try dataCenter.startWorker()
+        dataCenter.workers[0].terminate()
+        let fresh = try await dataCenter.operatorClient()
+        let shown = try await fresh.call(.hostsShow, HostQuery(host: "node-1"), as: HostsShowReply.self).host
+        XCTAssertTrue(shown.online)
+        XCTAssertEqual(shown.cpu?.total, 12.5)
+        XCTAssertEqual(shown.vps?.count, 1)
+        let list = try await fresh.call(.hostsList, EmptyPayload(), as: HostsListReply.self).hosts
+        XCTAssertEqual(list.map(\.host), ["node-1"])
+        XCTAssertEqual(list.first?.vpsCount, 1)
+        let actions = try await fresh.call(.actionsList, HostQuery(host: "node-1"), as: ActionsListReply.self).actions
+        XCTAssertEqual(actions, DataCenterTestCluster.actions)
+        _ = agent
+    }
+
+    func testHostGoesOfflineWhenItsAgentGoes() async throws {
+        dataCenter = try DataCenterTestCluster(hosts: ["node-1", "node-2"])
+        let person = try await dataCenter.operatorClient()
+        let closing = try await dataCenter.agent("node-1")
+        let dropping = try await dataCenter.agent("node-2")
+        for _ in 0..<2 { _ = try await person.event(.hostOnline, as: HostPresence.self) }
+
+        await closing.close()
+        let firstOffline = try await person.event(.hostOffline, as: HostPresence.self).host
+        XCTAssertEqual(firstOffline, "node-1")
+        await dropping.abort()
+        let secondOffline = try await person.event(.hostOffline, as: HostPresence.self).host
+        XCTAssertEqual(secondOffline, "node-2")
+
+        let stats = try await person.call(.clusterStats, EmptyPayload(), as: ClusterStatsReply.self)
+        XCTAssertEqual(stats.hosts, 2)
+        XCTAssertEqual(stats.agentsOnline, 0)
+        XCTAssertEqual(stats.gateways, 1)
+        XCTAssertEqual(stats.clients, 1)
+        let list = try await person.call(.hostsList, EmptyPayload(), as: HostsListReply.self).hosts
+        XCTAssertEqual(list.map(\.online), [false, false])
+    }
+}
