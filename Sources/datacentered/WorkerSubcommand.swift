@@ -5,6 +5,7 @@ import EchoDemo
 import Logging
 import Registry
 import ServiceLifecycle
+import Supervisor
 import Worker
 
 /// `datacentered worker`: runs an event handler on the events of every gateway's clients.
@@ -29,13 +30,18 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a cluster API query waits for each gateway's answer.")
     var queryTimeout = 5000
 
+    @Option(help: "Largest gateway <-> worker frame in bytes; the same as the gateways'. A reply or query larger than this fails that call.")
+    var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
+
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
     @OptionGroup(title: "Datacenter handler") var dataCenter: DataCenterOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var keepalive: LinkKeepaliveOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let logger = log.bootstrap(role: "worker")
@@ -44,9 +50,13 @@ struct WorkerSubcommand: AsyncParsableCommand {
         configuration.secretKey = secret.resolvedSecretKey
         configuration.queryTimeout = .milliseconds(Int64(queryTimeout))
         if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
+        configuration.linkKeepalive = try keepalive.policy
+        configuration.maxLinkFrameSize = maxLinkFrameSize
+        try configuration.validate()
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
+        let globalData = GlobalData(client: memcached, prefix: registry.keyPrefix)
         let eventHandler: any EventHandler
         switch handler {
         case .echo: eventHandler = EchoBroadcastHandler()
@@ -57,14 +67,25 @@ struct WorkerSubcommand: AsyncParsableCommand {
             configuration: configuration,
             handler: eventHandler,
             directory: directory,
-            globalData: GlobalData(client: memcached, prefix: registry.keyPrefix),
+            globalData: globalData,
             logger: logger
         )
         logger.notice("worker starting with the \(handler.rawValue) handler")
+        let hostMetrics = handler == .datacenter ? HostMetrics(globalData: globalData) : nil
+        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics }, appended: {
+            guard let hostMetrics else { return "" }
+            do {
+                return try await hostMetrics.render()
+            } catch {
+                logger.warning("host metrics unavailable: \(error)")
+                return ""
+            }
+        })
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await services.run()
+        await endpoint?.close()
         await memcached.shutdown()
         logger.notice("worker stopped")
     }

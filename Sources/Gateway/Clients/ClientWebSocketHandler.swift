@@ -1,91 +1,149 @@
+import ClusterLogging
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 import Wire
 
-/// The WebSocket end of a client's pipeline after the upgrade: hands the client's connect,
-/// handshake, message and close events to its ``ClientEventRouter``, answers pings and closes, and
-/// encodes what the gateway writes to the client as WebSocket frames. A text message that is not
-/// UTF-8 closes the client with 1007; anything the client sends, control frames included, counts as
-/// a sign of life for the heartbeat.
+/// A WebSocket client's whole pipeline after the upgrade: reads its frames straight from the
+/// received bytes (``WebSocketFrameReader``) and hands its connect, handshake, message and close
+/// events to its ``ClientEventRouter``; answers pings and closes; writes what the gateway sends to
+/// the client as frames, header and payload in one buffer.
+///
+/// A client that breaks the protocol is closed with the code RFC 6455 calls for (1002, 1007 for
+/// text that is not UTF-8, 1009 for a message over the size limit). Anything the client sends,
+/// control frames included, counts as a sign of life for the heartbeat.
 final class ClientWebSocketHandler: ChannelDuplexHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ClientOutbound
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    /// Payloads up to this size are copied behind their frame header, one buffer and one write;
+    /// larger ones go out as a header buffer and the payload itself, which the socket writes as one
+    /// vector.
+    static let largestCopiedPayload = 16 * 1024
 
     private let admission: ClientAdmission
-    private let request: HTTPRequestHead
+    /// Only the handshake event needs it; dropped once that is sent.
+    private var upgradeRequest: HTTPRequestHead?
     private let closeTimeout: TimeAmount
+    private var reader: WebSocketFrameReader
+    /// The start of a frame that has not fully arrived.
+    private var unread: ByteBuffer?
     private var router: ClientEventRouter?
-    /// The frame encoder's context: raw bytes are written from there, past the encoder.
-    private var encoderContext: ChannelHandlerContext?
 
-    init(request: HTTPRequestHead, admission: ClientAdmission, closeTimeout: TimeAmount) {
-        self.request = request
+    init(upgradeRequest: HTTPRequestHead, admission: ClientAdmission, maxMessageSize: Int, closeTimeout: TimeAmount) {
+        self.upgradeRequest = upgradeRequest
         self.admission = admission
         self.closeTimeout = closeTimeout
+        self.reader = WebSocketFrameReader(maxMessageSize: maxMessageSize)
     }
 
     private var events: ClientEventFrames { admission.events }
-    private var logger: Logger { admission.logger }
+    /// Clients can make these lines happen at will: they are rate-limited.
+    private var peerLog: RateLimitedLog { admission.peerLog }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        encoderContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         let router = admission.admit(context.channel)
+        if let upgradeRequest {
+            router.forward(events.webSocketConnect(router.connection, request: upgradeRequest))
+            self.upgradeRequest = nil
+        }
+        // Closed before the upgrade finished: its channelInactive went by before this handler came.
+        guard context.channel.isActive else {
+            admission.disconnected(router)
+            return
+        }
         self.router = router
-        router.forward(events.webSocketConnect(router.connection, request: request))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let router else { return }
-        let connection = router.connection
-        let frame = unwrapInboundIn(data)
-        connection.noteHeard()
-        switch frame.opcode {
-        case .text, .binary:
-            guard !connection.isClosing else { return }
-            let payload = frame.unmaskedData
-            let binary = frame.opcode == .binary
-            guard binary || payload.isValidUTF8 else {
-                logger.notice("closing client: text message is not UTF-8", metadata: ["client": "\(connection.number)"])
-                connection.close(code: .dataInconsistentWithMessage)
-                return
+        guard let router, !reader.isFinished else { return }
+        var input = unwrapInboundIn(data)
+        if var earlier = unread {
+            unread = nil
+            earlier.writeBuffer(&input)
+            input = earlier
+        }
+        router.connection.noteHeard()
+        while let event = reader.next(from: &input, allocator: context.channel.allocator) {
+            handle(event, router: router, context: context)
+        }
+        if input.readableBytes > 0, !reader.isFinished {
+            if let frameSize = reader.incompleteFrameSize {
+                input.reserveCapacity(minimumWritableBytes: frameSize - input.readableBytes)
             }
-            connection.counters.add(.messagesIn)
-            router.forward(events.message(connection, payload: payload, binary: binary))
-        case .ping:
+            unread = input
+        }
+    }
+
+    private func handle(_ event: WebSocketFrameReader.Event, router: ClientEventRouter, context: ChannelHandlerContext) {
+        let connection = router.connection
+        switch event {
+        case .message(let payload, let isBinary):
             guard !connection.isClosing else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
-        case .connectionClose:
-            answerClose(frame, context: context)
-        default:
-            break
+            connection.counters.add(.messagesIn)
+            router.forward(events.message(connection, payload: payload, binary: isBinary))
+        case .ping(let payload):
+            guard !connection.isClosing else { return }
+            context.writeAndFlush(wrapOutboundOut(frame(.pong, payload, allocator: context.channel.allocator)), promise: nil)
+        case .close(let code):
+            answerClose(code: code, context: context)
+        case .failure(let code, let reason):
+            peerLog.log(.notice, "closing client", "\(reason)", metadata: ["client": "\(connection.number)"])
+            connection.close(code: code)
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .message(let bytes, let isBinary):
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: isBinary ? .binary : .text, data: bytes)), promise: promise)
+            write(isBinary ? .binary : .text, bytes, context: context, promise: promise)
         case .raw(let bytes):
-            guard let encoderContext else {
-                promise?.fail(ChannelError.inappropriateOperationForState)
-                return
-            }
-            encoderContext.write(NIOAny(bytes), promise: promise)
-        case .close(let code, let lastMessage):
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        case .close(let code, let lastMessage, let reason):
             if let lastMessage {
-                let frame = WebSocketFrame(fin: true, opcode: lastMessage.isBinary ? .binary : .text, data: lastMessage.bytes)
-                context.write(wrapOutboundOut(frame), promise: nil)
+                write(lastMessage.isBinary ? .binary : .text, lastMessage.bytes, context: context, promise: nil)
             }
-            var codeBuffer = context.channel.allocator.buffer(capacity: 2)
-            codeBuffer.write(webSocketErrorCode: code)
-            closeAfter(WebSocketFrame(fin: true, opcode: .connectionClose, data: codeBuffer), context: context, promise: promise)
+            closeAfter(closeFrame(code: UInt16(webSocketErrorCode: code), reason: reason, allocator: context.channel.allocator), context: context, promise: promise)
         }
     }
 
+    /// Writes `payload` as one frame: copied behind its header when small, beside it when large.
+    private func write(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard payload.readableBytes > Self.largestCopiedPayload else {
+            context.write(wrapOutboundOut(frame(opcode, payload, allocator: context.channel.allocator)), promise: promise)
+            return
+        }
+        var header = context.channel.allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes))
+        header.writeWebSocketFrameHeader(opcode: opcode, payloadLength: payload.readableBytes)
+        context.write(wrapOutboundOut(header), promise: nil)
+        context.write(wrapOutboundOut(payload), promise: promise)
+    }
+
+    private func frame(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var frame = allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes) + payload.readableBytes)
+        frame.writeWebSocketFrame(opcode: opcode, payload: payload)
+        return frame
+    }
+
+    /// A close frame with `code` and `reason`, or with no code (answering a close that had none).
+    private func closeFrame(code: UInt16?, reason: String = "", allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard let code else {
+            var frame = allocator.buffer(capacity: 2)
+            frame.writeWebSocketFrameHeader(opcode: .connectionClose, payloadLength: 0)
+            return frame
+        }
+        let payloadLength = 2 + reason.utf8.count
+        var frame = allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: payloadLength) + payloadLength)
+        frame.writeWebSocketFrameHeader(opcode: .connectionClose, payloadLength: payloadLength)
+        frame.writeInteger(code)
+        frame.writeString(reason)
+        return frame
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        unread = nil
         if let router { admission.disconnected(router) }
         context.fireChannelInactive()
     }
@@ -95,35 +153,23 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        let metadata: Logger.Metadata = ["client": "\(connection.number)"]
-        switch error {
-        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
-            NIOWebSocketFrameAggregator.Error.tooManyFragments:
-            logger.notice("closing client: message too big", metadata: metadata)
-            connection.close(code: .messageTooLarge)
-        case is NIOWebSocketFrameAggregator.Error:
-            logger.notice("closing client: \(error)", metadata: metadata)
-            connection.close(code: .protocolError)
-        default:
-            logger.info("closing client: \(error)", metadata: metadata)
-            connection.destroy()
-        }
+        peerLog.log(.info, "closing client", "\(error)", metadata: ["client": "\(connection.number)"])
+        connection.destroy()
     }
 
-    /// Answers a client's close frame with the same code and closes, unless a close is under way.
-    private func answerClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+    /// Answers a client's close with the same code and closes, unless a close is under way: then
+    /// this was the client's answer, and the connection ends now.
+    private func answerClose(code: UInt16?, context: ChannelHandlerContext) {
         guard router?.connection.markClosing() ?? true else {
             context.close(promise: nil)
             return
         }
-        var data = frame.unmaskedData
-        let code = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
-        closeAfter(WebSocketFrame(fin: true, opcode: .connectionClose, data: code), context: context, promise: nil)
+        closeAfter(closeFrame(code: code, allocator: context.channel.allocator), context: context, promise: nil)
     }
 
     /// Writes the close frame, then ends the connection; a client that does not take the frame
     /// (it reads nothing) is disconnected after the close timeout.
-    private func closeAfter(_ closeFrame: WebSocketFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    private func closeAfter(_ closeFrame: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         let channel = context.channel
         let deadline = context.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
         context.writeAndFlush(wrapOutboundOut(closeFrame)).whenComplete { result in
