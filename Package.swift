@@ -204,6 +204,7 @@ let package = Package(
         .target(
             name: "ClusterTesting",
             dependencies: [
+                "DataCenterClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -276,6 +277,10 @@ let package = Package(
             dependencies: [
                 "Agent", "DataCenterClient", "DataCenterProtocol", "ClusterTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift6

@@ -1,3 +1,4 @@
+import DataCenterClient
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -48,7 +49,6 @@ public final class WebSocketTestClient: Sendable {
     ) async throws -> WebSocketTestClient {
         let inbox = TestInbox<WebSocketFrame, WebSocketErrorCode?>()
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         var bootstrap = ClientBootstrap(group: group).connectTimeout(.seconds(5))
         if let receiveBufferSize {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
@@ -56,35 +56,16 @@ public final class WebSocketTestClient: Sendable {
         let upgraded = try await bootstrap
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
+                    try WebSocketConnector.configureUpgrade(
+                        of: channel, host: host, hostHeader: "\(host):\(port)", path: path, headers: headers,
+                        sslContext: sslContext, maximumFrameSize: 1 << 24
+                    ) { channel in
+                        try channel.pipeline.syncOperations.addHandler(WebSocketInboxHandler(inbox: inbox))
+                        return channel
                     }
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
-                        maxFrameSize: 1 << 24,
-                        upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(WebSocketInboxHandler(inbox: inbox))
-                                return true
-                            }
-                        }
-                    )
-                    var requestHeaders = HTTPHeaders([("Host", "\(host):\(port)")])
-                    for (name, value) in headers { requestHeaders.add(name: name, value: value) }
-                    let configuration = NIOTypedHTTPClientUpgradeConfiguration(
-                        upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: requestHeaders),
-                        upgraders: [upgrader],
-                        notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { false } }
-                    )
-                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: .init(upgradeConfiguration: configuration)
-                    ).map { upgraded in (channel, upgraded) }
                 }
             }
-        let (channel, didUpgrade) = try await upgraded.get()
-        guard didUpgrade else {
-            try? await channel.close()
-            throw Failure.notUpgraded(nil)
-        }
+        guard let channel = try await upgraded.get() else { throw Failure.notUpgraded(nil) }
         return WebSocketTestClient(channel: channel, inbox: inbox)
     }
 

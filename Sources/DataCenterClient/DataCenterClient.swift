@@ -49,7 +49,7 @@ public final class DataCenterClient: Sendable {
                 let channel = try await connector.connect(to: endpoint)
                 let authenticated = try await serve(channel, endpoint: endpoint, handler: handler)
                 if authenticated { backoff.reset() }
-            } catch is CancellationError {
+            } catch where Task.isCancelled {
                 break
             } catch let error as ProtocolError {
                 logger.error("gateway \(endpoint) refused the connection: \(error)")
@@ -72,7 +72,7 @@ public final class DataCenterClient: Sendable {
             defer { session.markClosed() }
             try await withThrowingDiscardingTaskGroup { group in
                 defer { group.cancelAll() }
-                group.addTask { try await self.keepAlive(session) }
+                group.addTask { await self.keepAlive(session) }
                 group.addTask {
                     let reply: InboundMessage
                     do {
@@ -142,11 +142,12 @@ public final class DataCenterClient: Sendable {
     }
 
     /// Pings at the ping interval and closes the connection once nothing has come for the silence timeout.
-    private func keepAlive(_ session: DataCenterSession) async throws {
+    private func keepAlive(_ session: DataCenterSession) async {
         let tick = min(configuration.pingInterval, configuration.silenceTimeout / 3)
         var sincePing = Duration.zero
-        while true {
-            try await Task.sleep(for: tick)
+        while !Task.isCancelled {
+            // Cancelled when the connection ends: that is a normal end, not an error of the session.
+            guard (try? await Task.sleep(for: tick)) != nil else { return }
             let silent = ContinuousClock.now - session.lastReceived
             if silent > configuration.silenceTimeout {
                 logger.warning("gateway \(session.endpoint) silent for \(silent): closing the connection")

@@ -23,6 +23,9 @@ struct AgentSubcommand: AsyncParsableCommand {
     @Option(help: "State directory (overrides 'stateDirectory' in the config).")
     var stateDirectory: String?
 
+    @Option(help: "The host token's file, readable by its owner only (overrides 'tokenFile' in the config).")
+    var tokenFile: String?
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -31,6 +34,7 @@ struct AgentSubcommand: AsyncParsableCommand {
         if let host { configuration.host = host }
         if let gateways { configuration.gateways = gateways.split(separator: ",").map(String.init) }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        if let tokenFile { configuration.tokenFile = tokenFile }
         let agent: HostAgent
         do {
             agent = try HostAgent(configuration: configuration, logger: logger)
