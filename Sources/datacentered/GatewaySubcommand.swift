@@ -146,7 +146,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         logger.notice("gateway ready: \(bound.joined(separator: " and ")), workers link to \(listening.lanAddress)")
         if configuration.staticSite != nil {
             let pages = [("http", listening.publicAddress), ("https", listening.secureAddress)].compactMap { scheme, address in
-                address.map { "\(scheme)://\($0.ipAddress ?? "?"):\($0.port ?? 0)/" }
+                address.map { "\(scheme)://\(Self.browsable($0)):\($0.port ?? 0)/" }
             }
             logger.notice("dashboard at \(pages.joined(separator: " and "))")
         }
@@ -193,6 +193,16 @@ struct GatewaySubcommand: AsyncParsableCommand {
         }
         let (host, port) = try HostPort.parse(listenTLS, option: "--listen-tls")
         configuration.secureWebSocket = SecureWebSocketListener(host: host, port: port, certificatePath: tlsCertificate, keyPath: tlsKey)
+    }
+
+    /// Where a browser on this machine reaches a listener: a wildcard bind is reached on loopback.
+    private static func browsable(_ address: SocketAddress) -> String {
+        switch address.ipAddress {
+        case "0.0.0.0", nil: return "127.0.0.1"
+        case "::": return "[::1]"
+        case let ip? where ip.contains(":"): return "[\(ip)]"
+        case let ip?: return ip
+        }
     }
 
     private static func duration(_ seconds: Double, option: String) throws -> TimeAmount {

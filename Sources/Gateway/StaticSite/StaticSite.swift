@@ -58,7 +58,7 @@ public struct StaticSite: Sendable {
         var files: [String: File] = [:]
         for case let url as URL in enumerator {
             guard try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
-            let relative = url.resolvingSymlinksInPath().path.dropFirst(root.path.count)
+            let relative = url.path.dropFirst(root.path.count)
             files["/" + relative.drop(while: { $0 == "/" })] = File(
                 bytes: try Data(contentsOf: url),
                 contentType: Self.contentType(forExtension: url.pathExtension)

@@ -32,7 +32,7 @@ export function drawLines(canvas, t, series, { max = null, windowMs = 10 * 60 * 
   const y = (value) => height - 1 - (value / top) * (height - 4);
   context.lineWidth = 1.5;
   for (const [key, values] of Object.entries(series)) {
-    context.strokeStyle = COLORS[key] ?? "#64748b";
+    context.strokeStyle = context.fillStyle = COLORS[key] ?? "#64748b";
     context.beginPath();
     let drawing = false;
     for (let i = 0; i < t.length; i++) {
@@ -42,6 +42,8 @@ export function drawLines(canvas, t, series, { max = null, windowMs = 10 * 60 * 
       }
       if (drawing) context.lineTo(x(t[i]), y(values[i]));
       else context.moveTo(x(t[i]), y(values[i]));
+      // A point with no neighbour (the first report) would draw nothing as a line.
+      if (!drawing && (i + 1 >= t.length || values[i + 1] == null)) context.fillRect(x(t[i]) - 1.5, y(values[i]) - 1.5, 3, 3);
       drawing = true;
     }
     context.stroke();

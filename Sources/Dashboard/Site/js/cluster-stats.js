@@ -1,5 +1,5 @@
 // The cluster's counts (cluster.stats): gateways, workers, connected clients, agents online, hosts.
-// Asked again every few seconds while connected.
+// Asked again every few seconds while connected, and soon after a host comes or goes.
 
 const REFRESH_MS = 5000;
 const FIELDS = ["gateways", "workers", "clients", "agentsOnline", "hosts"];
@@ -8,6 +8,7 @@ export class ClusterStats {
   #store;
   #connection;
   #root;
+  #soon = 0;
 
   constructor({ store, connection, root }) {
     this.#store = store;
@@ -17,6 +18,15 @@ export class ClusterStats {
     setInterval(() => {
       if (connection.state === "online") this.refresh().catch(() => {});
     }, REFRESH_MS);
+  }
+
+  /** Asks again shortly: several host events in a row cost one request. */
+  refreshSoon() {
+    if (this.#soon) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = 0;
+      if (this.#connection.state === "online") this.refresh().catch(() => {});
+    }, 500);
   }
 
   async refresh() {

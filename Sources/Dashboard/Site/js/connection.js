@@ -96,9 +96,9 @@ export class Connection extends EventTarget {
       if (error.code === "auth_failed" || error.code === "forbidden") {
         this.#token = null;
         this.#setState("refused", error.message);
-        socket.close();
       }
-      // Anything else (a timeout, a closed socket) is retried by the close handler.
+      // Anything else (no answer in time, a lost socket) is retried: closing leads to #lost.
+      socket.close();
     }
   }
 

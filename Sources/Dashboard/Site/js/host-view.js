@@ -72,7 +72,7 @@ export class HostView {
       ["Load", info.load?.map((value) => value.toFixed(2)).join(" / ")],
       ["I/O wait", info.ioWaitPercent != null ? format.percent(info.ioWaitPercent) : null],
       ["Uptime", info.uptimeSeconds != null ? format.duration(info.uptimeSeconds * 1000) : null],
-      ["Disks", info.disks?.map((d) => `${d.mount} ${format.bytes(d.total - d.free)} / ${format.bytes(d.total)}`).join(", ")],
+      ["Disks", info.disks?.map((d) => `${d.mount}: ${format.bytes(d.total - d.free)} of ${format.bytes(d.total)}`).join(", ")],
       ["Last report", host.lastReportAt ? `${format.clock(host.lastReportAt)} (${format.ago(host.lastReportAt)})` : "never"],
     ];
     replaceRows(

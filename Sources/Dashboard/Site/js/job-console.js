@@ -18,6 +18,7 @@ export class JobConsole {
   #root;
   #form;
   #actions = [];
+  #actionsHost = null;
   #selectedJob = null;
   #rendered = { job: null, count: 0 };
   #hostNames = new Set();
@@ -30,7 +31,9 @@ export class JobConsole {
     this.#root = root;
     this.#form = root.querySelector("form");
     const hostInput = this.#form.elements.host;
-    hostInput.addEventListener("change", () => this.#loadActions(hostInput.value.trim()));
+    hostInput.addEventListener("change", () => {
+      if (hostInput.value.trim() !== this.#actionsHost) this.#loadActions(hostInput.value.trim());
+    });
     this.#form.elements.action.addEventListener("change", () => this.#showParams());
     this.#form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -78,6 +81,8 @@ export class JobConsole {
 
   async #loadActions(host) {
     const select = this.#form.elements.action;
+    const chosen = host === this.#actionsHost ? select.value : "";
+    this.#actionsHost = host;
     this.#actions = [];
     replaceRows(select, [element("option", { value: "" }, host ? "loading…" : "pick a host first")]);
     this.#showParams();
@@ -90,6 +95,7 @@ export class JobConsole {
         element("option", { value: "" }, actions.length ? "pick an action" : "this host allows no action"),
         ...actions.map((action) => element("option", { value: action.name }, action.name)),
       ]);
+      if (actions.some((action) => action.name === chosen)) select.value = chosen;
       this.#message("");
     } catch (error) {
       replaceRows(select, [element("option", { value: "" }, "no actions")]);
@@ -138,7 +144,7 @@ export class JobConsole {
       const { job } = await this.#connection.request("jobs.run", data);
       this.#store.putJob(job);
       this.#select(job.id);
-      this.#message(`Job ${job.id} ${job.state}.`);
+      this.#message(`Job ${job.id} sent to ${job.host}.`);
     } catch (error) {
       this.#message(error.message, true);
     } finally {

@@ -29,8 +29,14 @@ window.dashboardMetrics = tableMetrics;
 const stats = new ClusterStats({ store, connection, root: $("#stats") });
 
 connection.addEventListener("host.changed", (event) => store.applyChange(event.detail));
-connection.addEventListener("host.online", (event) => store.setOnline(event.detail.host, true, event.detail.at));
-connection.addEventListener("host.offline", (event) => store.setOnline(event.detail.host, false, event.detail.at));
+connection.addEventListener("host.online", (event) => {
+  store.setOnline(event.detail.host, true, event.detail.at);
+  stats.refreshSoon();
+});
+connection.addEventListener("host.offline", (event) => {
+  store.setOnline(event.detail.host, false, event.detail.at);
+  stats.refreshSoon();
+});
 connection.addEventListener("job.state", (event) => store.putJob(event.detail.job));
 connection.addEventListener("job.output", (event) => store.addOutput([event.detail]));
 
