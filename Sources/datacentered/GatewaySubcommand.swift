@@ -77,6 +77,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var link: LinkOptions
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -91,6 +92,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.secretKey = secret.resolvedSecretKey
         configuration.maxMessageSize = maxMessageSize
         configuration.maxWorkerBacklogBytes = maxWorkerBacklog
+        configuration.maxLinkFrameSize = link.maxLinkFrameSize
         configuration.linkHelloTimeout = .seconds(Int64(linkHelloTimeout))
         configuration.handshakeTimeout = .seconds(Int64(handshakeTimeout))
         configuration.clientSendBufferSize = clientSendBuffer

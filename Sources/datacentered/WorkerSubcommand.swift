@@ -32,6 +32,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var link: LinkOptions
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -40,6 +41,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         configuration.name = name
         configuration.secretKey = secret.resolvedSecretKey
         configuration.queryTimeout = .milliseconds(Int64(queryTimeout))
+        configuration.maxLinkFrameSize = link.maxLinkFrameSize
         if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
 
         let memcached = try registry.makeClient()
