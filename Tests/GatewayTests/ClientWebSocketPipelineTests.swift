@@ -50,6 +50,16 @@ final class ClientWebSocketPipelineTests: XCTestCase {
                 expect: .open(messages: [.text("split")])
             ),
             Row(
+                "a 70,000-byte message in 1,000-byte reads",
+                reads: chunked(binary(bytes(70_000)), size: 1_000),
+                expect: .open(messages: [.binary(bytes(70_000))])
+            ),
+            Row(
+                "frames cut inside their headers",
+                reads: chunked(text("a") + frame(.binary, bytes(300)) + ping("c") + text("d"), size: 3),
+                expect: .open(messages: [.text("a"), .binary(bytes(300)), .text("d")], replies: [.pong(Array("c".utf8))])
+            ),
+            Row(
                 "a message in three fragments",
                 frame(.text, "Hel", fin: false),
                 frame(.continuation, "lo ", fin: false),

@@ -22,6 +22,11 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// vector.
     static let largestCopiedPayload = 16 * 1024
 
+    /// How a client channel sizes its receive buffer, which it keeps between reads: small while the
+    /// client is idle or sends small messages (most of the time, for most clients), growing with
+    /// reads that fill it.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+
     private let admission: ClientAdmission
     /// Only the handshake event needs it; dropped once that is sent.
     private var upgradeRequest: HTTPRequestHead?
