@@ -218,6 +218,14 @@ final class ClientWebSocketPipelineTests: XCTestCase {
         XCTAssertEqual(harness.linkEvents().map(\.command), [.onClose])
     }
 
+    func testPingsGoUnansweredWhileTheClientDoesNotRead() throws {
+        let harness = try ClientHarness(maxMessageSize: Self.maxMessageSize)
+        harness.client.isWritable = false
+        XCTAssertEqual(try harness.run([Self.ping("unread")]), .open())
+        harness.client.isWritable = true
+        XCTAssertEqual(try harness.run([Self.ping("read")]), .open(replies: [.pong(Array("read".utf8))]))
+    }
+
     func testWritesBecomeFrames() throws {
         let harness = try ClientHarness(maxMessageSize: Self.maxMessageSize)
         let connection = try XCTUnwrap(harness.connection)

@@ -88,7 +88,9 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             connection.counters.add(.messagesIn)
             router.forward(events.message(connection, payload: payload, binary: isBinary))
         case .ping(let payload):
-            guard !connection.isClosing else { return }
+            // A client that pings without reading its pongs must not fill the gateway's memory:
+            // RFC 6455 lets a pong answer only the latest ping.
+            guard !connection.isClosing, context.channel.isWritable else { return }
             context.writeAndFlush(wrapOutboundOut(frame(.pong, payload, allocator: context.channel.allocator)), promise: nil)
         case .close(let code):
             answerClose(code: code, context: context)
