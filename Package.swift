@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let strictSwift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -19,6 +19,15 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        // Host agent: job child processes.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // Supervisor: one config file (JSON, environment, flags), Prometheus metrics.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "CommandLineArguments"]),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // Hardening: HMAC for the link handshake's challenge-response.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Gateway <-> worker frames, client ids: pure codecs, no sockets.
@@ -27,6 +36,25 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // Logging what peers can trigger: rate-limited, with peer text escaped.
+        .target(
+            name: "ClusterLogging",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "ClusterLoggingTests",
+            dependencies: [
+                "ClusterLogging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -51,7 +79,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Wire",
+                "Wire", "ClusterLogging",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -67,7 +95,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Wire",
+                "Wire", "ClusterLogging",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -78,7 +106,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Wire", "Cluster", "Registry",
+                "Wire", "Cluster", "Registry", "ClusterLogging",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,10 +138,31 @@ let package = Package(
             dependencies: ["Worker", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSwift6
         ),
+        // prctl for the supervisor's children (variadic in C, so not callable from Swift).
+        .target(name: "CSupervisor"),
+        // The master process of `datacentered start`: config, child processes, control socket, status, metrics.
+        .target(
+            name: "Supervisor",
+            dependencies: [
+                "CSupervisor",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "Supervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,6 +209,53 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // DataCenter: the versioned JSON envelope shared by agents, the central handler, operators and services.
+        .target(
+            name: "DataCenterProtocol",
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DataCenterProtocolTests",
+            dependencies: ["DataCenterProtocol"],
+            swiftSettings: strictSwift6
+        ),
+        // A client of the DataCenter gateways: WebSocket, envelope, reconnect (the agent, `datacentered jobs`).
+        .target(
+            name: "DataCenterClient",
+            dependencies: [
+                "DataCenterProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // The host agent: reports from /proc and /sys, the VPS inventory, jobs and timers.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "DataCenterProtocol", "DataCenterClient",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DataCenterClient", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift6
+        ),
         .testTarget(
             name: "LoadGenTests",
             dependencies: [
@@ -181,7 +277,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Wire",
+                "Gateway", "Wire", "ClusterLogging",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -194,6 +290,16 @@ let package = Package(
             dependencies: [
                 "Registry", "ClusterTesting", "Wire",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // The real `datacentered start` binary: config, respawn, control commands, reload, metrics.
+        .testTarget(
+            name: "SupervisorTests",
+            dependencies: [
+                "ClusterTesting", "Supervisor",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -210,3 +316,25 @@ let package = Package(
         ),
     ]
 )
+
+// The operator dashboard: its page (HTML, CSS, JavaScript modules, no build step) as resources,
+// served by the gateway (`datacentered gateway --dashboard`).
+package.targets += [
+    .target(
+        name: "Dashboard",
+        resources: [.copy("Site")],
+        swiftSettings: strictSwift6
+    ),
+    .testTarget(
+        name: "DashboardTests",
+        dependencies: [
+            "ClusterTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ],
+        // The Python scripts that drive Chromium; the tests run them from the source tree.
+        exclude: ["Browser"],
+        swiftSettings: strictSwift6
+    ),
+]
+package.targets.first { $0.name == "datacentered" }?.dependencies.append("Dashboard")

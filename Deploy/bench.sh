@@ -63,7 +63,7 @@ LOADGEN_LOOPS="${BENCH_LOADGEN_LOOPS:-$CORES}"
 CONNECTIONS_PER_GATEWAY=14000  # leaves room below the 20,000-descriptor limit for uneven spreading
 OUT="${BENCH_OUT:-$ROOT/.build/bench/$(date +%Y%m%d-%H%M%S)}"
 RESULTS="$OUT/results.jsonl"
-SECRET="bench-$RANDOM-$RANDOM-$$"
+SECRET="bench-$(head -c 18 /dev/urandom | base64)"
 CLK_TCK="$(getconf CLK_TCK)"
 DATACENTERED="${BENCH_DATACENTERED:-$BIN/datacentered}"
 

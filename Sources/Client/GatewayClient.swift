@@ -18,15 +18,17 @@ public final class GatewayClient: GatewayTransport {
 
     /// - Parameters:
     ///   - registry: where gateways register.
-    ///   - secretKey: the key gateways expect.
+    ///   - secretKey: the key gateways expect, at least 16 bytes (a ``LinkKeyError`` otherwise).
     ///   - timeout: bounds connecting and each query.
-    public init(registry: GatewayRegistry, secretKey: String, timeout: TimeAmount = .seconds(5), logger: Logger) {
+    public init(registry: GatewayRegistry, secretKey: String, timeout: TimeAmount = .seconds(5), logger: Logger) throws {
+        let key = try LinkKey(secret: secretKey)
         self.registry = registry
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.queryTimeout = timeout
         self.connector = GatewayConnector(
             group: group,
-            hello: GatewayConnector.hello(secretKey: secretKey, workerKey: nil),
+            key: key,
+            workerKey: nil,
             timeout: timeout,
             maxFrameSize: GatewayFrameDecoder.defaultMaximumFrameLength,
             logger: logger

@@ -16,6 +16,10 @@ public enum ClusterAPIError: Error, Equatable, CustomStringConvertible {
     case refused(GatewayAddress, reason: String)
     /// The gateway's answer could not be read.
     case malformedAnswer(GatewayAddress)
+    /// Too many queries to this gateway wait for their answers; this one was not sent.
+    case tooManyPendingQueries(GatewayAddress, limit: Int)
+    /// The call's frame is larger than a link carries; nothing was sent and the link stays up.
+    case frameTooLarge(GatewayCommand, length: Int, maximum: Int)
 
     public var description: String {
         switch self {
@@ -33,6 +37,10 @@ public enum ClusterAPIError: Error, Equatable, CustomStringConvertible {
             return "gateway \(address) refused the call: \(reason)"
         case .malformedAnswer(let address):
             return "gateway \(address) sent an answer that could not be read"
+        case .tooManyPendingQueries(let address, let limit):
+            return "\(limit) queries to gateway \(address) are waiting for their answers: not sent"
+        case .frameTooLarge(let command, let length, let maximum):
+            return "\(command) of \(length) bytes is larger than a gateway link carries (\(maximum) bytes): not sent"
         }
     }
 }

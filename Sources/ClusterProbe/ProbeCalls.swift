@@ -6,6 +6,12 @@ struct ProbeCalls {
     let context: EventContext
     let arguments: [String: JSONValue]
 
+    /// Bounds on what a client can make the probe do: the worker handles one event at a time, so a
+    /// long sleep would stall every client's events, and a huge repeat would take its memory.
+    static let longestSleepMilliseconds = 2_000
+    static let timerMilliseconds = 1...60_000
+    static let largestRepeatedBytes = 32 << 20
+
     struct ProbeError: Error, CustomStringConvertible {
         let description: String
     }
@@ -64,16 +70,32 @@ struct ProbeCalls {
         case "getAllGroupUIDCount": return .object(try await api.getAllGroupUIDCounts().mapValues(JSONValue.integer))
         case "getAllGroupClientIDList": return .object(try await api.getAllGroupClientIDs().mapValues(Self.ids))
         case "getAllGroupClientIDCount": return .object(try await api.getAllGroupClientIDCounts().mapValues(JSONValue.integer))
+        case "sendRepeated":
+            // Builds a message larger than the client could send, to exceed a link frame on purpose.
+            let text = try string("text")
+            let times = try integer("times")
+            guard times > 0, text.utf8.count * times <= Self.largestRepeatedBytes else {
+                throw ProbeError(description: "sendRepeated makes at most \(Self.largestRepeatedBytes) bytes")
+            }
+            try await api.sendToClient(try client(), .text(String(repeating: text, count: times)))
         case "timer":
             let client = context.clientID
             let text = try string("text")
-            context.worker.timers.add(after: .milliseconds(try integer("afterMilliseconds"))) { worker in
+            let after = try integer("afterMilliseconds")
+            guard Self.timerMilliseconds.contains(after) else {
+                throw ProbeError(description: "afterMilliseconds must be in \(Self.timerMilliseconds)")
+            }
+            context.worker.timers.add(after: .milliseconds(after)) { worker in
                 try await worker.api.sendToClient(client, .text("\(text) from timer on \(worker.workerKey)"))
             }
         case "incrementGlobal":
             return .integer(Int(try await context.worker.globalData.increment(try string("key"), by: 1, initial: 1)))
         case "sleep":
-            try await Task.sleep(for: .milliseconds(try integer("milliseconds")))
+            let milliseconds = try integer("milliseconds")
+            guard (0...Self.longestSleepMilliseconds).contains(milliseconds) else {
+                throw ProbeError(description: "milliseconds must be in 0...\(Self.longestSleepMilliseconds)")
+            }
+            try await Task.sleep(for: .milliseconds(milliseconds))
         case "publish":
             try await context.worker.channel.publish("probe", ["client": .string(try client().description), "text": .string(try string("text"))])
         default:

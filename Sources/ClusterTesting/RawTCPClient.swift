@@ -1,21 +1,29 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A TCP connection for bad-input tests: writes arbitrary bytes and reads whatever comes back until
 /// the peer closes or a timeout passes.
 public enum RawTCPClient {
     /// Connects to `host:port`, writes `bytes`, and returns everything received until the peer closes
-    /// (`closedByPeer` true) or `timeout` passes (false).
+    /// (`closedByPeer` true) or `timeout` passes (false). With `tls`, the bytes go over TLS, the
+    /// server verified with it (by `host`, as in ``WebSocketTestClient``).
     public static func exchange(
         host: String = "127.0.0.1",
         port: Int,
         bytes: [UInt8],
+        tls: TLSConfiguration? = nil,
         timeout: TimeAmount = .seconds(5)
     ) async throws -> (received: [UInt8], closedByPeer: Bool) {
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
+                    }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         return try await withThrowingTaskGroup(of: ([UInt8], Bool)?.self) { tasks in

@@ -13,6 +13,10 @@ public struct GatewayConfiguration: Sendable {
     /// Share the public port with other gateway processes (SO_REUSEPORT).
     public var reusePort = false
 
+    /// Files served to plain HTTP GET / HEAD on the public ports (the dashboard); nil answers such
+    /// requests with 426 (WebSocket only).
+    public var staticSite: StaticSite?
+
     /// The internal text port for services that can only write lines; nil (the default) means none.
     /// Bind it to an internal address: it has no authentication.
     public var textPort: TextPortConfiguration?
@@ -24,7 +28,7 @@ public struct GatewayConfiguration: Sendable {
     /// Where the internal listener binds; nil binds `lanIP` (differs behind NAT or in containers).
     public var lanBindHost: String?
 
-    /// The key every worker link must prove; empty means no key.
+    /// The key every worker link must prove (never sent: see ``LinkKey``); at least 16 bytes.
     public var secretKey = ""
 
     /// How a client's events are routed to workers.
@@ -35,8 +39,11 @@ public struct GatewayConfiguration: Sendable {
 
     /// The largest WebSocket message (after reassembly of fragments) a client may send.
     public var maxMessageSize = 1 << 20
-    /// The largest gateway <-> worker frame.
+    /// The largest gateway <-> worker frame. A client message rides in one with the frame header and
+    /// the client's session, so it must exceed ``maxMessageSize`` by ``linkFrameReserve`` at least.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
+    /// Room in a link frame beyond the client's message: the 28-byte header and the session.
+    public static let linkFrameReserve = 64 * 1024
     /// Bytes of client events a worker may hold unacknowledged; past that its clients' new events
     /// wait at the gateway until it catches up (GatewayWorker's `sendToWorkerBufferSize`, which drops them).
     public var maxWorkerBacklogBytes = 64 * 1024 * 1024
@@ -44,15 +51,25 @@ public struct GatewayConfiguration: Sendable {
     public var handshakeTimeout = TimeAmount.seconds(10)
     /// A worker link that has not proved the key by then is closed.
     public var linkHelloTimeout = TimeAmount.seconds(10)
+    /// Pings on each worker link, and how long a silent worker takes to be declared dead (its
+    /// unacknowledged events then go to another worker).
+    public var linkKeepalive = LinkKeepalive.Policy()
+    /// Links that may wait to prove the key at once; more are refused at once and counted.
+    public var maxUnauthenticatedLinks = 64
     /// Events a client may have waiting while no worker takes them; past that it is closed with 1013.
     public var maxWaitingEvents = 1024
+    /// Bytes of events a client may have waiting while no worker takes them; past that it is closed with 1013.
+    public var maxWaitingBytes = 8 << 20
+    /// Worker links that may break (or workers die) while holding one client event before that event
+    /// is dropped as poison and its client closed with 1011.
+    public var maxEventDeliveryFailures = 3
 
     /// Bytes a client may have waiting to be sent (GatewayWorker's `sendToClientBufferSize`): while
     /// more wait, because the client does not read, ``onSendBufferFull`` says what happens to a new
     /// message. The channel becomes writable again once half of it has drained.
     public var clientSendBufferSize = 1_024_000
     /// What happens to a message for a client whose send buffer is full.
-    public var onSendBufferFull = SendBufferFullPolicy.drop
+    public var onSendBufferFull = SendBufferFullPolicy.close
     /// A closing client that has not taken its close frame by then is disconnected.
     public var closeTimeout = TimeAmount.seconds(5)
 
@@ -83,6 +100,7 @@ public struct GatewayConfiguration: Sendable {
 
     /// Throws unless the configuration can run.
     public func validate() throws {
+        _ = try LinkKey(secret: secretKey)
         _ = try lanAddress()
         guard servesPlainWebSocket || secureWebSocket != nil else {
             throw GatewayConfigurationError.noPublicListener
@@ -92,6 +110,16 @@ public struct GatewayConfiguration: Sendable {
         }
         guard pingInterval >= .zero, pingNotResponseLimit >= 0 else {
             throw GatewayConfigurationError.invalidHeartbeat
+        }
+        let largestMessage = max(maxMessageSize, textPort?.maxLineLength ?? 0)
+        guard largestMessage + Self.linkFrameReserve <= maxLinkFrameSize else {
+            throw GatewayConfigurationError.messageLargerThanLinkFrame(message: largestMessage, linkFrame: maxLinkFrameSize)
+        }
+        guard maxEventDeliveryFailures > 0 else {
+            throw GatewayConfigurationError.invalidDeliveryFailureLimit(maxEventDeliveryFailures)
+        }
+        guard maxUnauthenticatedLinks > 0 else {
+            throw GatewayConfigurationError.invalidUnauthenticatedLinkLimit(maxUnauthenticatedLinks)
         }
     }
 }
@@ -118,9 +146,11 @@ public struct SecureWebSocketListener: Sendable {
 
 /// What happens to a message for a client whose send buffer is full.
 public enum SendBufferFullPolicy: String, Sendable, CaseIterable {
-    /// The message is dropped and counted; the client stays (GatewayWorker's behaviour).
+    /// The message is dropped and counted (per client too); the client stays and silently misses it
+    /// (GatewayWorker's behaviour).
     case drop
-    /// The client is closed with 1008 (policy violation): it broke the rule to read what it is sent.
+    /// The client is closed with 1013 ("try again later") and the reason "send buffer full", so that
+    /// its application knows to reconnect and catch up. The default.
     case close
 }
 
@@ -131,6 +161,9 @@ public enum GatewayConfigurationError: Error, CustomStringConvertible {
     case noPublicListener
     case invalidClientSendBufferSize(Int)
     case invalidHeartbeat
+    case invalidUnauthenticatedLinkLimit(Int)
+    case messageLargerThanLinkFrame(message: Int, linkFrame: Int)
+    case invalidDeliveryFailureLimit(Int)
 
     public var description: String {
         switch self {
@@ -144,6 +177,12 @@ public enum GatewayConfigurationError: Error, CustomStringConvertible {
             return "client send buffer size \(size) must be at least 1 byte"
         case .invalidHeartbeat:
             return "ping interval and ping-not-response limit must not be negative"
+        case .messageLargerThanLinkFrame(let message, let linkFrame):
+            return "a client message of up to \(message) bytes (--max-message-size) does not fit in a worker link frame of \(linkFrame) bytes with the \(GatewayConfiguration.linkFrameReserve) bytes kept for the header and session: lower --max-message-size to \(linkFrame - GatewayConfiguration.linkFrameReserve) or raise --max-link-frame-size (gateways and workers alike) to \(message + GatewayConfiguration.linkFrameReserve)"
+        case .invalidDeliveryFailureLimit(let limit):
+            return "the delivery failures allowed per event (\(limit)) must be at least 1"
+        case .invalidUnauthenticatedLinkLimit(let limit):
+            return "the limit of links waiting to prove the key (\(limit)) must be at least 1"
         }
     }
 }

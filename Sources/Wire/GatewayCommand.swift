@@ -51,6 +51,10 @@ public enum GatewayCommand: UInt8, Sendable, CaseIterable {
     case channelPublish = 215
     /// Gateway -> worker: a Channel event published by some worker.
     case channelEvent = 216
+    /// Gateway -> linking side: the gateway's nonce, answering a hello (``LinkChallenge``).
+    case linkChallenge = 217
+    /// Linking side -> gateway: the HMAC proving the key (``LinkProof``).
+    case linkProof = 218
 
     /// True for the commands a gateway answers with a ``queryResult``, in the order it received them.
     public var isQuery: Bool {

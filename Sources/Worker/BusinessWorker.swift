@@ -1,4 +1,5 @@
 import Cluster
+import ClusterLogging
 import Foundation
 import Logging
 import Registry
@@ -25,6 +26,9 @@ public final class BusinessWorker: Service {
     private let directory: any GatewayDirectory
     private let globalData: GlobalData
     private let logger: Logger
+    /// What clients or gateways can make happen again and again (a handler that throws on their input,
+    /// a malformed frame) is logged through here.
+    private let peerLog: RateLimitedLog
     private let links = GatewayLinkSet()
     private let counters = NIOLockedValueBox(WorkerStatistics())
     /// `name:pid`, as gateways know this worker.
@@ -42,6 +46,7 @@ public final class BusinessWorker: Service {
         self.directory = directory
         self.globalData = globalData
         self.logger = logger
+        self.peerLog = RateLimitedLog(logger: logger)
         self.workerKey = "\(configuration.name):\(ProcessInfo.processInfo.processIdentifier)"
     }
 
@@ -53,6 +58,7 @@ public final class BusinessWorker: Service {
     }
 
     public func run() async throws {
+        let key = try LinkKey(secret: configuration.secretKey)
         // One thread: it carries every gateway link and runs the handler (see EventLoopTaskExecutor);
         // a machine's cores are used by running several worker processes.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -66,6 +72,9 @@ public final class BusinessWorker: Service {
             globalData: globalData
         )
         await runHandler("onWorkerStart") { try await handler.onWorkerStart(worker) }
+        let peerLogFlush = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+            self.peerLog.flush()
+        }
         let statisticsLog = configuration.statisticsInterval.map { interval in
             group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 self.logger.notice("worker statistics: \(self.statistics)")
@@ -76,7 +85,7 @@ public final class BusinessWorker: Service {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask(executorPreference: handlerExecutor) { await self.dispatch(events, worker: worker) }
             tasks.addTask {
-                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, sink: sink) }
+                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, sink: sink) }
                 timers.cancelAll()
                 await self.leaveGateways()
                 sink.finish()
@@ -84,6 +93,8 @@ public final class BusinessWorker: Service {
         }
 
         statisticsLog?.cancel()
+        peerLogFlush.cancel()
+        peerLog.flush()
         await runHandler("onWorkerStop") { try await handler.onWorkerStop(worker) }
         try? await group.shutdownGracefully()
     }
@@ -107,12 +118,14 @@ public final class BusinessWorker: Service {
         }
     }
 
-    private func discoverGateways(group: EventLoopGroup, sink: AsyncStream<WorkerEvent>.Continuation) async {
+    private func discoverGateways(group: EventLoopGroup, key: LinkKey, sink: AsyncStream<WorkerEvent>.Continuation) async {
         let connector = GatewayConnector(
             group: group,
-            hello: GatewayConnector.hello(secretKey: configuration.secretKey, workerKey: workerKey),
+            key: key,
+            workerKey: workerKey,
             timeout: configuration.linkTimeout,
             maxFrameSize: configuration.maxLinkFrameSize,
+            keepalive: configuration.linkKeepalive,
             logger: logger
         )
         var registryFailing = false
@@ -170,7 +183,7 @@ public final class BusinessWorker: Service {
         guard let subscriber = worker.channel.subscriber(for: name) else { return }
         counters.withLockedValue { $0.channelEvents += 1 }
         guard let data = try? frame.body.decodeJSON(as: JSONValue.self) else {
-            logger.error("malformed Channel event", metadata: ["event": "\(name)", "gateway": "\(session.address)"])
+            peerLog.log(.error, "malformed Channel event", "\(name.escapedForLog)", metadata: ["gateway": "\(session.address)"])
             return
         }
         await runHandler("channel \(name)") { try await subscriber(ChannelEvent(name: name, data: data), worker) }
@@ -179,7 +192,7 @@ public final class BusinessWorker: Service {
     private func handle(_ frame: GatewayFrame, worker: WorkerContext, sessions: inout SessionCache) async {
         let client = frame.clientID
         guard frame.command.isClientEvent else {
-            logger.warning("ignoring unexpected \(frame.command) frame from a gateway")
+            peerLog.log(.warning, "ignoring an unexpected frame from a gateway", "\(frame.command)")
             return
         }
         let session: (version: UInt64, values: [String: JSONValue])
@@ -187,7 +200,7 @@ public final class BusinessWorker: Service {
             guard let stamp = SessionStamp(extData: frame.extData) else { throw GatewayFrameError.malformedBody(frame.command) }
             session = try sessions.session(for: client, stamp: stamp)
         } catch {
-            logger.error("malformed session on a client event; handling it with an empty one", metadata: ["client": "\(client)"])
+            peerLog.log(.error, "malformed session on a client event; handling it with an empty one", "", metadata: ["client": "\(client)"])
             session = (0, [:])
         }
         let context = EventContext(
@@ -205,7 +218,7 @@ public final class BusinessWorker: Service {
             await runHandler("onConnect", context) { try await handler.onConnect(context) }
         case .onWebSocketConnect:
             guard let handshake = try? frame.body.decodeJSON(as: WebSocketHandshakeInfo.self) else {
-                logger.error("malformed WebSocket handshake event", metadata: ["client": "\(client)"])
+                peerLog.log(.error, "malformed WebSocket handshake event", "", metadata: ["client": "\(client)"])
                 return
             }
             await runHandler("onWebSocketConnect", context) { try await handler.onWebSocketConnect(context, handshake: handshake) }
@@ -231,7 +244,8 @@ public final class BusinessWorker: Service {
             counters.withLockedValue { $0.handlerErrors += 1 }
             var metadata: Logger.Metadata = ["event": "\(name)"]
             if let context { metadata["client"] = "\(context.clientID)" }
-            logger.error("event handler threw: \(error)", metadata: metadata)
+            // The error may carry the client's own text.
+            peerLog.log(.error, "event handler threw", "\("\(error)".escapedForLog)", metadata: metadata)
         }
     }
 }

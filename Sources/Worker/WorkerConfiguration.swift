@@ -5,7 +5,7 @@ import Wire
 public struct WorkerConfiguration: Sendable {
     /// The worker's name, sent to gateways as `name:pid` for their logs.
     public var name = "worker"
-    /// The key every gateway expects; empty means no key.
+    /// The key every gateway expects (never sent: see ``LinkKey``); at least 16 bytes.
     public var secretKey = ""
     /// How often the registry is read for gateways that came or went.
     public var discoveryInterval = TimeAmount.seconds(1)
@@ -20,8 +20,15 @@ public struct WorkerConfiguration: Sendable {
     public var leaveTimeout = TimeAmount.seconds(10)
     /// How often the counters are logged; nil logs none.
     public var statisticsInterval: TimeAmount?
+    /// Pings on each gateway link, and how long a silent gateway takes to be declared dead.
+    public var linkKeepalive = LinkKeepalive.Policy()
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
 
     public init() {}
+
+    /// Throws unless the configuration can run (a ``LinkKeyError`` for a missing or short key).
+    public func validate() throws {
+        _ = try LinkKey(secret: secretKey)
+    }
 }

@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import Registry
 import ServiceLifecycle
+import Supervisor
+import Wire
 
 /// `datacentered gateway`: holds client WebSocket connections and links workers.
 struct GatewaySubcommand: AsyncParsableCommand {
@@ -48,11 +50,20 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Largest client message in bytes (larger ones close the client with 1009).")
     var maxMessageSize = 1 << 20
 
+    @Option(help: "Largest gateway <-> worker frame in bytes; at least --max-message-size + 65536, and the same on workers.")
+    var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
+
+    @Option(help: "Worker links that may break (or workers die) while holding one client event before it is dropped and its client closed with 1011.")
+    var maxEventDeliveryFailures = 3
+
     @Option(help: "Bytes of events a worker may hold unacknowledged; past that its clients' new events wait at the gateway until it catches up.")
     var maxWorkerBacklog = 64 * 1024 * 1024
 
     @Option(help: "Seconds a worker link may take to prove the secret key before it is closed.")
     var linkHelloTimeout = 10
+
+    @Option(help: "Links that may wait to prove the secret key at once; more are refused at once and counted.")
+    var maxUnauthenticatedLinks = 64
 
     @Option(help: "Seconds a client may take to finish its WebSocket handshake (and TLS handshake) before it is closed.")
     var handshakeTimeout = 10
@@ -60,8 +71,8 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Bytes a client may have waiting to be sent before new messages for it are dropped or it is closed.")
     var clientSendBuffer = 1_024_000
 
-    @Option(help: "When a client's send buffer is full: drop (the message, counted) or close (the client, with 1008).")
-    var onSendBufferFull = SendBufferFullPolicy.drop
+    @Option(help: "When a client's send buffer is full: close (the client, with 1013 \"send buffer full\", so it reconnects and catches up) or drop (the message, counted).")
+    var onSendBufferFull = SendBufferFullPolicy.close
 
     @Option(help: "Heartbeat period in seconds (GatewayWorker's pingInterval); 0 disables the heartbeat.")
     var pingInterval: Double = 0
@@ -75,10 +86,12 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Seconds between two log lines of the gateway's counters; 0 logs none.")
     var statsInterval: Double = 0
 
+    @OptionGroup var dashboard: DashboardOptions
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
-    @OptionGroup var link: LinkOptions
+    @OptionGroup var keepalive: LinkKeepaliveOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let logger = log.bootstrap(role: "gateway")
@@ -92,8 +105,11 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.secretKey = secret.resolvedSecretKey
         configuration.maxMessageSize = maxMessageSize
         configuration.maxWorkerBacklogBytes = maxWorkerBacklog
-        configuration.maxLinkFrameSize = link.maxLinkFrameSize
+        configuration.maxLinkFrameSize = maxLinkFrameSize
+        configuration.maxEventDeliveryFailures = maxEventDeliveryFailures
         configuration.linkHelloTimeout = .seconds(Int64(linkHelloTimeout))
+        configuration.maxUnauthenticatedLinks = maxUnauthenticatedLinks
+        configuration.linkKeepalive = try keepalive.policy
         configuration.handshakeTimeout = .seconds(Int64(handshakeTimeout))
         configuration.clientSendBufferSize = clientSendBuffer
         configuration.onSendBufferFull = onSendBufferFull
@@ -103,6 +119,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         let statistics = try Self.duration(statsInterval, option: "--stats-interval")
         configuration.statisticsInterval = statistics > .zero ? statistics : nil
         if let eventLoops { configuration.eventLoopCount = eventLoops }
+        configuration.staticSite = try dashboard.site()
         if let listenText {
             var textPort = TextPortConfiguration()
             (textPort.host, textPort.port) = try HostPort.parse(listenText, option: "--listen-text")
@@ -110,12 +127,25 @@ struct GatewaySubcommand: AsyncParsableCommand {
             configuration.textPort = textPort
         }
 
+        try configuration.validate()
         let memcached = try registry.makeClient()
         let server = GatewayServer(configuration: configuration, logger: logger)
         let listening = try await server.start()
         let bound = [listening.publicAddress.map { "ws://\($0)" }, listening.secureAddress.map { "wss://\($0)" }].compactMap { $0 }
         logger.notice("gateway ready: \(bound.joined(separator: " and ")), workers link to \(listening.lanAddress)")
+        if configuration.staticSite != nil {
+            let pages = [("http", listening.publicAddress), ("https", listening.secureAddress)].compactMap { scheme, address in
+                address.map { "\(scheme)://\($0.ipAddress ?? "?"):\($0.port ?? 0)/" }
+            }
+            logger.notice("dashboard at \(pages.joined(separator: " and "))")
+        }
         if let textAddress = listening.textAddress { logger.notice("text port listening on \(textAddress)") }
+        let gateway = "\(listening.lanAddress)"
+        let endpoint = try await metrics.serve(role: "gateway", statistics: { server.statistics }) {
+            server.clientSummaries().map {
+                ConnectionInfo(clientID: $0.clientID, remoteAddress: $0.remoteAddress, gateway: gateway, uid: $0.uid, groups: $0.groups)
+            }
+        }
 
         let registrar = GatewayRegistrar(
             registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),
@@ -130,6 +160,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         try await services.run()
         registration.cancel()
         await registration.value
+        await endpoint?.close()
         await memcached.shutdown()
         logger.notice("gateway stopped")
     }

@@ -1,11 +1,10 @@
 import ArgumentParser
+import Supervisor
 
-/// Parses `host:port` option values.
-enum HostPort {
+extension HostPort {
+    /// Parses a `host:port` option value, or fails naming the option.
     static func parse(_ text: String, option: String) throws -> (host: String, port: Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("\(option) must be host:port, got '\(text)'")
-        }
-        return (String(text[..<colon]), port)
+        guard let address = HostPort(text) else { throw ValidationError("\(option) must be host:port, got '\(text)'") }
+        return (address.host, address.port)
     }
 }

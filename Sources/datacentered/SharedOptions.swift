@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Registry
+import Wire
 
 /// Where memcached is, for every role that uses the registry.
 struct RegistryOptions: ParsableArguments {
@@ -25,6 +26,24 @@ struct SecretOptions: ParsableArguments {
 
     var resolvedSecretKey: String {
         secretKey ?? ProcessInfo.processInfo.environment["DATACENTERED_SECRET_KEY"] ?? ""
+    }
+}
+
+/// The keepalive on gateway <-> worker links, the same for both ends.
+struct LinkKeepaliveOptions: ParsableArguments {
+    @Option(help: "Seconds between two pings on a gateway <-> worker link; 0 turns keepalive off.")
+    var linkKeepaliveInterval = 1.0
+
+    @Option(help: "Pings in a row with nothing heard from the other end before the link is declared dead and closed.")
+    var linkKeepaliveMissed = 3
+
+    var policy: LinkKeepalive.Policy {
+        get throws {
+            guard linkKeepaliveInterval >= 0, linkKeepaliveInterval.isFinite, linkKeepaliveMissed > 0 else {
+                throw ValidationError("--link-keepalive-interval must be 0 or more seconds and --link-keepalive-missed at least 1")
+            }
+            return LinkKeepalive.Policy(interval: .nanoseconds(Int64(linkKeepaliveInterval * 1e9)), missedLimit: linkKeepaliveMissed)
+        }
     }
 }
 

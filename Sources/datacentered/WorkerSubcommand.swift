@@ -4,6 +4,7 @@ import EchoDemo
 import Logging
 import Registry
 import ServiceLifecycle
+import Supervisor
 import Worker
 
 /// `datacentered worker`: runs an event handler on the events of every gateway's clients.
@@ -27,13 +28,17 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a cluster API query waits for each gateway's answer.")
     var queryTimeout = 5000
 
+    @Option(help: "Largest gateway <-> worker frame in bytes; the same as the gateways'. A reply or query larger than this fails that call.")
+    var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
+
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var secret: SecretOptions
-    @OptionGroup var link: LinkOptions
+    @OptionGroup var keepalive: LinkKeepaliveOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let logger = log.bootstrap(role: "worker")
@@ -41,8 +46,10 @@ struct WorkerSubcommand: AsyncParsableCommand {
         configuration.name = name
         configuration.secretKey = secret.resolvedSecretKey
         configuration.queryTimeout = .milliseconds(Int64(queryTimeout))
-        configuration.maxLinkFrameSize = link.maxLinkFrameSize
         if statsInterval > 0 { configuration.statisticsInterval = .nanoseconds(Int64(statsInterval * 1e9)) }
+        configuration.linkKeepalive = try keepalive.policy
+        configuration.maxLinkFrameSize = maxLinkFrameSize
+        try configuration.validate()
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
@@ -59,10 +66,12 @@ struct WorkerSubcommand: AsyncParsableCommand {
             logger: logger
         )
         logger.notice("worker starting with the \(handler.rawValue) handler")
+        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics })
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await services.run()
+        await endpoint?.close()
         await memcached.shutdown()
         logger.notice("worker stopped")
     }

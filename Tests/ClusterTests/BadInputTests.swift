@@ -12,7 +12,7 @@ final class BadInputTests: XCTestCase {
 
     override func setUp() async throws {
         cluster = try TestCluster()
-        gateway = try cluster.startGateway(extraArguments: ["--link-hello-timeout", "2"])
+        gateway = try cluster.startGateway(extraArguments: ["--link-hello-timeout", "2", "--no-dashboard"])
         let worker = try cluster.startWorker()
         try cluster.waitUntilLinked(worker, to: gateway)
         bystander = try await WebSocketTestClient.connect(port: gateway.publicPort)
@@ -42,12 +42,11 @@ final class BadInputTests: XCTestCase {
 
     func testTruncatedFrameClosesOnlyThatLink() async throws {
         var frame = ByteBuffer()
-        let hello = try JSONEncoder().encode(WorkerHello(workerKey: "raw:1", secretKey: cluster.secretKey))
-        frame.writeGatewayFrame(GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello)))
+        frame.writeGatewayFrame(.handshake(.workerConnect, LinkHello(workerKey: "raw:1", nonce: LinkKey.makeNonce())))
         let truncated = Array(frame.readableBytesView.dropLast(5))
         let outcome = try await RawTCPClient.exchange(port: gateway.lanPort, bytes: truncated, timeout: .seconds(10))
         XCTAssertTrue(outcome.closedByPeer, "a link that never completes its hello is closed")
-        try gateway.process.waitForOutput(containing: "no hello within", timeout: .seconds(5))
+        try gateway.process.waitForOutput(containing: "no proof of the key within", timeout: .seconds(5))
         try await assertBystanderStillServed("a truncated frame")
     }
 

@@ -14,14 +14,22 @@ final class DeliveryGuaranteeTests: XCTestCase {
     }
 
     func testKillNineLosesNothingAndReordersNothing() async throws {
-        let outcome = try await runNumberedLoad { doomed in doomed.kill() }
+        let outcome = try await runNumberedLoad { doomed, gateways in
+            // Frozen first, so that it surely dies holding events: its clients keep sending 20 a second.
+            try doomed.freeze()
+            defer { doomed.kill() }
+            let before = GatewayStatisticsLog.latest(gateways[0])?["messages_in"] ?? 0
+            _ = try await GatewayStatisticsLog.wait(for: gateways[0]) { ($0["messages_in"] ?? 0) >= before + 200 }
+        }
         // Only the handler running at the kill may have answered before its acknowledgement left.
         XCTAssertLessThanOrEqual(outcome.duplicates, 1, "duplicates: \(outcome.duplicates)")
+        XCTAssertGreaterThan(outcome.redelivered, 0, "the killed worker held no event: redelivery was not exercised")
     }
 
     func testGracefulStopLosesNothingAndDuplicatesNothing() async throws {
-        let outcome = try await runNumberedLoad { doomed in doomed.send(signal: SIGTERM) }
+        let outcome = try await runNumberedLoad { doomed, _ in doomed.send(signal: SIGTERM) }
         XCTAssertEqual(outcome.duplicates, 0)
+        XCTAssertEqual(outcome.redelivered, 0, "a worker that leaves gracefully hands nothing back")
     }
 
     func testAnEventRedeliveredAfterAKillIsMarkedSo() async throws {
@@ -78,10 +86,11 @@ final class DeliveryGuaranteeTests: XCTestCase {
         clients clientCount: Int = 200,
         messagesPerClient: Int = 60,
         interval: UInt64 = 50_000_000,
-        stopWorker: @escaping @Sendable (ManagedProcess) -> Void
-    ) async throws -> (duplicates: Int, Void) {
+        stopWorker: @escaping @Sendable (ManagedProcess, [TestCluster.Gateway]) async throws -> Void
+    ) async throws -> (duplicates: Int, redelivered: Int) {
         cluster = try TestCluster()
-        let gateways = [try cluster.startGateway(), try cluster.startGateway()]
+        let statistics = ["--stats-interval", "0.1"]
+        let gateways = [try cluster.startGateway(extraArguments: statistics), try cluster.startGateway(extraArguments: statistics)]
         let doomed = try cluster.startWorker(name: "doomed")
         let survivor = try cluster.startWorker(name: "survivor")
         for worker in [doomed, survivor] {
@@ -115,7 +124,7 @@ final class DeliveryGuaranteeTests: XCTestCase {
             }
             tasks.addTask {
                 try await Task.sleep(nanoseconds: interval * UInt64(messagesPerClient) / 2)
-                stopWorker(doomed)
+                try await stopWorker(doomed, gateways)
                 return (-1, [])
             }
             var answers: [Int: [Int]] = [:]
@@ -137,6 +146,8 @@ final class DeliveryGuaranteeTests: XCTestCase {
         }
         for client in clients { await client.abort() }
         XCTAssertTrue(survivor.isRunning)
-        return (duplicates, ())
+        // Counted when the link closed, long before the last answer.
+        let redelivered = gateways.reduce(0) { $0 + (GatewayStatisticsLog.latest($1)?["redelivered_events"] ?? 0) }
+        return (duplicates, redelivered)
     }
 }

@@ -95,7 +95,7 @@ final class PushTests: XCTestCase {
 
     func testSwiftGatewayClient() async throws {
         let memcached = try MemcachedClient(configuration: MemcachedConfiguration(servers: [cluster.memcached.address]))
-        let client = GatewayClient(
+        let client = try GatewayClient(
             registry: GatewayRegistry(client: memcached),
             secretKey: cluster.secretKey,
             logger: Logger(label: "test")

@@ -13,7 +13,7 @@ final class WorkerFailoverTests: XCTestCase {
 
     func testKillingOneWorkerDisconnectsNoClientAndTheOtherAnswers() async throws {
         cluster = try TestCluster()
-        let gateway = try cluster.startGateway()
+        let gateway = try cluster.startGateway(extraArguments: ["--stats-interval", "0.1"])
         let doomed = try cluster.startWorker(name: "doomed")
         let survivor = try cluster.startWorker(name: "survivor")
         try cluster.waitUntilLinked(doomed, to: gateway)
@@ -38,8 +38,14 @@ final class WorkerFailoverTests: XCTestCase {
             }
             tasks.addTask {
                 try await Task.sleep(nanoseconds: 500_000_000)
-                doomed.kill()
-                killed.set()
+                // Frozen first, so that it surely dies holding events: its 10 clients each wait for an
+                // answer, and the other worker's 10 cannot alone leave 11 messages unanswered.
+                try doomed.freeze()
+                defer {
+                    doomed.kill()
+                    killed.set()
+                }
+                _ = try await GatewayStatisticsLog.wait(for: gateway) { ($0["messages_in"] ?? 0) - ($0["messages_out"] ?? 0) >= 11 }
             }
             try await tasks.waitForAll()
         }
@@ -51,5 +57,6 @@ final class WorkerFailoverTests: XCTestCase {
             XCTAssertEqual(reply, "after the kill \(index)")
         }
         for client in clients { await client.close() }
+        _ = try await GatewayStatisticsLog.wait(for: gateway) { ($0["redelivered_events"] ?? 0) > 0 }
     }
 }

@@ -1,3 +1,4 @@
+import ClusterLogging
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -15,11 +16,12 @@ final class ClientEventRouterTests: XCTestCase {
     private let logger = Logger(label: "test")
     private var links: WorkerLinkTable!
     private var router: ClientEventRouter!
+    private var counters: GatewayCounters!
 
     override func setUpWithError() throws {
         loop = EmbeddedEventLoop()
         links = WorkerLinkTable(routing: .sticky)
-        let counters = GatewayCounters(group: loop)
+        counters = GatewayCounters(group: loop)
         let directory = ClientDirectory(
             counters: counters,
             heartbeats: nil,
@@ -27,7 +29,13 @@ final class ClientEventRouterTests: XCTestCase {
             onSendBufferFull: .drop
         )
         let client = EmbeddedChannel(loop: loop)
-        router = ClientEventRouter(connection: directory.admit(client), links: links, maxWaitingEvents: 16, logger: logger)
+        router = ClientEventRouter(
+            connection: directory.admit(client),
+            links: links,
+            limits: .init(maxWaitingEvents: 16),
+            logger: logger,
+            peerLog: RateLimitedLog(logger: logger)
+        )
     }
 
     private func makeLink(id: Int, maxBacklogBytes: Int = 1 << 20) throws -> (WorkerLink, EmbeddedChannel) {
@@ -95,5 +103,38 @@ final class ClientEventRouterTests: XCTestCase {
         let (_, channel) = try makeLink(id: 1)
         loop.run()
         XCTAssertEqual(try written(channel).map(\.0), ["a", "b"])
+    }
+
+    func testAnEventWhoseDeliveryBrokeThreeLinksIsDroppedAndItsClientClosed() throws {
+        router.forward(event("poison"))
+        for id in 1...3 {
+            let (link, channel) = try makeLink(id: id)
+            loop.run()
+            XCTAssertEqual(try written(channel).map(\.0), ["poison"], "delivery \(id)")
+            links.remove(link)
+            _ = link.handBack()
+            loop.run()
+        }
+        let (_, last) = try makeLink(id: 4)
+        router.forward(event("after"))
+        loop.run()
+        XCTAssertEqual(try written(last).map(\.0), ["after"], "the poison event is not handed out a fourth time")
+        XCTAssertTrue(router.connection.isClosing, "its client is closed (1011)")
+        XCTAssertEqual(counters.total(.poisonEvents), 1)
+    }
+
+    func testAnEventLargerThanALinkCarriesIsNeverSent() throws {
+        router = ClientEventRouter(
+            connection: router.connection,
+            links: links,
+            limits: .init(maxEventFrameSize: 64),
+            logger: logger,
+            peerLog: RateLimitedLog(logger: logger)
+        )
+        let (_, channel) = try makeLink(id: 1)
+        router.forward(event(String(repeating: "x", count: 100)))
+        loop.run()
+        XCTAssertTrue(try written(channel).isEmpty)
+        XCTAssertTrue(router.connection.isClosing)
     }
 }

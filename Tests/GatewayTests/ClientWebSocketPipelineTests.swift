@@ -1,4 +1,5 @@
 import Foundation
+import ClusterLogging
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -418,8 +419,9 @@ private final class ClientHarness {
             directory: directory,
             links: links,
             events: ClientEventFrames(lanAddress: GatewayAddress(ip: 0x7f00_0001, port: 2900), publicPort: 8282, directory: directory),
-            maxWaitingEvents: 1000,
-            logger: logger
+            limits: ClientEventRouter.Limits(maxWaitingEvents: 1000),
+            logger: logger,
+            peerLog: RateLimitedLog(logger: logger)
         )
         client = EmbeddedChannel(loop: loop)
         try client.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -27,7 +27,7 @@ final class GatewayCommandTests: XCTestCase {
     func testLinkAndAnswerCommandsAreNeither() {
         let neither: [GatewayCommand] = [
             .workerConnect, .ping, .gatewayClientConnect, .handshakeResult, .acknowledge, .workerLeaving,
-            .leaveAccepted, .queryResult, .channelPublish, .channelEvent, .sendToOne, .sendToAll, .setSession,
+            .leaveAccepted, .queryResult, .channelPublish, .channelEvent, .linkChallenge, .linkProof, .sendToOne, .sendToAll, .setSession,
             .updateSession,
         ]
         for command in neither {

@@ -349,7 +349,7 @@ final class GatewayFrameDecoderTests: XCTestCase {
             .getGroupIDList: 26, .ungroup: 27, .batchGetClientCountByGroup: 28, .workerConnect: 200, .ping: 201,
             .gatewayClientConnect: 202, .getSessionByClientID: 203, .setSession: 204, .onWebSocketConnect: 205,
             .handshakeResult: 210, .acknowledge: 211, .workerLeaving: 212, .leaveAccepted: 213, .queryResult: 214,
-            .channelPublish: 215, .channelEvent: 216,
+            .channelPublish: 215, .channelEvent: 216, .linkChallenge: 217, .linkProof: 218,
         ]
         XCTAssertEqual(expected.count, GatewayCommand.allCases.count)
         for command in GatewayCommand.allCases {

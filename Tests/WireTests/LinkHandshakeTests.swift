@@ -3,69 +3,78 @@ import Wire
 import XCTest
 
 final class LinkHandshakeTests: XCTestCase {
-    func testWorkerHelloUsesGatewayWorkerKeys() throws {
-        let hello = WorkerHello(workerKey: "BusinessWorker:0", secretKey: "s3cret")
-        let data = try JSONEncoder().encode(hello)
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: String])
-        XCTAssertEqual(object, ["worker_key": "BusinessWorker:0", "secret_key": "s3cret"])
+    private let secret = "0123456789abcdef-shared"
+
+    func testKeysShorterThanSixteenBytesAreRefused() {
+        XCTAssertThrowsError(try LinkKey(secret: "")) { XCTAssertEqual($0 as? LinkKeyError, .missing) }
+        XCTAssertThrowsError(try LinkKey(secret: "fifteen-bytes!!")) { XCTAssertEqual($0 as? LinkKeyError, .tooShort(length: 15)) }
+        XCTAssertNoThrow(try LinkKey(secret: "sixteen-bytes!!!"))
+        // Bytes, not characters: four 4-byte scalars are 16 bytes.
+        XCTAssertNoThrow(try LinkKey(secret: "\u{1F511}\u{1F511}\u{1F511}\u{1F511}"))
     }
 
-    func testWorkerHelloDecodesGatewayWorkerJSON() throws {
-        let json = #"{"worker_key":"BusinessWorker:3","secret_key":""}"#
-        let hello = try JSONDecoder().decode(WorkerHello.self, from: Data(json.utf8))
-        XCTAssertEqual(hello, WorkerHello(workerKey: "BusinessWorker:3", secretKey: ""))
+    func testLinkKeyErrorsNameTheMinimumNotTheKey() {
+        XCTAssertTrue(LinkKeyError.missing.description.contains("DATACENTERED_SECRET_KEY"))
+        XCTAssertTrue(LinkKeyError.tooShort(length: 3).description.contains("at least 16"))
     }
 
-    func testWorkerHelloRejectsCamelCaseKeys() {
-        let json = #"{"workerKey":"BusinessWorker:3","secretKey":"x"}"#
-        XCTAssertThrowsError(try JSONDecoder().decode(WorkerHello.self, from: Data(json.utf8)))
+    func testEachSideVerifiesTheOthersProof() throws {
+        let key = try LinkKey(secret: secret)
+        let hello = LinkHello(workerKey: "echo:42", nonce: LinkKey.makeNonce())
+        let gatewayNonce = LinkKey.makeNonce()
+        let linking = key.proof(of: .linking, hello: hello, gatewayNonce: gatewayNonce)
+        let gateway = key.proof(of: .gateway, hello: hello, gatewayNonce: gatewayNonce)
+        XCTAssertTrue(key.verify(linking, of: .linking, hello: hello, gatewayNonce: gatewayNonce))
+        XCTAssertTrue(key.verify(gateway, of: .gateway, hello: hello, gatewayNonce: gatewayNonce))
+        XCTAssertNotEqual(linking, gateway)
+        // One side's proof is never the other's.
+        XCTAssertFalse(key.verify(linking, of: .gateway, hello: hello, gatewayNonce: gatewayNonce))
     }
 
-    func testWorkerHelloRoundTrip() throws {
-        let hello = WorkerHello(workerKey: "name:with:colons:12", secretKey: "päss \"quoted\" \u{1F511}")
-        let decoded = try JSONDecoder().decode(WorkerHello.self, from: JSONEncoder().encode(hello))
-        XCTAssertEqual(decoded, hello)
+    func testAProofForAnotherNonceOrKeyOrNameFails() throws {
+        let key = try LinkKey(secret: secret)
+        let hello = LinkHello(workerKey: "echo:42", nonce: LinkKey.makeNonce())
+        let gatewayNonce = LinkKey.makeNonce()
+        let proof = key.proof(of: .linking, hello: hello, gatewayNonce: gatewayNonce)
+        // A replay meets a fresh gateway nonce.
+        XCTAssertFalse(key.verify(proof, of: .linking, hello: hello, gatewayNonce: LinkKey.makeNonce()))
+        XCTAssertFalse(key.verify(proof, of: .linking, hello: LinkHello(workerKey: "echo:42", nonce: LinkKey.makeNonce()), gatewayNonce: gatewayNonce))
+        XCTAssertFalse(key.verify(proof, of: .linking, hello: LinkHello(workerKey: "evil:1", nonce: hello.nonce), gatewayNonce: gatewayNonce))
+        let otherKey = try LinkKey(secret: secret + "!")
+        XCTAssertFalse(otherKey.verify(proof, of: .linking, hello: hello, gatewayNonce: gatewayNonce))
+        XCTAssertFalse(key.verify("not base64 at all", of: .linking, hello: hello, gatewayNonce: gatewayNonce))
+        XCTAssertFalse(key.verify("", of: .linking, hello: hello, gatewayNonce: gatewayNonce))
     }
 
-    func testHandshakeResultRoundTrip() throws {
-        for result in [HandshakeResult(accepted: true), HandshakeResult(accepted: false, reason: "secret key mismatch")] {
-            let decoded = try JSONDecoder().decode(HandshakeResult.self, from: JSONEncoder().encode(result))
-            XCTAssertEqual(decoded, result)
+    func testNoncesAreFreshAndFullLength() {
+        let nonces = (0..<100).map { _ in LinkKey.makeNonce() }
+        XCTAssertEqual(Set(nonces).count, 100)
+        for nonce in nonces { XCTAssertEqual(Data(base64Encoded: nonce)?.count, LinkKey.nonceLength) }
+    }
+
+    func testHelloCarriesNoKeyAndUsesGatewayWorkerNames() throws {
+        let hello = LinkHello(workerKey: "BusinessWorker:0", nonce: "bm9uY2U=")
+        let frame = GatewayFrame.handshake(.workerConnect, hello)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(frame.body.readableBytesView)) as? [String: String])
+        XCTAssertEqual(object, ["worker_key": "BusinessWorker:0", "nonce": "bm9uY2U="])
+        XCTAssertEqual(frame.handshakeMessage(as: LinkHello.self), hello)
+    }
+
+    func testAGatewayClientHelloNeedsNoName() {
+        let frame = GatewayFrame(command: .gatewayClientConnect, body: .init(string: #"{"nonce":"bm9uY2U="}"#))
+        XCTAssertEqual(frame.handshakeMessage(as: LinkHello.self), LinkHello(workerKey: "gateway-client", nonce: "bm9uY2U="))
+    }
+
+    func testMalformedHandshakeMessagesDecodeToNil() {
+        for body in ["", "{}", "[1]", #"{"worker_key":"x"}"#, "\u{0}\u{1}"] {
+            let frame = GatewayFrame(command: .workerConnect, body: .init(string: body))
+            XCTAssertNil(frame.handshakeMessage(as: LinkHello.self), body)
         }
-        let accepted = try JSONDecoder().decode(HandshakeResult.self, from: Data(#"{"accepted":true}"#.utf8))
-        XCTAssertEqual(accepted, HandshakeResult(accepted: true, reason: nil))
     }
 
-    func testSecretsMatchEqualSecrets() {
-        XCTAssertTrue(secretsMatch("s3cret", "s3cret"))
-        XCTAssertTrue(secretsMatch("ключ \u{1F511}", "ключ \u{1F511}"))
-        XCTAssertTrue(secretsMatch(String(repeating: "x", count: 4096), String(repeating: "x", count: 4096)))
-    }
-
-    func testSecretsMatchBothEmpty() {
-        XCTAssertTrue(secretsMatch("", ""))
-    }
-
-    func testSecretsDifferingAtAnyPositionDoNotMatch() {
-        let expected = "abcdef"
-        for index in expected.indices {
-            var offered = expected
-            offered.replaceSubrange(index...index, with: "X")
-            XCTAssertFalse(secretsMatch(offered, expected), offered)
+    func testHandshakeResultRoundTrip() {
+        for result in [HandshakeResult(accepted: true, proof: "cHJvb2Y="), HandshakeResult(accepted: false, reason: "wrong secret key")] {
+            XCTAssertEqual(GatewayFrame.handshake(.handshakeResult, result).handshakeMessage(as: HandshakeResult.self), result)
         }
-        XCTAssertFalse(secretsMatch("s3cret", "S3cret"))
-    }
-
-    func testSecretsOfDifferentLengthsDoNotMatch() {
-        XCTAssertFalse(secretsMatch("s3cret", "s3cre"))
-        XCTAssertFalse(secretsMatch("s3cre", "s3cret"))
-        XCTAssertFalse(secretsMatch("s3cret", "s3cret\u{0}"))
-        XCTAssertFalse(secretsMatch("", "s3cret"))
-        XCTAssertFalse(secretsMatch("s3cret", ""))
-    }
-
-    func testSecretsAreComparedAsBytesNotGraphemes() {
-        // "é" precomposed and decomposed are equal Strings but different bytes on the wire.
-        XCTAssertFalse(secretsMatch("caf\u{E9}", "cafe\u{301}"))
     }
 }

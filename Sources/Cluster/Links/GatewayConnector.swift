@@ -4,15 +4,18 @@ import NIOCore
 import NIOPosix
 import Wire
 
-/// Opens an authenticated link to a gateway: connects, sends the hello (a worker's or a gateway
-/// client's) and waits for the gateway's answer. Used by workers and by gateway clients alike.
+/// Opens an authenticated link to a gateway: connects, proves the key by challenge–response (a
+/// worker's or a gateway client's hello) and checks the gateway's proof. Used by workers and by
+/// gateway clients alike.
 package struct GatewayConnector: Sendable {
     package let group: EventLoopGroup
-    /// The first frame: ``GatewayCommand/workerConnect`` or ``GatewayCommand/gatewayClientConnect``.
-    package let hello: GatewayFrame
+    package let key: LinkKey
+    /// The worker's `name:id`; nil links as a gateway client.
+    package let workerKey: String?
     /// Bounds the connect and, separately, the wait for the handshake answer.
     package let timeout: TimeAmount
     package let maxFrameSize: Int
+    package let keepalive: LinkKeepalive.Policy
     package let logger: Logger
 
     /// The gateway answered the hello with a refusal (a wrong key, say).
@@ -22,19 +25,22 @@ package struct GatewayConnector: Sendable {
         package var description: String { "gateway \(gateway) refused the link: \(reason)" }
     }
 
-    package init(group: EventLoopGroup, hello: GatewayFrame, timeout: TimeAmount, maxFrameSize: Int, logger: Logger) {
+    package init(
+        group: EventLoopGroup,
+        key: LinkKey,
+        workerKey: String?,
+        timeout: TimeAmount,
+        maxFrameSize: Int,
+        keepalive: LinkKeepalive.Policy = .init(),
+        logger: Logger
+    ) {
+        self.keepalive = keepalive
         self.group = group
-        self.hello = hello
+        self.key = key
+        self.workerKey = workerKey
         self.timeout = timeout
         self.maxFrameSize = maxFrameSize
         self.logger = logger
-    }
-
-    /// A hello frame proving `secretKey`, as a worker named `workerKey` or as a gateway client.
-    package static func hello(secretKey: String, workerKey: String?) -> GatewayFrame {
-        let hello = WorkerHello(workerKey: workerKey ?? "gateway-client", secretKey: secretKey)
-        // A struct of two strings always encodes.
-        return GatewayFrame(command: workerKey == nil ? .gatewayClientConnect : .workerConnect, body: try! ByteBuffer(json: hello))
     }
 
     /// Links to `gateway`. `onEstablished` runs on the link's event loop as soon as the gateway
@@ -48,22 +54,25 @@ package struct GatewayConnector: Sendable {
     ) async throws -> GatewaySession {
         let handshake = group.next().makePromise(of: HandshakeResult.self)
         let createdSession = NIOLockedValueBox<GatewaySession?>(nil)
-        let (hello, timeout, maxFrameSize, logger) = (self.hello, self.timeout, self.maxFrameSize, self.logger)
+        let (key, workerKey, timeout, maxFrameSize, keepalive, logger) = (self.key, self.workerKey, self.timeout, self.maxFrameSize, self.keepalive, self.logger)
         let connecting = ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // The session exists before any frame can arrive, so none is missed.
-                    let session = GatewaySession(address: gateway, channel: channel)
+                    let session = GatewaySession(address: gateway, channel: channel, maxFrameSize: maxFrameSize)
                     createdSession.withLockedValue { $0 = session }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize)))
                     try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize)))
                     try sync.addHandler(
                         GatewayLinkHandler(
-                            hello: hello,
+                            key: key,
+                            workerKey: workerKey,
                             handshakeTimeout: timeout,
+                            maxFrameSize: maxFrameSize,
+                            keepalive: keepalive,
                             handshake: handshake,
                             logger: logger,
                             onAccepted: { onEstablished(session) },

@@ -1,10 +1,9 @@
-import Foundation
 import Logging
 import NIOCore
 import Wire
 
-/// The linking end of one gateway link (a worker's or a gateway client's): sends the hello, completes
-/// the handshake, then passes every frame on.
+/// The linking end of one gateway link (a worker's or a gateway client's): proves the key by
+/// challenge–response (see ``LinkHello``), checks the gateway's own proof, then passes every frame on.
 package final class GatewayLinkHandler: ChannelInboundHandler {
     package typealias InboundIn = GatewayFrame
     package typealias OutboundOut = GatewayFrame
@@ -13,39 +12,60 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
     package enum HandshakeError: Error, CustomStringConvertible {
         case timedOut(TimeAmount)
         case closedBeforeAnswer
-        case unexpectedFirstFrame(GatewayCommand)
+        case unexpectedFrame(GatewayCommand)
         case malformedAnswer
+        case gatewayDidNotProveKey
 
         package var description: String {
             switch self {
             case .timedOut(let timeout): return "no handshake answer within \(timeout)"
             case .closedBeforeAnswer: return "the gateway closed the link before answering the handshake"
-            case .unexpectedFirstFrame(let command): return "expected a handshake answer, got \(command)"
+            case .unexpectedFrame(let command): return "expected a handshake answer, got \(command)"
             case .malformedAnswer: return "malformed handshake answer"
+            case .gatewayDidNotProveKey: return "the gateway did not prove the secret key (a different key, or not a gateway of this cluster)"
             }
         }
     }
 
-    private let hello: GatewayFrame
+    private enum State {
+        case awaitingChallenge(LinkHello)
+        case awaitingResult(LinkHello, gatewayNonce: String)
+        case linked
+    }
+
+    private let key: LinkKey
+    private let helloCommand: GatewayCommand
+    private let workerKey: String
     private let handshakeTimeout: TimeAmount
+    private let maxFrameSize: Int
     private let onAccepted: @Sendable () -> Void
     private let onFrame: @Sendable (GatewayFrame) -> Void
     private var handshake: EventLoopPromise<HandshakeResult>?
+    private var state: State?
+    private let keepalive: LinkKeepalive
     private var logger: Logger
 
     /// - Parameters:
-    ///   - onAccepted: runs when the gateway accepts the hello, before any later frame is passed on,
-    ///     so whoever handles those frames can already send on the link.
+    ///   - workerKey: the worker's `name:id`, or nil for a gateway client.
+    ///   - onAccepted: runs when the gateway accepts and has proven the key, before any later frame is
+    ///     passed on, so whoever handles those frames can already send on the link.
     package init(
-        hello: GatewayFrame,
+        key: LinkKey,
+        workerKey: String?,
         handshakeTimeout: TimeAmount,
+        maxFrameSize: Int,
+        keepalive: LinkKeepalive.Policy,
         handshake: EventLoopPromise<HandshakeResult>,
         logger: Logger,
         onAccepted: @escaping @Sendable () -> Void,
         onFrame: @escaping @Sendable (GatewayFrame) -> Void
     ) {
-        self.hello = hello
+        self.key = key
+        self.helloCommand = workerKey == nil ? .gatewayClientConnect : .workerConnect
+        self.workerKey = workerKey ?? "gateway-client"
         self.handshakeTimeout = handshakeTimeout
+        self.maxFrameSize = maxFrameSize
+        self.keepalive = LinkKeepalive(policy: keepalive)
         self.handshake = handshake
         self.logger = logger
         self.onAccepted = onAccepted
@@ -53,7 +73,9 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
     }
 
     package func channelActive(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(hello), promise: nil)
+        let hello = LinkHello(workerKey: workerKey, nonce: LinkKey.makeNonce(), maxFrameSize: maxFrameSize)
+        state = .awaitingChallenge(hello)
+        context.writeAndFlush(wrapOutboundOut(.handshake(helloCommand, hello)), promise: nil)
         let timeout = handshakeTimeout
         context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             self.failHandshake(.timedOut(timeout), context: context)
@@ -63,36 +85,82 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard let pending = handshake else {
-            onFrame(frame)
-            return
+        keepalive.heard()
+        switch state {
+        case .linked:
+            if frame.command != .ping { onFrame(frame) }
+        case .awaitingChallenge(let hello):
+            answerChallenge(frame, hello: hello, context: context)
+        case .awaitingResult(let hello, let gatewayNonce):
+            checkResult(frame, hello: hello, gatewayNonce: gatewayNonce, context: context)
+        case nil:
+            break
         }
-        guard frame.command == .handshakeResult else {
-            failHandshake(.unexpectedFirstFrame(frame.command), context: context)
-            return
-        }
-        guard let result = try? JSONDecoder().decode(HandshakeResult.self, from: Data(frame.body.readableBytesView)) else {
-            failHandshake(.malformedAnswer, context: context)
-            return
-        }
-        handshake = nil
-        if result.accepted { onAccepted() }
-        pending.succeed(result)
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        keepalive.stop()
         failHandshake(.closedBeforeAnswer, context: context)
         context.fireChannelInactive()
     }
 
     package func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if case GatewayFrameError.frameTooLarge = error {
+            // Outbound: that frame alone was not written; the link is intact.
+            logger.error("not sent to the gateway: \(error)")
+            return
+        }
         logger.error("closing gateway link: \(error)")
         context.close(promise: nil)
+    }
+
+    private func answerChallenge(_ frame: GatewayFrame, hello: LinkHello, context: ChannelHandlerContext) {
+        if frame.command == .handshakeResult {
+            // A refusal before the challenge (a malformed hello, say).
+            return checkResult(frame, hello: hello, gatewayNonce: "", context: context)
+        }
+        guard frame.command == .linkChallenge else {
+            return failHandshake(.unexpectedFrame(frame.command), context: context)
+        }
+        guard let challenge = frame.handshakeMessage(as: LinkChallenge.self) else {
+            return failHandshake(.malformedAnswer, context: context)
+        }
+        state = .awaitingResult(hello, gatewayNonce: challenge.nonce)
+        let proof = LinkProof(proof: key.proof(of: .linking, hello: hello, gatewayNonce: challenge.nonce))
+        context.writeAndFlush(wrapOutboundOut(.handshake(.linkProof, proof)), promise: nil)
+    }
+
+    private func checkResult(_ frame: GatewayFrame, hello: LinkHello, gatewayNonce: String, context: ChannelHandlerContext) {
+        guard frame.command == .handshakeResult else {
+            return failHandshake(.unexpectedFrame(frame.command), context: context)
+        }
+        guard let result = frame.handshakeMessage(as: HandshakeResult.self) else {
+            return failHandshake(.malformedAnswer, context: context)
+        }
+        guard let pending = handshake else { return }
+        guard result.accepted else {
+            handshake = nil
+            state = nil
+            pending.succeed(result)
+            return
+        }
+        guard let proof = result.proof, key.verify(proof, of: .gateway, hello: hello, gatewayNonce: gatewayNonce) else {
+            return failHandshake(.gatewayDidNotProveKey, context: context)
+        }
+        handshake = nil
+        state = .linked
+        keepalive.start(context: context) {
+            self.logger.warning("nothing heard from the gateway for \(self.keepalive.policy.deadAfter): closing the link")
+            context.close(promise: nil)
+        }
+        onAccepted()
+        pending.succeed(result)
     }
 
     private func failHandshake(_ error: HandshakeError, context: ChannelHandlerContext) {
         guard let pending = handshake else { return }
         handshake = nil
+        state = nil
         pending.fail(error)
         context.close(promise: nil)
     }

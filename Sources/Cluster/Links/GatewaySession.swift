@@ -9,8 +9,15 @@ import Wire
 /// killed between two flushes loses both and the gateway redelivers, and only an event whose handler
 /// was running at the kill can have its reply sent twice.
 package final class GatewaySession: Sendable {
+    /// Queries that may wait for answers at once on one link. A query that timed out keeps its place
+    /// until its answer comes (answers pair up by order) or the link closes (the keepalive closes a
+    /// silent one within seconds), so this bounds the queue whatever the callers do.
+    package static let maxPendingQueries = 4096
+
     package let address: GatewayAddress
     package let channel: Channel
+    /// The largest frame the link carries; a larger one is refused before it is written.
+    package let maxFrameSize: Int
     private let state: NIOLoopBoundBox<State>
 
     private struct State {
@@ -20,20 +27,26 @@ package final class GatewaySession: Sendable {
         var pendingQueries = CircularBuffer<EventLoopPromise<ByteBuffer>>()
     }
 
-    package init(address: GatewayAddress, channel: Channel) {
+    package init(address: GatewayAddress, channel: Channel, maxFrameSize: Int) {
         self.address = address
         self.channel = channel
+        self.maxFrameSize = maxFrameSize
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
         channel.closeFuture.whenComplete { _ in self.failPendingQueries() }
     }
 
     /// Sends a query and waits for its answer, at most `timeout`.
     package func query(_ frame: GatewayFrame, timeout: TimeAmount) async throws -> ByteBuffer {
+        try checkSize(frame)
         let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
         let address = self.address
         onLoop {
             guard self.channel.isActive else {
                 answer.fail(ClusterAPIError.gatewayNotLinked(address))
+                return
+            }
+            guard self.state.value.pendingQueries.count < Self.maxPendingQueries else {
+                answer.fail(ClusterAPIError.tooManyPendingQueries(address, limit: Self.maxPendingQueries))
                 return
             }
             // A query that times out keeps its place in the queue, so later answers still pair up.
@@ -59,8 +72,11 @@ package final class GatewaySession: Sendable {
         }
     }
 
-    /// Queues `frame`; flushed once per tick of the session's loop.
-    package func send(_ frame: GatewayFrame) {
+    /// Queues `frame`; flushed once per tick of the session's loop. Throws
+    /// ``ClusterAPIError/frameTooLarge(_:length:maximum:)`` for a frame the link cannot carry, which
+    /// would otherwise break the link for every other call.
+    package func send(_ frame: GatewayFrame) throws {
+        try checkSize(frame)
         onLoop {
             self.channel.write(frame, promise: nil)
             self.scheduleFlush()
@@ -81,6 +97,12 @@ package final class GatewaySession: Sendable {
             self.writeAcknowledgement()
             self.channel.flush()
             self.channel.close(promise: nil)
+        }
+    }
+
+    private func checkSize(_ frame: GatewayFrame) throws {
+        guard frame.encodedLength <= maxFrameSize else {
+            throw ClusterAPIError.frameTooLarge(frame.command, length: frame.encodedLength, maximum: maxFrameSize)
         }
     }
 

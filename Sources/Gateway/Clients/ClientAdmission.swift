@@ -1,3 +1,4 @@
+import ClusterLogging
 import Logging
 import NIOCore
 
@@ -8,13 +9,14 @@ struct ClientAdmission: Sendable {
     let links: WorkerLinkTable
     /// Event frames stamped with the port of the listener the clients come in on.
     let events: ClientEventFrames
-    let maxWaitingEvents: Int
+    let limits: ClientEventRouter.Limits
     let logger: Logger
+    let peerLog: RateLimitedLog
 
     /// Lists a new connection as a client and forwards its connect event.
     func admit(_ channel: Channel) -> ClientEventRouter {
         let connection = directory.admit(channel)
-        let router = ClientEventRouter(connection: connection, links: links, maxWaitingEvents: maxWaitingEvents, logger: logger)
+        let router = ClientEventRouter(connection: connection, links: links, limits: limits, logger: logger, peerLog: peerLog)
         router.forward(events.connect(connection))
         return router
     }
@@ -25,5 +27,9 @@ struct ClientAdmission: Sendable {
         directory.remove(router.connection.number)
         router.forward(close)
         router.detachFromWorker()
+        let dropped = router.connection.droppedMessages
+        if dropped > 0 {
+            peerLog.log(.notice, "client left having missed messages (send buffer full)", "\(dropped) dropped", metadata: ["client": "\(close.clientID)"])
+        }
     }
 }

@@ -24,6 +24,8 @@ final class ClientConnection: Sendable {
 
     private struct State {
         var isClosing = false
+        /// Messages dropped because the send buffer was full (the `drop` policy).
+        var droppedMessages = 0
         var isFlushQueued = false
         /// Heartbeat ticks since the client last sent anything.
         var silentTicks = 0
@@ -86,10 +88,10 @@ final class ClientConnection: Sendable {
         return true
     }
 
-    /// Sends `lastMessage` if any, then closes with `code`. Call on the event loop.
-    func close(code: WebSocketErrorCode, lastMessage: ClientOutbound.Message? = nil) {
+    /// Sends `lastMessage` if any, then closes with `code` and `reason`. Call on the event loop.
+    func close(code: WebSocketErrorCode, lastMessage: ClientOutbound.Message? = nil, reason: String = "") {
         guard markClosing() else { return }
-        channel.writeAndFlush(ClientOutbound.close(code, lastMessage: lastMessage), promise: nil)
+        channel.writeAndFlush(ClientOutbound.close(code, lastMessage: lastMessage, reason: reason), promise: nil)
     }
 
     /// Closes the TCP connection at once, dropping unsent output. Call on the event loop.
@@ -104,6 +106,9 @@ final class ClientConnection: Sendable {
         state.value.isClosing = true
         return true
     }
+
+    /// Messages dropped for this client because its send buffer was full. Call on the event loop.
+    var droppedMessages: Int { state.value.droppedMessages }
 
     /// Records that the client sent something, for the heartbeat. Call on the event loop.
     func noteHeard() {
@@ -120,9 +125,11 @@ final class ClientConnection: Sendable {
         switch onSendBufferFull {
         case .drop:
             counters.add(.sendBufferDrops)
+            state.value.droppedMessages += 1
         case .close:
             counters.add(.sendBufferCloses)
-            close(code: .policyViolation)
+            // 1013 "try again later": the application reconnects and catches up.
+            close(code: .unknown(1013), reason: "send buffer full")
         }
     }
 }

@@ -8,9 +8,9 @@ enum ClientOutbound: Sendable {
     case message(ByteBuffer, isBinary: Bool)
     /// Bytes written as they are, skipping the protocol's encoding (GatewayWorker's raw sends).
     case raw(ByteBuffer)
-    /// `lastMessage` if any, then a close with `code` where the protocol has codes, then the end of
-    /// the connection.
-    case close(WebSocketErrorCode, lastMessage: ClientOutbound.Message?)
+    /// `lastMessage` if any, then a close with `code` (and `reason`, when not empty) where the
+    /// protocol has codes, then the end of the connection.
+    case close(WebSocketErrorCode, lastMessage: ClientOutbound.Message?, reason: String)
 
     /// A message's bytes and kind.
     struct Message: Sendable {

@@ -1,3 +1,4 @@
+import ClusterLogging
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -31,7 +32,8 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
     }
 
     private var events: ClientEventFrames { admission.events }
-    private var logger: Logger { admission.logger }
+    /// Clients can make these lines happen at will: they are rate-limited.
+    private var peerLog: RateLimitedLog { admission.peerLog }
 
     func channelActive(context: ChannelHandlerContext) {
         router = admission.admit(context.channel)
@@ -52,7 +54,7 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
             context.write(wrapOutboundOut(Self.newline), promise: promise)
         case .raw(let bytes):
             context.write(wrapOutboundOut(bytes), promise: promise)
-        case .close(_, let lastMessage):
+        case .close(_, let lastMessage, _):
             let written: EventLoopFuture<Void>
             if let lastMessage {
                 context.write(wrapOutboundOut(lastMessage.bytes), promise: nil)
@@ -100,17 +102,17 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
         case let error as TextLineError:
             if case .unterminatedLastLine = error {
                 // The connection is ending anyway; nothing to answer.
-                logger.info("text client: \(error)", metadata: metadata)
+                peerLog.log(.info, "text client", "\(error)", metadata: metadata)
                 return
             }
-            logger.notice("closing text client: \(error)", metadata: metadata)
+            peerLog.log(.notice, "closing text client", "\(error)", metadata: metadata)
             let line = ByteBuffer(string: error.errorLine)
             connection.close(code: .protocolError, lastMessage: .init(bytes: line, isBinary: false))
         case ByteToMessageDecoderError.dataReceivedInErrorState:
             // The client kept sending after a bad line; the close is under way and the bytes are dropped.
             break
         default:
-            logger.info("closing text client: \(error)", metadata: metadata)
+            peerLog.log(.info, "closing text client", "\(error)", metadata: metadata)
             connection.destroy()
         }
     }

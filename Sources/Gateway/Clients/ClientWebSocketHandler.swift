@@ -1,3 +1,4 @@
+import ClusterLogging
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -44,7 +45,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     private var events: ClientEventFrames { admission.events }
-    private var logger: Logger { admission.logger }
+    /// Clients can make these lines happen at will: they are rate-limited.
+    private var peerLog: RateLimitedLog { admission.peerLog }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let router = admission.admit(context.channel)
@@ -95,7 +97,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         case .close(let code):
             answerClose(code: code, context: context)
         case .failure(let code, let reason):
-            logger.notice("closing client: \(reason)", metadata: ["client": "\(connection.number)"])
+            peerLog.log(.notice, "closing client", "\(reason)", metadata: ["client": "\(connection.number)"])
             connection.close(code: code)
         }
     }
@@ -106,11 +108,11 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             write(isBinary ? .binary : .text, bytes, context: context, promise: promise)
         case .raw(let bytes):
             context.write(wrapOutboundOut(bytes), promise: promise)
-        case .close(let code, let lastMessage):
+        case .close(let code, let lastMessage, let reason):
             if let lastMessage {
                 write(lastMessage.isBinary ? .binary : .text, lastMessage.bytes, context: context, promise: nil)
             }
-            closeAfter(closeFrame(code: UInt16(webSocketErrorCode: code), allocator: context.channel.allocator), context: context, promise: promise)
+            closeAfter(closeFrame(code: UInt16(webSocketErrorCode: code), reason: reason, allocator: context.channel.allocator), context: context, promise: promise)
         }
     }
 
@@ -132,11 +134,18 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         return frame
     }
 
-    /// A close frame with `code`, or with no code (answering a close that had none).
-    private func closeFrame(code: UInt16?, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var frame = allocator.buffer(capacity: 4)
-        frame.writeWebSocketFrameHeader(opcode: .connectionClose, payloadLength: code == nil ? 0 : 2)
-        if let code { frame.writeInteger(code) }
+    /// A close frame with `code` and `reason`, or with no code (answering a close that had none).
+    private func closeFrame(code: UInt16?, reason: String = "", allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard let code else {
+            var frame = allocator.buffer(capacity: 2)
+            frame.writeWebSocketFrameHeader(opcode: .connectionClose, payloadLength: 0)
+            return frame
+        }
+        let payloadLength = 2 + reason.utf8.count
+        var frame = allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: payloadLength) + payloadLength)
+        frame.writeWebSocketFrameHeader(opcode: .connectionClose, payloadLength: payloadLength)
+        frame.writeInteger(code)
+        frame.writeString(reason)
         return frame
     }
 
@@ -151,7 +160,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        logger.info("closing client: \(error)", metadata: ["client": "\(connection.number)"])
+        peerLog.log(.info, "closing client", "\(error)", metadata: ["client": "\(connection.number)"])
         connection.destroy()
     }
 

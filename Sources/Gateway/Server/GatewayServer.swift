@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ClusterLogging
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -37,14 +38,17 @@ public final class GatewayServer: Service {
     private let group: MultiThreadedEventLoopGroup
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
-    private let directory: ClientDirectory
+    let directory: ClientDirectory
     private let links: WorkerLinkTable
+    /// What peers can make the gateway log again and again (refused links, broken links) goes through here.
+    private let peerLog: RateLimitedLog
     private let listeners = NIOLockedValueBox<[Channel]>([])
 
     public init(configuration: GatewayConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.links = WorkerLinkTable(routing: configuration.routing)
+        self.peerLog = RateLimitedLog(logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
         let counters = GatewayCounters(group: group)
         let heartbeats = ClientHeartbeat.Policy(
@@ -69,9 +73,10 @@ public final class GatewayServer: Service {
     /// and starts the heartbeat and the statistics log.
     public func start() async throws -> Listening {
         try configuration.validate()
+        let key = try LinkKey(secret: configuration.secretKey)
         let lanAddress = try configuration.lanAddress()
         let tls = try configuration.secureWebSocket.map { try TLSContextLoader.load($0) }
-        keepListener(try await bindLanListener(lanAddress: lanAddress))
+        keepListener(try await bindLanListener(lanAddress: lanAddress, key: key))
         var listening = Listening(lanAddress: lanAddress)
         if configuration.servesPlainWebSocket {
             let channel = try await bindClientListener(
@@ -95,6 +100,7 @@ public final class GatewayServer: Service {
             listening.textAddress = channel.localAddress
         }
         heartbeats?.all.forEach { $0.start() }
+        group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in self.peerLog.flush() }
         if let interval = configuration.statisticsInterval {
             group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 self.logger.notice("gateway statistics: \(self.statistics)")
@@ -120,6 +126,9 @@ public final class GatewayServer: Service {
         statistics.sendBufferCloses = counters.total(.sendBufferCloses)
         statistics.heartbeatTimeouts = counters.total(.heartbeatTimeouts)
         statistics.redeliveredEvents = counters.total(.redeliveredEvents)
+        statistics.linksRefused = counters.total(.linksRefused)
+        statistics.poisonEvents = counters.total(.poisonEvents)
+        statistics.channelEventsDropped = counters.total(.channelEventsDropped)
         statistics.workerLinks = links.count
         statistics.registryErrors = counters.registryErrorCount
         return statistics
@@ -145,29 +154,45 @@ public final class GatewayServer: Service {
         try? await group.shutdownGracefully()
     }
 
-    private func bindLanListener(lanAddress: GatewayAddress) async throws -> Channel {
+    private func bindLanListener(lanAddress: GatewayAddress, key: LinkKey) async throws -> Channel {
         let configuration = self.configuration
-        let commands = WorkerCommandExecutor(directory: directory, links: links, lanAddress: lanAddress, logger: logger)
+        let commands = WorkerCommandExecutor(directory: directory, links: links, lanAddress: lanAddress, counters: counters, peerLog: peerLog)
         let links = self.links
+        let unauthenticated = UnauthenticatedLinks(limit: configuration.maxUnauthenticatedLinks)
         let counters = self.counters
         let logger = self.logger
+        let peerLog = self.peerLog
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Events are bounded by the backlog; past it and one more frame, the worker is not reading
+            // and answers or Channel events for it stop (counted) rather than pile up.
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(
+                    low: configuration.maxWorkerBacklogBytes,
+                    high: configuration.maxWorkerBacklogBytes + configuration.maxLinkFrameSize
+                )
+            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(PreAuthenticationLimit(), name: PreAuthenticationLimit.name)
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
                     try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize)))
                     try sync.addHandler(
                         WorkerLinkHandler(
-                            secretKey: configuration.secretKey,
+                            key: key,
                             helloTimeout: configuration.linkHelloTimeout,
+                            maxFrameSize: configuration.maxLinkFrameSize,
+                            keepalive: configuration.linkKeepalive,
                             maxBacklogBytes: configuration.maxWorkerBacklogBytes,
                             links: links,
+                            unauthenticated: unauthenticated,
                             commands: commands,
                             logger: logger,
+                            peerLog: peerLog,
                             counters: counters
                         )
                     )
@@ -183,8 +208,14 @@ public final class GatewayServer: Service {
             directory: directory,
             links: links,
             events: ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: port), directory: directory),
-            maxWaitingEvents: configuration.maxWaitingEvents,
-            logger: logger
+            limits: ClientEventRouter.Limits(
+                maxWaitingEvents: configuration.maxWaitingEvents,
+                maxWaitingBytes: configuration.maxWaitingBytes,
+                maxDeliveryFailures: configuration.maxEventDeliveryFailures,
+                maxEventFrameSize: configuration.maxLinkFrameSize
+            ),
+            logger: logger,
+            peerLog: peerLog
         )
     }
 
@@ -213,7 +244,7 @@ public final class GatewayServer: Service {
                             }
                         )
                     )
-                    try sync.addHandler(HTTPHandshakeGuard(timeout: configuration.handshakeTimeout), name: HTTPHandshakeGuard.name)
+                    try sync.addHandler(HTTPHandshakeGuard(timeout: configuration.handshakeTimeout, site: configuration.staticSite), name: HTTPHandshakeGuard.name)
                 }
             }
             .bind(host: host, port: port)
@@ -223,10 +254,12 @@ public final class GatewayServer: Service {
     /// The internal text port: each TCP connection is a client whose lines are its messages.
     private func bindTextListener(_ textPort: TextPortConfiguration, lanAddress: GatewayAddress) async throws -> Channel {
         let admission = clientAdmission(lanAddress: lanAddress, port: textPort.port)
+        let sendBuffer = configuration.clientSendBufferSize
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

@@ -22,6 +22,14 @@ final class GatewayCounters: Sendable {
         case heartbeatTimeouts
         /// Client events handed back by a worker link that ended, to go to another worker.
         case redeliveredEvents
+        /// Links on the internal port refused before proving the key (wrong key, malformed or
+        /// oversized handshake, deadline, too many waiting).
+        case linksRefused
+        /// Client events dropped because no link can carry them or their delivery broke too many
+        /// links (their clients closed with 1011).
+        case poisonEvents
+        /// Channel events not relayed to a worker that leaves its link's write buffer unread.
+        case channelEventsDropped
     }
 
     /// One event loop's counters.

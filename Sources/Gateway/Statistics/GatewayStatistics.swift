@@ -18,6 +18,12 @@ public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
     public var heartbeatTimeouts = 0
     /// Client events handed back by ended worker links and sent to another worker.
     public var redeliveredEvents = 0
+    /// Links on the internal port refused before proving the key.
+    public var linksRefused = 0
+    /// Client events dropped as poison (their clients closed with 1011).
+    public var poisonEvents = 0
+    /// Channel events not relayed to workers that did not read their link.
+    public var channelEventsDropped = 0
     /// Worker links up now.
     public var workerLinks = 0
     /// Failed registrations or refreshes in memcached.
@@ -32,7 +38,8 @@ public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
             ("clients", clients), ("clients_total", clientsTotal), ("messages_in", messagesIn),
             ("messages_out", messagesOut), ("send_failures", sendFailures), ("send_buffer_drops", sendBufferDrops),
             ("send_buffer_closes", sendBufferCloses), ("heartbeat_timeouts", heartbeatTimeouts),
-            ("redelivered_events", redeliveredEvents), ("worker_links", workerLinks), ("registry_errors", registryErrors),
+            ("redelivered_events", redeliveredEvents), ("links_refused", linksRefused), ("poison_events", poisonEvents),
+            ("channel_events_dropped", channelEventsDropped), ("worker_links", workerLinks), ("registry_errors", registryErrors),
         ].map { "\($0)=\($1)" }.joined(separator: " ")
     }
 }

@@ -1,3 +1,4 @@
+import ClusterLogging
 import Logging
 import NIOCore
 import Wire
@@ -8,7 +9,9 @@ struct WorkerCommandExecutor: Sendable {
     let directory: ClientDirectory
     let links: WorkerLinkTable
     let lanAddress: GatewayAddress
-    let logger: Logger
+    let counters: GatewayCounters
+    /// Workers can make command failures happen at will: they are rate-limited.
+    let peerLog: RateLimitedLog
 
     /// Why a command could not be carried out.
     struct CommandError: Error, CustomStringConvertible {
@@ -18,18 +21,28 @@ struct WorkerCommandExecutor: Sendable {
     func execute(_ frame: GatewayFrame, from link: WorkerLink) {
         do {
             if frame.command.isQuery {
-                link.answer(try answer(frame))
+                let body = try answer(frame)
+                guard GatewayFrame.headerLength + body.readableBytes <= link.maxFrameSize else {
+                    throw CommandError(description: "its answer of \(body.readableBytes) bytes is larger than a link carries (\(link.maxFrameSize) bytes)")
+                }
+                guard link.channel.isWritable else {
+                    // It asks and does not read the answers: they would pile up here without bound.
+                    peerLog.log(.warning, "closing worker link", "the worker does not read its answers", metadata: ["worker": "\(link)"])
+                    link.channel.close(promise: nil)
+                    return
+                }
+                link.answer(body)
             } else {
-                try perform(frame)
+                try perform(frame, from: link)
             }
         } catch {
-            logger.warning("command \(frame.command) failed: \(error)", metadata: ["link": "\(link)"])
+            peerLog.log(.warning, "command failed", "\(frame.command): \("\(error)".escapedForLog)", metadata: ["link": "\(link)"])
             // Every query gets an answer, or the worker's later answers would pair with the wrong queries.
             if frame.command.isQuery { link.answer(Self.failure(error)) }
         }
     }
 
-    private func perform(_ frame: GatewayFrame) throws {
+    private func perform(_ frame: GatewayFrame, from link: WorkerLink) throws {
         let number = frame.connectionID
         switch frame.command {
         case .sendToOne:
@@ -71,7 +84,11 @@ struct WorkerCommandExecutor: Sendable {
         case .updateSession:
             try directory.updateSession(number, with: try frame.body.decodeJSON(as: JSONValue.self))
         case .channelPublish:
-            links.relay(GatewayFrame(command: .channelEvent, extData: frame.extData, body: frame.body))
+            let skipped = links.relay(GatewayFrame(command: .channelEvent, extData: frame.extData, body: frame.body))
+            if !skipped.isEmpty {
+                counters.shard(for: link.channel.eventLoop).add(.channelEventsDropped, skipped.count)
+                peerLog.log(.warning, "Channel event not relayed", "to \(skipped.count) worker(s) that do not read their link", metadata: ["workers": "\(skipped)"])
+            }
         case .ping:
             break
         default:

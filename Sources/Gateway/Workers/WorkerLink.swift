@@ -20,13 +20,15 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     /// The worker's own name for itself (`name:id`), from its hello.
     let workerKey: String
     let channel: Channel
+    /// The largest frame this link carries.
+    let maxFrameSize: Int
     private let maxBacklogBytes: Int
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
 
     /// A client event and the router of the client it is about.
     struct Event {
-        var frame: GatewayFrame
+        var routed: RoutedEvent
         let router: ClientEventRouter
     }
 
@@ -67,10 +69,19 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     }
 
     /// - Parameter routable: false for a gateway client (a service pushing commands), which takes no events.
-    init(id: Int, workerKey: String, channel: Channel, routable: Bool, maxBacklogBytes: Int, logger: Logger) {
+    init(
+        id: Int,
+        workerKey: String,
+        channel: Channel,
+        routable: Bool,
+        maxBacklogBytes: Int,
+        maxFrameSize: Int = GatewayFrameDecoder.defaultMaximumFrameLength,
+        logger: Logger
+    ) {
         self.id = id
         self.workerKey = workerKey
         self.channel = channel
+        self.maxFrameSize = maxFrameSize
         self.maxBacklogBytes = maxBacklogBytes
         self.logger = logger
         self.state.withLockedValue { $0.isAccepting = routable }
@@ -80,17 +91,18 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     var isRoutable: Bool { state.withLockedValue { $0.isAccepting } }
 
     /// Queues a client event from any thread.
-    func send(_ frame: GatewayFrame, from router: ClientEventRouter) -> SendOutcome {
+    func send(_ event: RoutedEvent, from router: ClientEventRouter) -> SendOutcome {
         let maxBacklogBytes = self.maxBacklogBytes
+        let length = event.frame.encodedLength
         let (outcome, mustSchedule, becameFull) = state.withLockedValue { state -> (SendOutcome, Bool, Bool) in
             guard state.isAccepting else { return (.gone, false, false) }
             // One event always fits an empty backlog, however large, so nothing can be stuck forever.
-            guard !state.isFull, state.backlogBytes == 0 || state.backlogBytes + frame.encodedLength <= maxBacklogBytes else {
+            guard !state.isFull, state.backlogBytes == 0 || state.backlogBytes + length <= maxBacklogBytes else {
                 defer { state.isFull = true }
                 return (.full, false, !state.isFull)
             }
-            state.backlogBytes += frame.encodedLength
-            state.unwritten.append(Event(frame: frame, router: router))
+            state.backlogBytes += length
+            state.unwritten.append(Event(routed: event, router: router))
             defer { state.drainScheduled = true }
             return (.sent, !state.drainScheduled, false)
         }
@@ -128,18 +140,22 @@ final class WorkerLink: Sendable, CustomStringConvertible {
             return state.unwritten
         }
         guard !batch.isEmpty else { return }
-        for event in batch { channel.write(event.frame, promise: nil) }
+        for event in batch { channel.write(event.routed.frame, promise: nil) }
         channel.flush()
     }
 
     /// Sends the answer to the oldest unanswered query of this link. Runs on the link's loop.
+    /// The caller makes sure it fits in ``maxFrameSize``.
     func answer(_ body: ByteBuffer) {
         channel.writeAndFlush(GatewayFrame(command: .queryResult, body: body), promise: nil)
     }
 
-    /// Sends a frame that is not a client event (no acknowledgement expected), from any thread.
-    func relay(_ frame: GatewayFrame) {
+    /// Sends a frame that is not a client event (no acknowledgement expected), from any thread;
+    /// false (nothing sent) while the worker leaves more than the link's write buffer unread.
+    func relay(_ frame: GatewayFrame) -> Bool {
+        guard channel.isWritable else { return false }
         channel.writeAndFlush(frame, promise: nil)
+        return true
     }
 
     /// Releases the events a cumulative acknowledgement of `count` covers.
@@ -157,7 +173,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
                 )
             }
             for _ in 0..<newlyAcknowledged {
-                state.backlogBytes -= state.unacknowledged.removeFirst().frame.encodedLength
+                state.backlogBytes -= state.unacknowledged.removeFirst().routed.frame.encodedLength
             }
             state.acknowledgedCount = count
             guard state.isFull, state.backlogBytes <= maxBacklogBytes / 2 else { return [] }
@@ -178,7 +194,8 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     }
 
     /// The link ended: hands every event the worker did not acknowledge back to its client's router,
-    /// in order, marked redelivered if it was written. Runs on the link's loop, once.
+    /// in order; one that was written is marked redelivered and counts one more failed delivery.
+    /// Runs on the link's loop, once.
     func handBack() -> Int {
         let (written, unwritten) = state.withLockedValue { state in
             state.isAccepting = false
@@ -189,14 +206,17 @@ final class WorkerLink: Sendable, CustomStringConvertible {
             }
             return (Array(state.unacknowledged), state.unwritten)
         }
-        var byRouter: [ObjectIdentifier: (ClientEventRouter, [GatewayFrame])] = [:]
+        var byRouter: [ObjectIdentifier: (ClientEventRouter, [RoutedEvent])] = [:]
         for (event, wasWritten) in written.map({ ($0, true) }) + unwritten.map({ ($0, false) }) {
-            var frame = event.frame
-            if wasWritten { frame.flags.insert(.redelivered) }
-            byRouter[ObjectIdentifier(event.router), default: (event.router, [])].1.append(frame)
+            var routed = event.routed
+            if wasWritten {
+                routed.frame.flags.insert(.redelivered)
+                routed.failedDeliveries += 1
+            }
+            byRouter[ObjectIdentifier(event.router), default: (event.router, [])].1.append(routed)
         }
-        for (router, frames) in byRouter.values {
-            router.eventLoop.execute { router.takeBack(frames) }
+        for (router, events) in byRouter.values {
+            router.eventLoop.execute { router.takeBack(events) }
         }
         // Waiters wake only now, so their wake-up task queues behind the hand-back on their loop.
         let waiters = state.withLockedValue { state in

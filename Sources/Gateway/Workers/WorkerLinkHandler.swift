@@ -1,61 +1,92 @@
-import Foundation
+import ClusterLogging
 import Logging
 import NIOCore
 import Wire
 
-/// One inbound link on the internal port: the worker must prove the secret key in its first frame;
-/// after that its frames are commands about clients.
+/// One inbound link on the internal port: the linking side (a worker or a gateway client) must prove
+/// the secret key by challenge–response (see ``LinkHello``) before its deadline, sending at most
+/// ``PreAuthenticationLimit/maximumBytes`` meanwhile; after that its frames are commands about clients.
 final class WorkerLinkHandler: ChannelInboundHandler {
     typealias InboundIn = GatewayFrame
     typealias OutboundOut = GatewayFrame
 
     private enum State {
-        case awaitingHello(Scheduled<Void>?)
+        case awaitingHello
+        case awaitingProof(LinkHello, gatewayNonce: String, isWorker: Bool)
         case linked(WorkerLink)
         case refused
     }
 
-    private let secretKey: String
+    private let key: LinkKey
     private let helloTimeout: TimeAmount
+    private let maxFrameSize: Int
     private let maxBacklogBytes: Int
     private let links: WorkerLinkTable
+    private let unauthenticated: UnauthenticatedLinks
     private let commands: WorkerCommandExecutor
     private let counters: GatewayCounters
+    private let peerLog: RateLimitedLog
+    private let keepalive: LinkKeepalive
     private var logger: Logger
-    private var state = State.awaitingHello(nil)
+    private var state = State.awaitingHello
+    private var deadline: Scheduled<Void>?
+    private var holdsUnauthenticatedPlace = false
 
     init(
-        secretKey: String,
+        key: LinkKey,
         helloTimeout: TimeAmount,
+        maxFrameSize: Int,
+        keepalive: LinkKeepalive.Policy,
         maxBacklogBytes: Int,
         links: WorkerLinkTable,
+        unauthenticated: UnauthenticatedLinks,
         commands: WorkerCommandExecutor,
         logger: Logger,
+        peerLog: RateLimitedLog,
         counters: GatewayCounters
     ) {
-        self.secretKey = secretKey
+        self.key = key
         self.helloTimeout = helloTimeout
+        self.maxFrameSize = maxFrameSize
         self.maxBacklogBytes = maxBacklogBytes
         self.links = links
+        self.unauthenticated = unauthenticated
         self.commands = commands
         self.counters = counters
         self.logger = logger
+        self.peerLog = peerLog
+        self.keepalive = LinkKeepalive(policy: keepalive)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
-        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: helloTimeout) {
-            self.refuse(context: context, reason: "no hello within \(self.helloTimeout)")
+        guard unauthenticated.enter() else {
+            state = .refused
+            counters.shard(for: context.eventLoop).add(.linksRefused)
+            peerLog.log(
+                .warning,
+                "refused worker link",
+                "\(unauthenticated.limit) links are already waiting to prove the key",
+                metadata: ["peer": logger[metadataKey: "peer"] ?? "?"]
+            )
+            context.close(promise: nil)
+            return
         }
-        state = .awaitingHello(timeout)
+        holdsUnauthenticatedPlace = true
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: helloTimeout) {
+            self.refuse(context: context, reason: "no proof of the key within \(self.helloTimeout)")
+        }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        keepalive.heard()
         switch state {
         case .linked(let link):
             switch frame.command {
+            case .ping:
+                break
             case .acknowledge:
                 acknowledge(frame, link: link, context: context)
             case .workerLeaving:
@@ -64,15 +95,18 @@ final class WorkerLinkHandler: ChannelInboundHandler {
             default:
                 commands.execute(frame, from: link)
             }
-        case .awaitingHello(let timeout):
-            timeout?.cancel()
-            authenticate(frame, context: context)
+        case .awaitingHello:
+            challenge(frame, context: context)
+        case .awaitingProof(let hello, let gatewayNonce, let isWorker):
+            verify(frame, hello: hello, gatewayNonce: gatewayNonce, isWorker: isWorker, context: context)
         case .refused:
             break
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        keepalive.stop()
+        leaveUnauthenticated()
         if case .linked(let link) = state {
             links.remove(link)
             let handedBack = link.handBack()
@@ -83,8 +117,20 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.error("closing worker link: \(error)")
-        context.close(promise: nil)
+        switch state {
+        case .awaitingHello, .awaitingProof:
+            refuse(context: context, reason: "\(error)")
+        case .linked(let link):
+            if case GatewayFrameError.frameTooLarge = error {
+                // Outbound: that frame alone was not written; the link is intact.
+                peerLog.log(.error, "frame not sent to a worker", "\(error)", metadata: ["worker": "\(link)"])
+                return
+            }
+            peerLog.log(.error, "closing worker link", "\(error)", metadata: ["worker": "\(link)"])
+            context.close(promise: nil)
+        case .refused:
+            context.close(promise: nil)
+        }
     }
 
     private func acknowledge(_ frame: GatewayFrame, link: WorkerLink, context: ChannelHandlerContext) {
@@ -98,30 +144,57 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         }
     }
 
-    private func authenticate(_ frame: GatewayFrame, context: ChannelHandlerContext) {
+    /// Answers a hello with this gateway's nonce.
+    private func challenge(_ frame: GatewayFrame, context: ChannelHandlerContext) {
         guard frame.command == .workerConnect || frame.command == .gatewayClientConnect else {
             refuse(context: context, reason: "first frame must be WORKER_CONNECT or GATEWAY_CLIENT_CONNECT, got \(frame.command)")
             return
         }
-        let isWorker = frame.command == .workerConnect
-        guard let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(frame.body.readableBytesView)) else {
-            refuse(context: context, reason: "malformed WORKER_CONNECT body")
+        guard let hello = frame.handshakeMessage(as: LinkHello.self) else {
+            refuse(context: context, reason: "malformed hello")
             return
         }
-        guard secretsMatch(hello.secretKey, secretKey) else {
+        if let theirs = hello.maxFrameSize, theirs < maxFrameSize {
+            refuse(
+                context: context,
+                reason: "it accepts frames up to \(theirs) bytes and this gateway sends up to \(maxFrameSize): give gateways and workers the same --max-link-frame-size",
+                worker: hello.workerKey
+            )
+            return
+        }
+        let nonce = LinkKey.makeNonce()
+        state = .awaitingProof(hello, gatewayNonce: nonce, isWorker: frame.command == .workerConnect)
+        context.writeAndFlush(wrapOutboundOut(.handshake(.linkChallenge, LinkChallenge(nonce: nonce))), promise: nil)
+    }
+
+    /// Checks the linking side's proof; on success answers with the gateway's and lists the link.
+    private func verify(_ frame: GatewayFrame, hello: LinkHello, gatewayNonce: String, isWorker: Bool, context: ChannelHandlerContext) {
+        guard frame.command == .linkProof, let proof = frame.handshakeMessage(as: LinkProof.self) else {
+            refuse(context: context, reason: "expected a proof of the key, got \(frame.command)", worker: hello.workerKey)
+            return
+        }
+        guard key.verify(proof.proof, of: .linking, hello: hello, gatewayNonce: gatewayNonce) else {
             refuse(context: context, reason: "wrong secret key", worker: hello.workerKey)
             return
         }
+        leaveUnauthenticated()
+        context.pipeline.syncOperations.removeHandler(name: PreAuthenticationLimit.name, promise: nil)
         let link = WorkerLink(
             id: links.makeLinkID(),
-            workerKey: hello.workerKey,
+            workerKey: hello.workerKey.escapedForLog,
             channel: context.channel,
             routable: isWorker,
             maxBacklogBytes: maxBacklogBytes,
+            maxFrameSize: maxFrameSize,
             logger: logger
         )
         state = .linked(link)
-        context.writeAndFlush(wrapOutboundOut(Self.result(HandshakeResult(accepted: true))), promise: nil)
+        keepalive.start(context: context) {
+            self.peerLog.log(.warning, "worker link silent", "nothing heard for \(self.keepalive.policy.deadAfter); closing it", metadata: ["worker": "\(link)"])
+            context.close(promise: nil)
+        }
+        let gatewayProof = key.proof(of: .gateway, hello: hello, gatewayNonce: gatewayNonce)
+        context.writeAndFlush(wrapOutboundOut(.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: gatewayProof))), promise: nil)
         if isWorker {
             links.add(link)
             logger.notice("worker linked", metadata: ["worker": "\(link)"])
@@ -131,18 +204,28 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     }
 
     private func refuse(context: ChannelHandlerContext, reason: String, worker: String? = nil) {
-        guard case .awaitingHello = state else { return }
+        switch state {
+        case .awaitingHello, .awaitingProof: break
+        case .linked, .refused: return
+        }
         state = .refused
-        var metadata: Logger.Metadata = ["reason": "\(reason)"]
-        if let worker { metadata["worker"] = "\(worker)" }
-        logger.warning("refused worker link", metadata: metadata)
-        let result = Self.result(HandshakeResult(accepted: false, reason: reason))
+        leaveUnauthenticated()
+        counters.shard(for: context.eventLoop).add(.linksRefused)
+        var metadata: Logger.Metadata = [:]
+        if let worker { metadata["worker"] = "\(worker.escapedForLog)" }
+        metadata["peer"] = logger[metadataKey: "peer"]
+        peerLog.log(.warning, "refused worker link", "\(reason)", metadata: metadata)
+        let result = GatewayFrame.handshake(.handshakeResult, HandshakeResult(accepted: false, reason: reason))
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(result)).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    private static func result(_ result: HandshakeResult) -> GatewayFrame {
-        // Encoding a struct of a Bool and a String cannot fail.
-        GatewayFrame(command: .handshakeResult, body: ByteBuffer(bytes: try! JSONEncoder().encode(result)))
+    /// Gives back the unauthenticated place and cancels the deadline, once.
+    private func leaveUnauthenticated() {
+        deadline?.cancel()
+        deadline = nil
+        guard holdsUnauthenticatedPlace else { return }
+        holdsUnauthenticatedPlace = false
+        unauthenticated.leave()
     }
 }

@@ -56,9 +56,10 @@ final class WorkerLinkTable: Sendable {
 
     var count: Int { state.withLockedValue { $0.links.count } }
 
-    /// Sends `frame` on every link, for Channel events.
-    func relay(_ frame: GatewayFrame) {
-        for link in state.withLockedValue({ $0.links }) { link.relay(frame) }
+    /// Sends `frame` on every link, for Channel events; returns the links that were skipped because
+    /// their worker does not read.
+    func relay(_ frame: GatewayFrame) -> [WorkerLink] {
+        state.withLockedValue({ $0.links }).filter { !$0.relay(frame) }
     }
 
     /// A live link chosen by the routing (and, unless random, counted as holding one more client);

@@ -1,4 +1,5 @@
 import Cluster
+import ClusterLogging
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -92,7 +93,7 @@ final class GatewayLink: Sendable {
                 try? await channel.closeFuture.get()
                 logger.warning("link to gateway lost")
             } catch let error as GatewayConnector.Refused {
-                logger.error("gateway refused the link: \(error.reason)")
+                logger.error("gateway refused the link: \(error.reason.escapedForLog)")
                 backoff = configuration.reconnectBackoff.longest
             } catch {
                 logger.warning("cannot link to gateway: \(error)")

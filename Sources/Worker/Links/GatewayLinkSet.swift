@@ -5,7 +5,12 @@ import Wire
 
 /// This worker's links, one per gateway it knows of; the cluster API's transport.
 final class GatewayLinkSet: GatewayTransport {
+    /// Discovery rounds in a row a linked gateway may be missing from the registry before its link is
+    /// dropped: enough for gateways to register again after memcached restarts empty.
+    static let unlistedRoundsBeforeDrop = 3
+
     private let links = NIOLockedValueBox<[GatewayAddress: GatewayLink]>([:])
+    private let unlistedRounds = NIOLockedValueBox<[GatewayAddress: Int]>([:])
 
     func gatewayAddresses() async throws -> [GatewayAddress] {
         linkedAddresses
@@ -27,7 +32,9 @@ final class GatewayLinkSet: GatewayTransport {
     }
 
     /// Starts a link to each newly listed gateway and stops the links to gateways that are no longer
-    /// listed and not linked (a live link to an unlisted gateway stays until it breaks).
+    /// listed: at once when not linked; when linked, after ``unlistedRoundsBeforeDrop`` rounds, since
+    /// a gateway whose registration expired has stopped refreshing it (gone, cut off, or frozen) and a
+    /// link to it would hold its clients' events where no one answers.
     func reconcile(withLive live: [GatewayAddress], makeLink: (GatewayAddress) -> GatewayLink) -> (added: [GatewayAddress], removed: [GatewayAddress]) {
         let listed = Set(live)
         let (started, stopped) = links.withLockedValue { links in
@@ -37,7 +44,15 @@ final class GatewayLinkSet: GatewayTransport {
                 links[address] = link
                 started.append(link)
             }
-            let gone = links.values.filter { !listed.contains($0.address) && !$0.isLinked }
+            let gone = unlistedRounds.withLockedValue { rounds in
+                rounds = rounds.filter { !listed.contains($0.key) && links[$0.key] != nil }
+                return links.values.filter { link in
+                    guard !listed.contains(link.address) else { return false }
+                    guard link.isLinked else { return true }
+                    rounds[link.address, default: 0] += 1
+                    return rounds[link.address]! >= Self.unlistedRoundsBeforeDrop
+                }
+            }
             for link in gone { links[link.address] = nil }
             return (started, gone)
         }
@@ -55,7 +70,8 @@ final class GatewayLinkSet: GatewayTransport {
     /// returns the sessions still open, each of which ends after the gateway's last event.
     func leaveAll() -> [GatewaySession] {
         let sessions = links.withLockedValue { Array($0.values) }.compactMap { $0.leave() }
-        for session in sessions { session.send(GatewayFrame(command: .workerLeaving)) }
+        // An empty frame always fits.
+        for session in sessions { try? session.send(GatewayFrame(command: .workerLeaving)) }
         return sessions
     }
 }

@@ -28,12 +28,18 @@ struct PushOptions: ParsableArguments {
         var logger = Logger(label: "datacentered.push")
         logger.logLevel = .error
         let memcached = try registry.makeClient()
-        let client = GatewayClient(
-            registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),
-            secretKey: secret.resolvedSecretKey,
-            timeout: .milliseconds(Int64(timeout)),
-            logger: logger
-        )
+        let client: GatewayClient
+        do {
+            client = try GatewayClient(
+                registry: GatewayRegistry(client: memcached, prefix: registry.keyPrefix),
+                secretKey: secret.resolvedSecretKey,
+                timeout: .milliseconds(Int64(timeout)),
+                logger: logger
+            )
+        } catch {
+            await memcached.shutdown()
+            throw error
+        }
         do {
             let result = try await body(client.api)
             await client.shutdown()

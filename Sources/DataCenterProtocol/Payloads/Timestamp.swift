@@ -1,0 +1,46 @@
+import Foundation
+
+/// A point in time, written as an RFC 3339 string in UTC with milliseconds (`2026-12-02T07:41:05.123Z`)
+/// whatever encoder writes it, so records kept in memcached read the same as on the wire.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let date: Date
+
+    public init(_ date: Date) {
+        self.date = date
+    }
+
+    /// Now.
+    public static var now: Timestamp { Timestamp(Date()) }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let date = Self.parse(text) else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not an RFC 3339 time"))
+        }
+        self.date = date
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    public var description: String {
+        date.formatted(Self.withFraction)
+    }
+
+    /// The time `seconds` later.
+    public func adding(seconds: Double) -> Timestamp {
+        Timestamp(date.addingTimeInterval(seconds))
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.date < rhs.date }
+
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    private static let withoutFraction = Date.ISO8601FormatStyle(timeZone: .gmt)
+
+    private static func parse(_ text: String) -> Date? {
+        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+    }
+}

@@ -1,0 +1,121 @@
+/// Everything `datacentered start` needs, one field per key of `Config/datacentered.json`.
+///
+/// Every field has a default, so `init()` describes a single-machine cluster: a local memcached,
+/// one gateway and two echo workers. The README's "Configuration" section lists every key.
+public struct SupervisorConfiguration: Sendable, Equatable {
+    /// The kinds of child process this machine runs.
+    public enum Role: String, Sendable, CaseIterable, Comparable {
+        case memcached, gateway, worker, agent
+
+        public static func < (lhs: Role, rhs: Role) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+    }
+
+    /// `roles`: what this machine runs (a gateway machine, a worker machine, or everything).
+    public var roles: [Role] = [.memcached, .gateway, .worker]
+    /// `secretKey`: the key workers prove to gateways; best set with `DATACENTERED_SECRET_KEY`.
+    public var secretKey = ""
+    /// `gateway.*`
+    public var gateway = Gateway()
+    /// `worker.*`
+    public var worker = Worker()
+    /// `memcached.*`
+    public var memcached = Memcached()
+    /// `agent.*`
+    public var agent = Agent()
+    /// `supervisor.*`
+    public var supervisor = Supervision()
+    /// `log.level`: the lowest level every process logs.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// The gateway processes of this machine.
+    public struct Gateway: Sendable, Equatable {
+        /// `gateway.count`: gateway processes; they share the public port with SO_REUSEPORT.
+        public var count = 1
+        /// `gateway.listen`: public ws address, host:port; empty serves no plain ws.
+        public var listen = "0.0.0.0:8282"
+        /// `gateway.listenTLS`: public wss address, host:port; empty serves no wss.
+        public var listenTLS = ""
+        /// `gateway.tlsCertificate`, `gateway.tlsKey`: PEM files for wss.
+        public var tlsCertificate = ""
+        public var tlsKey = ""
+        /// `gateway.listenText`: the first gateway's text port, host:port (gateway N listens on port + N); empty: none.
+        public var listenText = ""
+        /// `gateway.reusePort`: share the public port between the gateway processes.
+        public var reusePort = true
+        /// `gateway.lanIP`: the internal address workers link to.
+        public var lanIP = "127.0.0.1"
+        /// `gateway.lanStartPort`: gateway N's internal port is lanStartPort + N.
+        public var lanStartPort = 2900
+        /// `gateway.router`: sticky, least-connections or random.
+        public var router = "sticky"
+        /// `gateway.eventLoops`: threads per gateway process; 0 is one per core.
+        public var eventLoops = 0
+        /// `gateway.extraArguments`: more `datacentered gateway` flags, passed as they are.
+        public var extraArguments: [String] = []
+
+        public init() {}
+    }
+
+    /// The business worker processes of this machine.
+    public struct Worker: Sendable, Equatable {
+        /// `worker.count`: worker processes.
+        public var count = 2
+        /// `worker.handler`: the event handler they run (echo, probe).
+        public var handler = "echo"
+        /// `worker.extraArguments`: more `datacentered worker` flags, passed as they are.
+        public var extraArguments: [String] = []
+
+        public init() {}
+    }
+
+    /// The registry.
+    public struct Memcached: Sendable, Equatable {
+        /// `memcached.servers`: host:port of every memcached server, or `local`: the supervisor runs one on loopback.
+        public var servers = ["local"]
+        /// `memcached.localPort`: the port of the local memcached.
+        public var localPort = 11311
+        /// `memcached.localMemoryMB`: its memory limit.
+        public var localMemoryMB = 64
+        /// `memcached.keyPrefix`: prefix of every registry key (several clusters can share a memcached).
+        public var keyPrefix = "dc"
+
+        public init() {}
+
+        /// True when the supervisor runs memcached itself.
+        public var isLocal: Bool { servers == ["local"] }
+        /// The servers every process names.
+        public var effectiveServers: [String] { isLocal ? ["127.0.0.1:\(localPort)"] : servers }
+    }
+
+    /// The host agent (`datacentered agent`), when the `agent` role is on.
+    public struct Agent: Sendable, Equatable {
+        /// `agent.extraArguments`: more `datacentered agent` flags, passed as they are.
+        public var extraArguments: [String] = []
+
+        public init() {}
+    }
+
+    /// The master process itself.
+    public struct Supervision: Sendable, Equatable {
+        /// `supervisor.runDirectory`: pid file, lock and control socket.
+        public var runDirectory = "run"
+        /// `supervisor.logDirectory`: the log file of a daemon.
+        public var logDirectory = "log"
+        /// `supervisor.stopGraceSeconds`: how long children may take to stop before SIGKILL.
+        public var stopGraceSeconds = 10.0
+        /// `supervisor.restartDelayMaxSeconds`: the longest wait before restarting a crashing child.
+        public var restartDelayMaxSeconds = 30.0
+        /// `supervisor.restartResetSeconds`: a child up this long is healthy again (its delay restarts at 0).
+        public var restartResetSeconds = 10.0
+        /// `supervisor.metricsListen`: the master's Prometheus endpoint, host:port; empty: none.
+        public var metricsListen = "127.0.0.1:9464"
+        /// `supervisor.childMetricsHost`: where children serve their own metrics (ports chosen free).
+        public var childMetricsHost = "127.0.0.1"
+
+        public init() {}
+    }
+}

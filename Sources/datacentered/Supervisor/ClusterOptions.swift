@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Supervisor
+
+/// The configuration every supervisor command reads: `--config FILE` and any key as a flag.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "The configuration file (JSON). Default: Config/datacentered.json when it exists, else the built-in defaults.")
+    var config: String?
+
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp("Any configuration key as a flag: gateway.count is --gateway-count 4 (beats DATACENTERED_GATEWAY_COUNT, which beats the file).", valueName: "--key value")
+    )
+    var keys: [String] = []
+
+    /// The file to read, made absolute (the daemon and the agent read it from elsewhere).
+    var configurationPath: String? {
+        let path = config ?? (FileManager.default.fileExists(atPath: "Config/datacentered.json") ? "Config/datacentered.json" : nil)
+        return path.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    }
+
+    /// Loads and checks the configuration; directories in it are made absolute.
+    func load() async throws -> (SupervisorConfiguration, ConfigurationLoader) {
+        let loader = ConfigurationLoader(filePath: configurationPath, flags: keys)
+        var configuration = try await loader.load()
+        configuration.supervisor.runDirectory = Self.absolute(configuration.supervisor.runDirectory)
+        configuration.supervisor.logDirectory = Self.absolute(configuration.supervisor.logDirectory)
+        return (configuration, loader)
+    }
+
+    private static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,60 @@
+import DataCenterProtocol
+import Foundation
+import XCTest
+
+final class PayloadTests: XCTestCase {
+    func testTimestampIsRFC3339InUTCAndReadsWithoutFraction() throws {
+        let stamp = Timestamp(Date(timeIntervalSince1970: 0.5))
+        XCTAssertEqual(String(decoding: try JSONEncoder().encode([stamp]), as: UTF8.self), #"["1970-01-01T00:00:00.500Z"]"#)
+        XCTAssertEqual(try JSONDecoder().decode([Timestamp].self, from: Data(#"["1970-01-01T00:00:07Z"]"#.utf8)), [Timestamp(Date(timeIntervalSince1970: 7))])
+        XCTAssertThrowsError(try JSONDecoder().decode([Timestamp].self, from: Data(#"["yesterday"]"#.utf8)))
+    }
+
+    func testJobStatesAndFinality() throws {
+        XCTAssertEqual(JobState.allCases.filter { !$0.isFinal }, [.queued, .running])
+        XCTAssertEqual(String(decoding: try JSONEncoder().encode([JobState.timedOut]), as: UTF8.self), #"["timed_out"]"#)
+    }
+
+    func testHostNameValidation() {
+        XCTAssertTrue(AgentAuthRequest.isValidHostName("node-7.dc_1"))
+        XCTAssertFalse(AgentAuthRequest.isValidHostName(""))
+        XCTAssertFalse(AgentAuthRequest.isValidHostName("a b"))
+        XCTAssertFalse(AgentAuthRequest.isValidHostName("a/b"))
+        XCTAssertFalse(AgentAuthRequest.isValidHostName(String(repeating: "a", count: 65)))
+    }
+
+    func testChangesCarryOnlyWhatChanged() {
+        let at = Timestamp(Date(timeIntervalSince1970: 10))
+        let before = HostState(host: "h", online: true, lastReportAt: at, cpu: CPUReport(total: 1, cores: [1]), vps: [])
+        var after = before
+        after.lastReportAt = at.adding(seconds: 10)
+        XCTAssertNil(before.changes(to: after), "a new report time alone is no change")
+
+        after.cpu = CPUReport(total: 2, cores: [2])
+        var expected = HostChange(host: "h")
+        expected.cpu = after.cpu
+        expected.lastReportAt = after.lastReportAt
+        XCTAssertEqual(before.changes(to: after), expected)
+    }
+
+    func testSummaryFromState() {
+        let info = HostInfoReport(
+            hostname: "h", os: "Debian", kernel: "6.1", cpuModel: "x", cpuCount: 2, memoryTotal: 1000, memoryAvailable: 250,
+            disks: [], uptimeSeconds: 1, load: [0.5, 0.4, 0.3], ioWaitPercent: 0)
+        let bandwidth = BandwidthReport(interfaces: [
+            TrafficCounters(name: "eth0", rxBytes: 1, txBytes: 2, rxRate: 10, txRate: 20),
+            TrafficCounters(name: "eth1", rxBytes: 1, txBytes: 2, rxRate: 1, txRate: 2),
+        ])
+        let state = HostState(host: "h", online: true, info: info, cpu: CPUReport(total: 40, cores: []), bandwidth: bandwidth, vps: [])
+        XCTAssertEqual(
+            state.summary,
+            HostSummary(host: "h", online: true, lastReportAt: nil, cpu: 40, memoryUsedPercent: 75, load1: 0.5, rxRate: 11, txRate: 22, vpsCount: 0))
+    }
+
+    func testOptionalFieldsHaveDefaults() throws {
+        let stdin = try JSONDecoder().decode(JobStdinRequest.self, from: Data(#"{"job":"j"}"#.utf8))
+        XCTAssertEqual(stdin, JobStdinRequest(job: "j", data: "", eof: false))
+        let run = try JSONDecoder().decode(JobsRunRequest.self, from: Data(#"{"host":"h","action":"a"}"#.utf8))
+        XCTAssertEqual(run.params, [:])
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Supervisor
+import XCTest
+
+/// The configuration file, environment variables and flags, read through swift-configuration.
+final class ConfigurationLoaderTests: XCTestCase {
+    private func file(_ json: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testTheShippedFileLoadsAndEveryKeyInItIsKnown() async throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/datacentered.json").path
+        let configuration = try await ConfigurationLoader(filePath: shipped, environment: [:]).load()
+        XCTAssertEqual(configuration.gateway.count, 1)
+        XCTAssertEqual(configuration.worker.count, 2)
+        XCTAssertEqual(configuration.memcached.servers, ["local"])
+        XCTAssertEqual(configuration.roles, [.memcached, .gateway, .worker])
+    }
+
+    func testNoFileGivesTheDefaults() async throws {
+        let configuration = try await ConfigurationLoader(filePath: nil, environment: [:]).load()
+        XCTAssertEqual(configuration, SupervisorConfiguration())
+    }
+
+    func testAFlagBeatsAnEnvironmentVariableWhichBeatsTheFile() async throws {
+        let path = try file(#"{"gateway": {"count": 2, "lanStartPort": 3000}, "worker": {"count": 5, "handler": "probe"}}"#)
+        let environment = ["DATACENTERED_GATEWAY_COUNT": "3", "DATACENTERED_WORKER_COUNT": "6", "DATACENTERED_SECRET_KEY": "k"]
+        let configuration = try await ConfigurationLoader(filePath: path, environment: environment, flags: ["--gateway-count", "4"]).load()
+        XCTAssertEqual(configuration.gateway.count, 4, "flag")
+        XCTAssertEqual(configuration.worker.count, 6, "environment")
+        XCTAssertEqual(configuration.worker.handler, "probe", "file")
+        XCTAssertEqual(configuration.gateway.lanStartPort, 3000, "file")
+        XCTAssertEqual(configuration.gateway.router, "sticky", "default")
+        XCTAssertEqual(configuration.secretKey, "k")
+    }
+
+    func testAnInvalidValueNamesTheKeyTheValueAndWhatIsAllowed() async throws {
+        let path = try file(#"{"gateway": {"count": 0}}"#)
+        do {
+            _ = try await ConfigurationLoader(filePath: path, environment: [:]).load()
+            XCTFail("a gateway count of 0 was accepted")
+        } catch let error as ConfigurationError {
+            XCTAssertEqual(error, .invalidValue(key: "gateway.count", value: "0", allowed: "an integer from 1 to 256"))
+        }
+        let router = try file(#"{"gateway": {"router": "fastest"}}"#)
+        await assertThrows(ConfigurationLoader(filePath: router, environment: [:]), containing: ["gateway.router", "fastest", "sticky"])
+    }
+
+    func testAValueOfTheWrongTypeNamesTheKey() async throws {
+        let path = try file(#"{"worker": {"count": "many"}}"#)
+        await assertThrows(ConfigurationLoader(filePath: path, environment: [:]), containing: ["worker.count", "many", "an integer"])
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SUPERVISOR_STOP_GRACE_SECONDS": "soon"]),
+            containing: ["supervisor.stopGraceSeconds", "a number"]
+        )
+    }
+
+    func testAnUnknownKeyInTheFileIsReported() async throws {
+        let path = try file(#"{"gateway": {"count": 1, "lanPort": 2900}, "workers": 3}"#)
+        do {
+            _ = try await ConfigurationLoader(filePath: path, environment: [:]).load()
+            XCTFail("unknown keys were accepted")
+        } catch let error as ConfigurationError {
+            XCTAssertEqual(error, .unknownKeys(["gateway.lanPort", "workers"], source: path))
+        }
+    }
+
+    func testAnUnknownFlagIsReported() async throws {
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: [:], flags: ["--gateway-cuont", "3"]),
+            containing: ["--gateway-cuont", "the command line"]
+        )
+    }
+
+    func testMemcachedOnAnotherMachineTurnsTheLocalOneOff() async throws {
+        let path = try file(#"{"roles": ["worker"], "memcached": {"servers": ["10.0.0.5:11211", "10.0.0.6:11211"]}}"#)
+        let configuration = try await ConfigurationLoader(filePath: path, environment: [:]).load()
+        XCTAssertFalse(configuration.memcached.isLocal)
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: path)
+        XCTAssertEqual(plan.children.map(\.name), ["worker-0", "worker-1"])
+        XCTAssertTrue(plan.children[0].command.joined(separator: " ").contains("--memcached 10.0.0.5:11211,10.0.0.6:11211"))
+
+        let local = try file(#"{"roles": ["memcached", "gateway"], "memcached": {"servers": ["10.0.0.5:11211"]}}"#)
+        await assertThrows(ConfigurationLoader(filePath: local, environment: [:]), containing: ["roles", "memcached"])
+    }
+
+    func testGatewaysGetConsecutiveInternalPortsAndShareThePublicOne() async throws {
+        let configuration = try await ConfigurationLoader(
+            filePath: nil, environment: [:], flags: ["--gateway-count", "3", "--gateway-lan-start-port", "4000", "--gateway-listen-text", "127.0.0.1:2800"]
+        ).load()
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        let gateways = plan.children.filter { $0.role == .gateway }
+        XCTAssertEqual(gateways.count, 3)
+        for (index, gateway) in gateways.enumerated() {
+            let command = gateway.command.joined(separator: " ")
+            XCTAssertTrue(command.contains("--lan-port \(4000 + index)"), command)
+            XCTAssertTrue(command.contains("--listen-text 127.0.0.1:\(2800 + index)"), command)
+            XCTAssertTrue(command.contains("--reuse-port"), command)
+            XCTAssertTrue(command.contains("--listen 0.0.0.0:8282"), command)
+        }
+    }
+
+    func testTheSecretKeyIsPassedInTheEnvironmentNeverOnTheCommandLine() async throws {
+        let configuration = try await ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SECRET_KEY": "s3cr3t"]).load()
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        for child in plan.children where child.role != .memcached {
+            XCTAssertFalse(child.command.contains("s3cr3t"))
+            XCTAssertEqual(child.environment["DATACENTERED_SECRET_KEY"], "s3cr3t")
+        }
+    }
+
+    private func assertThrows(_ loader: ConfigurationLoader, containing parts: [String], line: UInt = #line) async {
+        do {
+            _ = try await loader.load()
+            XCTFail("no error", line: line)
+        } catch {
+            let text = "\(error)"
+            for part in parts { XCTAssertTrue(text.contains(part), "'\(part)' not in: \(text)", line: line) }
+        }
+    }
+}
