@@ -232,6 +232,7 @@ public final class GatewayServer: Service {
             .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: configuration.reusePort ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
+            .childChannelOption(.recvAllocator, value: ClientWebSocketHandler.receiveBuffers)
             .childChannelInitializer { channel in
                 let upgrader = ClientWebSocketUpgrader(configuration: configuration, admission: admission)
                 return channel.eventLoop.makeCompletedFuture {
