@@ -1,5 +1,5 @@
 # Top-level shortcuts. The benchmark: see Deploy/bench.sh for its environment knobs.
-.PHONY: bench bench-quick bench-ceiling
+.PHONY: bench bench-quick bench-ceiling conformance
 
 bench:
 	bash Deploy/bench.sh
@@ -9,3 +9,7 @@ bench-quick:
 
 bench-ceiling:
 	BENCH_ONLY=ceiling bash Deploy/bench.sh
+
+# RFC 6455 conformance of the echo demo (Autobahn|Testsuite's fuzzing client); see Deploy/conformance.sh.
+conformance:
+	bash Deploy/conformance.sh

@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "CSupervisor",
+                "CSupervisor", "Wire",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -164,8 +164,10 @@ let package = Package(
         .executableTarget(
             name: "datacentered",
             dependencies: [
-                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "DataCenter", "DataCenterProtocol", "Agent", "Supervisor",
+                "Gateway", "Worker", "Registry", "EchoDemo", "ClusterProbe", "Client", "Agent", "Supervisor", "DataCenter",
+                "DataCenterProtocol", "DataCenterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -228,8 +230,17 @@ let package = Package(
             dependencies: [
                 "DataCenterProtocol", "Worker", "Registry", "Wire",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DataCenterTests",
+            dependencies: [
+                "DataCenter", "DataCenterProtocol", "ClusterTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -258,14 +269,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strictSwift6
-        ),
-        .testTarget(
-            name: "DataCenterTests",
-            dependencies: [
-                "DataCenter", "DataCenterProtocol", "ClusterTesting",
-                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -326,6 +329,7 @@ let package = Package(
                 "ClusterTesting", "Supervisor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),

@@ -68,6 +68,14 @@ public struct GlobalData: Sendable {
         return try JSONDecoder().decode(type, from: Data(bytes))
     }
 
+    /// The JSON values of `keys` decoded as `type`, in the order of `keys`, in one round trip;
+    /// keys that hold nothing are left out.
+    public func get<T: Decodable>(_ keys: [String], as type: T.Type) async throws -> [T] {
+        let storageKeys = keys.map(storageKey)
+        let found = try await client.getMany(storageKeys)
+        return try storageKeys.compactMap { key in try found[key].map { try JSONDecoder().decode(type, from: Data($0)) } }
+    }
+
     /// Stores `value` as JSON under `key`.
     public func set<T: Encodable>(_ key: String, json value: T, expiration: Int = 0) async throws {
         try await set(key, Array(try JSONEncoder().encode(value)), expiration: expiration)

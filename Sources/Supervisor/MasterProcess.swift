@@ -101,7 +101,7 @@ public struct MasterProcess: Sendable {
                 break
             } else if signal == .sigusr1 {
                 Task { _ = await reload() }
-            } else if signal == .sighup {
+            } else if signal == .sighup, output.filePath != nil {
                 do {
                     try output.reopen()
                     logger.notice("log file reopened")

@@ -25,24 +25,25 @@ public actor Supervisor {
 
     public let version: String
     public let startedAt = Date()
-    private var configuration: SupervisorConfiguration
-    private let executable: String
-    private let configurationPath: String?
-    private let logger: Logger
+    var configuration: SupervisorConfiguration
+    let executable: String
+    let configurationPath: String?
+    let logger: Logger
     private let output: OutputLog
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let spawner = ProcessSpawner()
     private var reaper: ChildReaper?
 
-    private var slots: [Slot] = []
-    private var slotByPID: [pid_t: Int] = [:]
+    var slots: [Slot] = []
+    var slotByPID: [pid_t: Int] = [:]
     /// Processes replaced by a reload: their end is expected.
-    private var retiring: [pid_t: String] = [:]
+    var retiring: [pid_t: String] = [:]
     /// Ends reported before the spawn that made the pid was recorded.
     private var earlyExits: [pid_t: ExitStatus] = [:]
-    private var exitsByRole: [String: [String: Int]] = [:]
-    private var isStopping = false
-    private var isReloading = false
+    var exitsByRole: [String: [String: Int]] = [:]
+    var isStopping = false
+    var isReloading = false
+    var isStarted = false
 
     /// - Parameters:
     ///   - executable: the `datacentered` binary every child runs.
@@ -75,10 +76,11 @@ public actor Supervisor {
             for index in indexes { await waitUntilReady(index) }
         }
         let counts = Dictionary(grouping: slots, by: \.specification.role.rawValue).map { "\($1.count) \($0)" }.sorted()
+        isStarted = true
         logger.notice("cluster started: \(counts.joined(separator: ", ")); version \(version)")
     }
 
-    private func makeBackoff() -> RestartBackoff {
+    func makeBackoff() -> RestartBackoff {
         RestartBackoff(
             maximumDelay: .milliseconds(Int64(configuration.supervisor.restartDelayMaxSeconds * 1000)),
             healthyUptime: .milliseconds(Int64(configuration.supervisor.restartResetSeconds * 1000))
@@ -87,7 +89,7 @@ public actor Supervisor {
 
     /// Starts the process of slot `index` and records it.
     @discardableResult
-    private func spawn(_ index: Int) async throws -> pid_t {
+    func spawn(_ index: Int) async throws -> pid_t {
         let specification = slots[index].specification
         var command = specification.command
         var metricsAddress: HostPort?
@@ -129,7 +131,7 @@ public actor Supervisor {
     }
 
     /// Waits (bounded) until the child answers: memcached its port, the others their metrics endpoint.
-    private func waitUntilReady(_ index: Int) async {
+    func waitUntilReady(_ index: Int) async {
         let slot = slots[index]
         let deadline = ContinuousClock.now + .seconds(30)
         let address = slot.metricsAddress ?? (slot.specification.role == .memcached ? HostPort(slot.specification.listening) : nil)
@@ -207,187 +209,5 @@ public actor Supervisor {
         } catch {
             scheduleRestart(index, why: "could not be started (\(error))", uptime: 0)
         }
-    }
-
-    // MARK: Stop
-
-    /// Stops every child: SIGTERM to all but memcached, SIGKILL to any still there after the grace
-    /// period; then memcached the same way (gateways leave the registry before it goes).
-    public func stop() async {
-        isStopping = true
-        for index in slots.indices {
-            slots[index].restartTask?.cancel()
-            slots[index].restartTask = nil
-        }
-        let grace = Duration.milliseconds(Int64(configuration.supervisor.stopGraceSeconds * 1000))
-        let others = slots.compactMap { $0.specification.role == .memcached ? nil : $0.pid } + Array(retiring.keys)
-        await terminate(others, grace: grace)
-        await terminate(slots.compactMap { $0.specification.role == .memcached ? $0.pid : nil }, grace: grace)
-        logger.notice("cluster stopped")
-    }
-
-    /// SIGTERM to `pids`, then SIGKILL to the ones still running after `grace`.
-    private func terminate(_ pids: [pid_t], grace: Duration) async {
-        guard !pids.isEmpty else { return }
-        for pid in pids { kill(pid, SIGTERM) }
-        let ended = await waitForExits(pids, timeout: grace)
-        let remaining = pids.filter { !ended.contains($0) }
-        guard !remaining.isEmpty else { return }
-        logger.warning("killing \(remaining.count) process(es) still running after the \(grace) grace period: \(remaining)")
-        for pid in remaining { kill(pid, SIGKILL) }
-        _ = await waitForExits(remaining, timeout: .seconds(5))
-    }
-
-    /// Waits until each of `pids` ended or `timeout` passed; returns the ones that ended.
-    private func waitForExits(_ pids: [pid_t], timeout: Duration) async -> Set<pid_t> {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let ended = Set(pids.filter { slotByPID[$0] == nil && retiring[$0] == nil })
-            if ended.count == pids.count || ContinuousClock.now >= deadline { return ended }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    // MARK: Reload
-
-    /// Replaces the workers one at a time with `configuration`'s: each new worker is linked to as
-    /// many gateways as the one it replaces before that one gets SIGTERM (it finishes the event in
-    /// hand, and the gateways re-send what it had not acknowledged). Gateways keep running.
-    public func reload(with configuration: SupervisorConfiguration) async throws -> String {
-        guard !isStopping else { throw SupervisorError.controlFailed(reason: "the cluster is stopping") }
-        guard !isReloading else { throw SupervisorError.controlFailed(reason: "a reload is already under way") }
-        isReloading = true
-        defer { isReloading = false }
-        self.configuration = configuration
-        let plan = ClusterPlan(configuration: configuration, executable: executable, configurationPath: configurationPath)
-        let workers = plan.children.filter { $0.role == .worker }
-        let grace = Duration.milliseconds(Int64(configuration.supervisor.stopGraceSeconds * 1000))
-        var replaced = 0
-        for (number, specification) in workers.enumerated() {
-            if let index = slots.firstIndex(where: { $0.specification.name == specification.name }) {
-                let old = slots[index]
-                slots[index].specification = specification
-                slots[index].restartTask?.cancel()
-                guard let oldPID = old.pid else {
-                    try await spawn(index)
-                    continue
-                }
-                let linksBefore = await Self.statistics(of: old.metricsAddress, group: group)?.counters["gatewayLinks"] ?? 0
-                slotByPID.removeValue(forKey: oldPID)
-                retiring[oldPID] = specification.name
-                slots[index].pid = nil
-                slots[index].backoff = makeBackoff()
-                try await spawn(index)
-                await waitUntilLinked(index, links: max(linksBefore, 1))
-                await terminate([oldPID], grace: grace)
-                replaced += 1
-            } else {
-                slots.append(Slot(specification: specification, backoff: makeBackoff()))
-                try await spawn(slots.count - 1)
-                await waitUntilReady(slots.count - 1)
-                logger.notice("reload added \(specification.name) (\(number + 1) of \(workers.count))")
-            }
-        }
-        let names = Set(workers.map(\.name))
-        let surplus = slots.indices.filter { slots[$0].specification.role == .worker && !names.contains(slots[$0].specification.name) }
-        for index in surplus.reversed() {
-            if let pid = slots[index].pid {
-                slotByPID.removeValue(forKey: pid)
-                retiring[pid] = slots[index].specification.name
-                await terminate([pid], grace: grace)
-            }
-            slots[index].restartTask?.cancel()
-            slots.remove(at: index)
-            slotByPID = slotByPID.mapValues { $0 > index ? $0 - 1 : $0 }
-        }
-        let summary = "reloaded: \(replaced) worker(s) replaced one at a time, \(workers.count) running; gateways untouched"
-        logger.notice("\(summary)")
-        return summary
-    }
-
-    /// Waits (bounded) until the new worker in slot `index` has `links` gateway links.
-    private func waitUntilLinked(_ index: Int, links: Int) async {
-        let deadline = ContinuousClock.now + .seconds(30)
-        let pid = slots[index].pid
-        while ContinuousClock.now < deadline, slots[index].pid == pid, pid != nil {
-            if let statistics = await Self.statistics(of: slots[index].metricsAddress, group: group),
-               statistics.counters["gatewayLinks", default: 0] >= links
-            {
-                return
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        logger.warning("\(slots[index].specification.name) is not linked to \(links) gateway(s) yet; replacing the old one anyway")
-    }
-
-    // MARK: Status
-
-    /// Live status: every slot, its process's memory from /proc and its counters from `/statistics`.
-    public func status() async -> StatusReport {
-        let snapshot = slots
-        let group = self.group
-        let statistics = await withTaskGroup(of: (Int, ProcessStatistics?).self) { tasks in
-            for (index, slot) in snapshot.enumerated() {
-                tasks.addTask { (index, await Self.statistics(of: slot.metricsAddress, group: group)) }
-            }
-            var answers: [Int: ProcessStatistics] = [:]
-            for await (index, answer) in tasks { answers[index] = answer }
-            return answers
-        }
-        let now = Date()
-        let processes = snapshot.enumerated().map { index, slot in
-            let state: String
-            if slot.pid != nil {
-                state = "running"
-            } else if let restartAt = slot.restartAt {
-                state = "restarting in \(max(0, Int(restartAt.timeIntervalSince(now).rounded(.up)))) s"
-            } else {
-                state = "stopped"
-            }
-            return StatusReport.Process(
-                name: slot.specification.name, role: slot.specification.role.rawValue, pid: slot.pid, state: state,
-                startedAt: slot.pid == nil ? nil : slot.startedAt, memoryBytes: slot.pid.flatMap(ProcessInformation.residentBytes),
-                listening: slot.specification.listening, metricsAddress: slot.metricsAddress?.description, restarts: slot.restarts,
-                statistics: statistics[index]
-            )
-        }
-        var byRole: [String: Int] = [:]
-        for process in processes where process.pid != nil { byRole[process.role, default: 0] += 1 }
-        return StatusReport(
-            version: version, masterPID: getpid(), startedAt: startedAt, loadAverage: ProcessInformation.loadAverage(),
-            processesByRole: byRole, exitsByRole: exitsByRole, processes: processes
-        )
-    }
-
-    /// Every child's counters, labelled with its name and role, for the supervisor's `/metrics`.
-    public func childStatistics() async -> [(name: String, statistics: ProcessStatistics)] {
-        let snapshot = slots
-        let group = self.group
-        return await withTaskGroup(of: (String, ProcessStatistics?).self) { tasks in
-            for slot in snapshot { tasks.addTask { (slot.specification.name, await Self.statistics(of: slot.metricsAddress, group: group)) } }
-            var answers: [(name: String, statistics: ProcessStatistics)] = []
-            for await (name, answer) in tasks { if let answer { answers.append((name, answer)) } }
-            return answers.sorted { $0.name < $1.name }
-        }
-    }
-
-    /// The live client connections of every gateway of this machine.
-    public func connections() async -> [ConnectionInfo] {
-        let gateways = slots.filter { $0.specification.role == .gateway }
-        let group = self.group
-        var all: [ConnectionInfo] = []
-        for gateway in gateways {
-            guard let address = gateway.metricsAddress,
-                  let body = try? await HTTPFetch.get(address, path: "/connections", group: group),
-                  let connections = try? JSONDecoder().decode([ConnectionInfo].self, from: Data(body.utf8))
-            else { continue }
-            all += connections
-        }
-        return all
-    }
-
-    private static func statistics(of address: HostPort?, group: any EventLoopGroup) async -> ProcessStatistics? {
-        guard let address, let body = try? await HTTPFetch.get(address, path: "/statistics", timeout: .seconds(2), group: group) else { return nil }
-        return try? JSONDecoder().decode(ProcessStatistics.self, from: Data(body.utf8))
     }
 }

@@ -7,7 +7,7 @@ struct DataCentered: AsyncParsableCommand {
         abstract: "DataCentered: a realtime gateway / business-worker cluster for datacenter fleets.",
         subcommands: [
             StartSubcommand.self, StopSubcommand.self, RestartSubcommand.self, ReloadSubcommand.self, StatusSubcommand.self,
-            ConnectionsSubcommand.self, GatewaySubcommand.self, WorkerSubcommand.self, PushSubcommand.self, TokenSubcommand.self, AgentSubcommand.self, SupervisedExecSubcommand.self,
+            ConnectionsSubcommand.self, GatewaySubcommand.self, WorkerSubcommand.self, PushSubcommand.self, AgentSubcommand.self, JobsSubcommand.self, TokenSubcommand.self, SupervisedExecSubcommand.self,
         ]
     )
 }

@@ -152,9 +152,11 @@ struct GatewaySubcommand: AsyncParsableCommand {
         }
         if let textAddress = listening.textAddress { logger.notice("text port listening on \(textAddress)") }
         let gateway = "\(listening.lanAddress)"
-        let endpoint = try await metrics.serve(role: "gateway", statistics: { server.statistics }) {
-            server.clientSummaries().map {
-                ConnectionInfo(clientID: $0.clientID, remoteAddress: $0.remoteAddress, gateway: gateway, uid: $0.uid, groups: $0.groups)
+        let endpoint = try await metrics.serve(role: "gateway", statistics: { server.statistics }, eventLoops: server.eventLoops) {
+            await server.clientSummaries().map {
+                ConnectionInfo(
+                    clientID: $0.clientID, remoteAddress: $0.remoteAddress, gateway: gateway, uid: $0.uid, groups: $0.groups, idleSeconds: $0.idleSeconds
+                )
             }
         }
 

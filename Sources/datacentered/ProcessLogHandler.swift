@@ -25,7 +25,15 @@ struct ProcessLogHandler: LogHandler {
             line += " \(key)=\(merged[key]!)"
         }
         line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // write(2), not FileHandle: a log reader that went away (the supervisor killed with -9) must
+        // not crash the process, whose SIGTERM from the kernel then stops it gracefully.
+        var bytes = Array(line.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
     }
 
     private static func timestamp() -> String {

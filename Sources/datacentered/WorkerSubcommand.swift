@@ -62,6 +62,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
 
         let memcached = try registry.makeClient()
         let directory = GatewayRegistry(client: memcached, prefix: registry.keyPrefix)
+        let globalData = GlobalData(client: memcached, prefix: registry.keyPrefix)
         let eventHandler: any EventHandler
         switch handler {
         case .echo: eventHandler = EchoBroadcastHandler()
@@ -72,11 +73,20 @@ struct WorkerSubcommand: AsyncParsableCommand {
             configuration: configuration,
             handler: eventHandler,
             directory: directory,
-            globalData: GlobalData(client: memcached, prefix: registry.keyPrefix),
+            globalData: globalData,
             logger: logger
         )
         logger.notice("worker starting with the \(handler.rawValue) handler")
-        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics })
+        let hostMetrics = handler == .datacenter ? HostMetrics(globalData: globalData) : nil
+        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics }, appended: {
+            guard let hostMetrics else { return "" }
+            do {
+                return try await hostMetrics.render()
+            } catch {
+                logger.warning("host metrics unavailable: \(error)")
+                return ""
+            }
+        })
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

@@ -32,6 +32,17 @@ final class AgentConfigurationTests: XCTestCase {
         XCTAssertNoThrow(try configuration.validate())
     }
 
+    func testTheAgentSectionOfTheSupervisorsFileIsRead() throws {
+        let json = """
+            {"roles": ["gateway", "worker", "agent"], "gateway": {"count": 1},
+             "agent": {"extraArguments": [], "gateways": ["ws://127.0.0.1:8282/"], "allowPlainWebSocket": true, "host": "node-1"}}
+            """
+        let configuration = try AgentConfiguration.decode(Data(json.utf8))
+        XCTAssertEqual(configuration.gateways, ["ws://127.0.0.1:8282/"])
+        XCTAssertEqual(configuration.host, "node-1")
+        XCTAssertNoThrow(try configuration.validate())
+    }
+
     func testValidationRefusesPlainWebSocketUnlessAllowedAndBadActions() throws {
         var configuration = AgentConfiguration()
         XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual($0 as? AgentConfigurationError, .noGateway) }

@@ -3,15 +3,9 @@ import DataCenterProtocol
 import XCTest
 
 /// Authentication and bad input against a real cluster: every mistake gets its own error code.
-final class AuthenticationTests: XCTestCase {
-    private var dataCenter: DataCenterTestCluster!
-
+final class AuthenticationTests: DataCenterTestCase {
     override func setUp() async throws {
         dataCenter = try DataCenterTestCluster()
-    }
-
-    override func tearDown() async throws {
-        dataCenter?.stop()
     }
 
     func testRequestBeforeAuthenticationGetsAuthRequiredAndClose() async throws {

@@ -2,6 +2,7 @@ import ClusterTesting
 import DataCenter
 import DataCenterProtocol
 import Foundation
+import XCTest
 
 /// memcached, one gateway (WebSocket and text port) and workers running the datacenter handler, with a
 /// token file holding an operator, a service and the agents of `hosts`.
@@ -26,7 +27,8 @@ final class DataCenterTestCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - workers: how many workers to start now.
     ///   - sweepInterval: seconds between the cluster-wide sweeps.
-    init(hosts: [String] = ["node-1"], workers: Int = 1, sweepInterval: Double = 0.5, jobGrace: Int = 1) throws {
+    ///   - metricsPort: when given, the first worker serves `/metrics` there.
+    init(hosts: [String] = ["node-1"], workers: Int = 1, sweepInterval: Double = 0.5, jobGrace: Int = 1, metricsPort: Int? = nil) throws {
         cluster = try TestCluster()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dc-tokens-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,13 +44,17 @@ final class DataCenterTestCluster: @unchecked Sendable {
         workerArguments = [
             "--tokens", tokenFile, "--sweep-interval", "\(sweepInterval)", "--job-grace", "\(jobGrace)",
         ]
-        for _ in 0..<workers { try startWorker() }
+        for index in 0..<workers {
+            let metrics = metricsPort.flatMap { index == 0 ? ["--metrics", "127.0.0.1:\($0)"] : nil } ?? []
+            try startWorker(extraArguments: metrics)
+        }
     }
 
     /// Starts one more datacenter worker and waits until it is linked to the gateway.
     @discardableResult
-    func startWorker() throws -> ManagedProcess {
-        let worker = try cluster.startWorker(name: "dc\(workers.count + 1)", handler: "datacenter", extraArguments: workerArguments)
+    func startWorker(extraArguments: [String] = []) throws -> ManagedProcess {
+        let worker = try cluster.startWorker(
+            name: "dc\(workers.count + 1)", handler: "datacenter", extraArguments: workerArguments + extraArguments)
         try cluster.waitUntilLinked(worker, to: gateway)
         workers.append(worker)
         return worker
@@ -65,5 +71,14 @@ final class DataCenterTestCluster: @unchecked Sendable {
     func stop() {
         cluster.stopAll()
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: tokenFile).deletingLastPathComponent().path)
+    }
+}
+
+/// A test case with a datacenter cluster that is stopped after each test.
+class DataCenterTestCase: XCTestCase {
+    var dataCenter: DataCenterTestCluster!
+
+    override func tearDown() async throws {
+        dataCenter?.stop()
     }
 }

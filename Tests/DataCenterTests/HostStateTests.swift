@@ -3,13 +3,7 @@ import DataCenterProtocol
 import XCTest
 
 /// Host reports and presence across workers: stored in memcached, pushed to operators only when they change.
-final class HostStateTests: XCTestCase {
-    private var dataCenter: DataCenterTestCluster!
-
-    override func tearDown() async throws {
-        dataCenter?.stop()
-    }
-
+final class HostStateTests: DataCenterTestCase {
     func testOperatorsGetOnlyChangesAndAnyWorkerAnswers() async throws {
         dataCenter = try DataCenterTestCluster(workers: 1)
         let person = try await dataCenter.operatorClient()

@@ -3,13 +3,7 @@ import DataCenterProtocol
 import XCTest
 
 /// Jobs end to end, with a test client playing the agent: queueing, delivery, output, cancel, loss.
-final class JobTests: XCTestCase {
-    private var dataCenter: DataCenterTestCluster!
-
-    override func tearDown() async throws {
-        dataCenter?.stop()
-    }
-
+final class JobTests: DataCenterTestCase {
     func testJobQueuedOfflineRunsOnConnectAndStreamsOutputOnceInOrder() async throws {
         dataCenter = try DataCenterTestCluster()
         // The host is known (it authenticated once) but offline when the job is asked for.

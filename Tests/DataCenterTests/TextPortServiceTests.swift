@@ -4,15 +4,9 @@ import Foundation
 import XCTest
 
 /// Services on the gateway's text port: one envelope per line in, one reply per line out.
-final class TextPortServiceTests: XCTestCase {
-    private var dataCenter: DataCenterTestCluster!
-
+final class TextPortServiceTests: DataCenterTestCase {
     override func setUp() async throws {
         dataCenter = try DataCenterTestCluster()
-    }
-
-    override func tearDown() async throws {
-        dataCenter?.stop()
     }
 
     func testServiceRunsAJobOverTheTextPort() async throws {

@@ -1,3 +1,4 @@
+import ClusterTesting
 import DataCenter
 import Foundation
 import Logging
@@ -79,5 +80,22 @@ final class TokenTests: XCTestCase {
         XCTAssertTrue(file.revoke(name: "node-1", role: .agent))
         XCTAssertFalse(file.revoke(name: "node-1", role: .agent))
         XCTAssertTrue(file.tokens.isEmpty)
+    }
+
+    func testTokenCommandPrintsTheTokenOnceAndStoresItsHash() throws {
+        let issued = try CommandRunner.run(TestCluster.binaryPath, ["token", "issue", "--role", "agent", "--name", "node-1", "--file", path])
+        XCTAssertEqual(issued.status, 0, issued.output)
+        let token = issued.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(token.hasPrefix("dct_"), issued.output)
+        let stored = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertFalse(stored.contains(token))
+        let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode & 0o777, 0o600)
+        XCTAssertTrue(TokenVerifier(path: path, logger: Logger(label: "test")).verifyAgent(host: "node-1", token: token))
+
+        let listed = try CommandRunner.run(TestCluster.binaryPath, ["token", "list", "--file", path])
+        XCTAssertEqual(listed.standardOutput, "agent\tnode-1\tcurrent\n")
+        let badName = try CommandRunner.run(TestCluster.binaryPath, ["token", "issue", "--role", "agent", "--name", "a b", "--file", path])
+        XCTAssertNotEqual(badName.status, 0)
     }
 }

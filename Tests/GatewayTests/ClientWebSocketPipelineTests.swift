@@ -51,6 +51,16 @@ final class ClientWebSocketPipelineTests: XCTestCase {
                 expect: .open(messages: [.text("split")])
             ),
             Row(
+                "a 70,000-byte message in 1,000-byte reads",
+                reads: chunked(binary(bytes(70_000)), size: 1_000),
+                expect: .open(messages: [.binary(bytes(70_000))])
+            ),
+            Row(
+                "frames cut inside their headers",
+                reads: chunked(text("a") + frame(.binary, bytes(300)) + ping("c") + text("d"), size: 3),
+                expect: .open(messages: [.text("a"), .binary(bytes(300)), .text("d")], replies: [.pong(Array("c".utf8))])
+            ),
+            Row(
                 "a message in three fragments",
                 frame(.text, "Hel", fin: false),
                 frame(.continuation, "lo ", fin: false),
@@ -207,6 +217,14 @@ final class ClientWebSocketPipelineTests: XCTestCase {
         try harness.client.writeInbound(ByteBuffer(bytes: Self.close(1000)))
         harness.loop.run()
         XCTAssertEqual(harness.linkEvents().map(\.command), [.onClose])
+    }
+
+    func testPingsGoUnansweredWhileTheClientDoesNotRead() throws {
+        let harness = try ClientHarness(maxMessageSize: Self.maxMessageSize)
+        harness.client.isWritable = false
+        XCTAssertEqual(try harness.run([Self.ping("unread")]), .open())
+        harness.client.isWritable = true
+        XCTAssertEqual(try harness.run([Self.ping("read")]), .open(replies: [.pong(Array("read".utf8))]))
     }
 
     func testWritesBecomeFrames() throws {

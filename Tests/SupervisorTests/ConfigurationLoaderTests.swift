@@ -4,6 +4,8 @@ import XCTest
 
 /// The configuration file, environment variables and flags, read through swift-configuration.
 final class ConfigurationLoaderTests: XCTestCase {
+    private static let key = ["DATACENTERED_SECRET_KEY": "a-key-of-20-bytes..."]
+
     private func file(_ json: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).json").path
         try json.write(toFile: path, atomically: true, encoding: .utf8)
@@ -12,7 +14,7 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testTheShippedFileLoadsAndEveryKeyInItIsKnown() async throws {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/datacentered.json").path
-        let configuration = try await ConfigurationLoader(filePath: shipped, environment: [:]).load()
+        let configuration = try await ConfigurationLoader(filePath: shipped, environment: Self.key).load()
         XCTAssertEqual(configuration.gateway.count, 1)
         XCTAssertEqual(configuration.worker.count, 2)
         XCTAssertEqual(configuration.memcached.servers, ["local"])
@@ -20,39 +22,41 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testNoFileGivesTheDefaults() async throws {
-        let configuration = try await ConfigurationLoader(filePath: nil, environment: [:]).load()
-        XCTAssertEqual(configuration, SupervisorConfiguration())
+        let configuration = try await ConfigurationLoader(filePath: nil, environment: Self.key).load()
+        var expected = SupervisorConfiguration()
+        expected.secretKey = "a-key-of-20-bytes..."
+        XCTAssertEqual(configuration, expected)
     }
 
     func testAFlagBeatsAnEnvironmentVariableWhichBeatsTheFile() async throws {
         let path = try file(#"{"gateway": {"count": 2, "lanStartPort": 3000}, "worker": {"count": 5, "handler": "probe"}}"#)
-        let environment = ["DATACENTERED_GATEWAY_COUNT": "3", "DATACENTERED_WORKER_COUNT": "6", "DATACENTERED_SECRET_KEY": "k"]
+        let environment = ["DATACENTERED_GATEWAY_COUNT": "3", "DATACENTERED_WORKER_COUNT": "6", "DATACENTERED_SECRET_KEY": "0123456789abcdefk"]
         let configuration = try await ConfigurationLoader(filePath: path, environment: environment, flags: ["--gateway-count", "4"]).load()
         XCTAssertEqual(configuration.gateway.count, 4, "flag")
         XCTAssertEqual(configuration.worker.count, 6, "environment")
         XCTAssertEqual(configuration.worker.handler, "probe", "file")
         XCTAssertEqual(configuration.gateway.lanStartPort, 3000, "file")
         XCTAssertEqual(configuration.gateway.router, "sticky", "default")
-        XCTAssertEqual(configuration.secretKey, "k")
+        XCTAssertEqual(configuration.secretKey, "0123456789abcdefk")
     }
 
     func testAnInvalidValueNamesTheKeyTheValueAndWhatIsAllowed() async throws {
         let path = try file(#"{"gateway": {"count": 0}}"#)
         do {
-            _ = try await ConfigurationLoader(filePath: path, environment: [:]).load()
+            _ = try await ConfigurationLoader(filePath: path, environment: Self.key).load()
             XCTFail("a gateway count of 0 was accepted")
         } catch let error as ConfigurationError {
             XCTAssertEqual(error, .invalidValue(key: "gateway.count", value: "0", allowed: "an integer from 1 to 256"))
         }
         let router = try file(#"{"gateway": {"router": "fastest"}}"#)
-        await assertThrows(ConfigurationLoader(filePath: router, environment: [:]), containing: ["gateway.router", "fastest", "sticky"])
+        await assertThrows(ConfigurationLoader(filePath: router, environment: Self.key), containing: ["gateway.router", "fastest", "sticky"])
     }
 
     func testAValueOfTheWrongTypeNamesTheKey() async throws {
         let path = try file(#"{"worker": {"count": "many"}}"#)
-        await assertThrows(ConfigurationLoader(filePath: path, environment: [:]), containing: ["worker.count", "many", "an integer"])
+        await assertThrows(ConfigurationLoader(filePath: path, environment: Self.key), containing: ["worker.count", "many", "an integer"])
         await assertThrows(
-            ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SUPERVISOR_STOP_GRACE_SECONDS": "soon"]),
+            ConfigurationLoader(filePath: nil, environment: Self.key.merging(["DATACENTERED_SUPERVISOR_STOP_GRACE_SECONDS": "soon"]) { $1 }),
             containing: ["supervisor.stopGraceSeconds", "a number"]
         )
     }
@@ -60,7 +64,7 @@ final class ConfigurationLoaderTests: XCTestCase {
     func testAnUnknownKeyInTheFileIsReported() async throws {
         let path = try file(#"{"gateway": {"count": 1, "lanPort": 2900}, "workers": 3}"#)
         do {
-            _ = try await ConfigurationLoader(filePath: path, environment: [:]).load()
+            _ = try await ConfigurationLoader(filePath: path, environment: Self.key).load()
             XCTFail("unknown keys were accepted")
         } catch let error as ConfigurationError {
             XCTAssertEqual(error, .unknownKeys(["gateway.lanPort", "workers"], source: path))
@@ -69,26 +73,26 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testAnUnknownFlagIsReported() async throws {
         await assertThrows(
-            ConfigurationLoader(filePath: nil, environment: [:], flags: ["--gateway-cuont", "3"]),
+            ConfigurationLoader(filePath: nil, environment: Self.key, flags: ["--gateway-cuont", "3"]),
             containing: ["--gateway-cuont", "the command line"]
         )
     }
 
     func testMemcachedOnAnotherMachineTurnsTheLocalOneOff() async throws {
         let path = try file(#"{"roles": ["worker"], "memcached": {"servers": ["10.0.0.5:11211", "10.0.0.6:11211"]}}"#)
-        let configuration = try await ConfigurationLoader(filePath: path, environment: [:]).load()
+        let configuration = try await ConfigurationLoader(filePath: path, environment: Self.key).load()
         XCTAssertFalse(configuration.memcached.isLocal)
         let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: path)
         XCTAssertEqual(plan.children.map(\.name), ["worker-0", "worker-1"])
         XCTAssertTrue(plan.children[0].command.joined(separator: " ").contains("--memcached 10.0.0.5:11211,10.0.0.6:11211"))
 
         let local = try file(#"{"roles": ["memcached", "gateway"], "memcached": {"servers": ["10.0.0.5:11211"]}}"#)
-        await assertThrows(ConfigurationLoader(filePath: local, environment: [:]), containing: ["roles", "memcached"])
+        await assertThrows(ConfigurationLoader(filePath: local, environment: Self.key), containing: ["roles", "memcached"])
     }
 
     func testGatewaysGetConsecutiveInternalPortsAndShareThePublicOne() async throws {
         let configuration = try await ConfigurationLoader(
-            filePath: nil, environment: [:], flags: ["--gateway-count", "3", "--gateway-lan-start-port", "4000", "--gateway-listen-text", "127.0.0.1:2800"]
+            filePath: nil, environment: Self.key, flags: ["--gateway-count", "3", "--gateway-lan-start-port", "4000", "--gateway-listen-text", "127.0.0.1:2800"]
         ).load()
         let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
         let gateways = plan.children.filter { $0.role == .gateway }
@@ -102,13 +106,43 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
     }
 
+    func testLinkTLSKeysBecomeTheGatewayAndWorkerFlags() async throws {
+        let pem = try file("not checked here")
+        let configuration = try await ConfigurationLoader(
+            filePath: nil, environment: Self.key,
+            flags: ["--gateway-link-certificate", pem, "--gateway-link-key", pem, "--worker-link-ca", pem]
+        ).load()
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        let gateway = plan.children.first { $0.role == .gateway }!.command.joined(separator: " ")
+        XCTAssertTrue(gateway.contains("--link-tls-certificate \(pem) --link-tls-key \(pem)"), gateway)
+        let worker = plan.children.first { $0.role == .worker }!.command.joined(separator: " ")
+        XCTAssertTrue(worker.contains("--link-tls-ca \(pem)"), worker)
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: Self.key, flags: ["--gateway-link-certificate", pem]),
+            containing: ["gateway.linkKey", "go together"]
+        )
+    }
+
     func testTheSecretKeyIsPassedInTheEnvironmentNeverOnTheCommandLine() async throws {
-        let configuration = try await ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SECRET_KEY": "s3cr3t"]).load()
+        let configuration = try await ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SECRET_KEY": "s3cr3t-s3cr3t-s3cr3t"]).load()
         let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
         for child in plan.children where child.role != .memcached {
-            XCTAssertFalse(child.command.contains("s3cr3t"))
-            XCTAssertEqual(child.environment["DATACENTERED_SECRET_KEY"], "s3cr3t")
+            XCTAssertFalse(child.command.contains("s3cr3t-s3cr3t-s3cr3t"))
+            XCTAssertEqual(child.environment["DATACENTERED_SECRET_KEY"], "s3cr3t-s3cr3t-s3cr3t")
         }
+    }
+
+    func testAMissingOrShortSecretKeyIsRefusedWithoutShowingIt() async throws {
+        await assertThrows(ConfigurationLoader(filePath: nil, environment: [:]), containing: ["'secretKey'", "empty", "at least 16 bytes"])
+        let short = ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SECRET_KEY": "hunter2"])
+        await assertThrows(short, containing: ["'secretKey'", "7 bytes long"])
+        do {
+            _ = try await short.load()
+        } catch {
+            XCTAssertFalse("\(error)".contains("hunter2"))
+        }
+        let memcachedOnly = try await ConfigurationLoader(filePath: nil, environment: [:], flags: ["--roles", "memcached"]).load()
+        XCTAssertEqual(memcachedOnly.roles, [.memcached])
     }
 
     private func assertThrows(_ loader: ConfigurationLoader, containing parts: [String], line: UInt = #line) async {

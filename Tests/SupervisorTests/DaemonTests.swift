@@ -43,4 +43,17 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(fresh.contains("cluster stopped"), "lines after the reopen go to the new file:\n\(fresh)")
         XCTAssertFalse(try String(contentsOfFile: rotated, encoding: .utf8).contains("cluster stopped"))
     }
+
+    func testRestartStopsTheRunningClusterAndStartsANewOne() throws {
+        cluster = try SupervisedCluster()
+        let started = try cluster.command(["start", "-d"], timeout: .seconds(120))
+        XCTAssertEqual(started.status, 0, started.output)
+        let before = try cluster.waitForStatus("every process running") { $0.processes.allSatisfy { $0.pid != nil } }
+        let restarted = try cluster.command(["restart", "-d"], timeout: .seconds(120))
+        XCTAssertEqual(restarted.status, 0, restarted.output)
+        let after = try cluster.waitForStatus("every process running") { $0.processes.allSatisfy { $0.pid != nil } }
+        XCTAssertNotEqual(after.masterPID, before.masterPID)
+        XCTAssertEqual(SupervisedCluster.waitUntilGone([before.masterPID] + before.processes.compactMap(\.pid)), [], "the old cluster is gone")
+        XCTAssertEqual(after.processesByRole, ["memcached": 1, "gateway": 1, "worker": 2])
+    }
 }

@@ -37,6 +37,8 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(value(of: #"datacentered_gateway_clients{process="gateway-0"}"#, in: after), 1, after)
         XCTAssertEqual(value(of: #"datacentered_restarts_total{role="worker"}"#, in: after), 1, after)
         XCTAssertTrue(after.contains("# TYPE datacentered_worker_events_handled_total counter"), after)
+        XCTAssertTrue(after.contains("# TYPE datacentered_gateway_event_loop_lag_microseconds gauge"), after)
+        XCTAssertNotNil(value(of: #"datacentered_gateway_event_loop_lag_microseconds{process="gateway-0"}"#, in: after), after)
         await client.abort()
     }
 

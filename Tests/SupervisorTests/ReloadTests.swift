@@ -1,5 +1,6 @@
 import ClusterTesting
 import Foundation
+import NIOConcurrencyHelpers
 import Supervisor
 import XCTest
 
@@ -21,7 +22,9 @@ final class ReloadTests: XCTestCase {
         let workerPIDs = cluster.pids(of: "worker", in: before)
 
         let clientCount = 200
-        let messagesPerClient = 40
+        let messagesPerClient = 80
+        let lastSend = NIOLockedValueBox(ContinuousClock.now)
+        let reloadEnd = NIOLockedValueBox(ContinuousClock.now)
         var clients: [WebSocketTestClient] = []
         for _ in 0..<clientCount {
             clients.append(try await WebSocketTestClient.connect(port: cluster.publicPort))
@@ -34,6 +37,8 @@ final class ReloadTests: XCTestCase {
                         try await client.send("\(index) \(sequence)")
                         try await Task.sleep(for: .milliseconds(50))
                     }
+                    let now = ContinuousClock.now
+                    lastSend.withLockedValue { $0 = max($0, now) }
                     return (index, [])
                 }
                 tasks.addTask {
@@ -52,6 +57,8 @@ final class ReloadTests: XCTestCase {
                 let reload = try await cluster.commandInBackground(["reload"], timeout: .seconds(120))
                 XCTAssertEqual(reload.status, 0, reload.output)
                 XCTAssertTrue(reload.standardOutput.contains("2 worker(s) replaced one at a time"), reload.output)
+                let now = ContinuousClock.now
+                reloadEnd.withLockedValue { $0 = now }
                 return (-1, [])
             }
             var answers: [Int: [Int]] = [:]
@@ -63,6 +70,7 @@ final class ReloadTests: XCTestCase {
             XCTAssertTrue(clients[index].isOpen, "client \(index) was disconnected")
         }
         for client in clients { await client.abort() }
+        XCTAssertLessThan(reloadEnd.withLockedValue { $0 }, lastSend.withLockedValue { $0 }, "the whole reload happened while the clients were sending")
 
         let after = try cluster.status()
         XCTAssertEqual(cluster.pids(of: "gateway", in: after), gatewayPIDs, "gateways untouched")

@@ -106,7 +106,8 @@ final class SupervisedCluster: @unchecked Sendable {
         report.processes.filter { $0.role == role }.compactMap(\.pid)
     }
 
-    /// Stops the cluster if it still runs and kills whatever it left (the test then fails on its own checks).
+    /// Stops the cluster if it still runs, kills whatever it left (the test then fails on its own
+    /// checks) and removes its directory.
     func tearDown() {
         if let pid = runDirectory.recordedPID(), kill(pid, 0) == 0 {
             _ = try? command(["stop"], timeout: .seconds(30))
@@ -114,6 +115,7 @@ final class SupervisedCluster: @unchecked Sendable {
         }
         master?.kill()
         for pid in seenPIDs where Self.isAlive(pid) { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
     }
 
     /// True while `pid` exists and is not a zombie.

@@ -43,6 +43,12 @@ final class SupervisorProcessTests: XCTestCase {
         XCTAssertEqual(connections.status, 0, connections.output)
         XCTAssertTrue(connections.standardOutput.contains("1 connection"), connections.output)
         XCTAssertTrue(connections.standardOutput.contains("127.0.0.1:\(cluster.lanStartPort)"), connections.output)
+        let listed = try JSONDecoder().decode([ConnectionInfo].self, from: Data(try cluster.command(["connections", "--json"]).standardOutput.utf8))
+        XCTAssertEqual(listed.count, 1)
+        XCTAssertTrue(listed.first?.remoteAddress.hasPrefix("127.0.0.1:") ?? false, "\(listed)")
+        XCTAssertEqual(listed.first?.clientID.count, 20)
+        XCTAssertLessThan(listed.first?.idleSeconds ?? -1, 60)
+        XCTAssertGreaterThanOrEqual(listed.first?.idleSeconds ?? -1, 0)
 
         let children = report.processes.compactMap(\.pid)
         let stop = try cluster.command(["stop"])
@@ -67,7 +73,7 @@ final class SupervisorProcessTests: XCTestCase {
 
         let report = try cluster.waitForStatus("every process running") { $0.processes.allSatisfy { $0.pid != nil } }
         master.kill()
-        XCTAssertEqual(SupervisedCluster.waitUntilGone(report.processes.compactMap(\.pid)), [], "children outlived their supervisor")
+        XCTAssertEqual(SupervisedCluster.waitUntilGone(report.processes.compactMap(\.pid), timeout: .seconds(10)), [], "children outlived their supervisor")
         XCTAssertTrue(FileManager.default.fileExists(atPath: cluster.runDirectory.pidFile))
         let stale = try cluster.command(["status"])
         XCTAssertNotEqual(stale.status, 0)

@@ -79,11 +79,15 @@ public struct AgentConfiguration: Sendable, Codable {
         }
     }
 
-    /// Decodes a config file's JSON laid over the defaults, so the file names only what differs.
+    /// Decodes a config file's JSON laid over the defaults, so the file names only what differs; from
+    /// its `agent` section when it is the supervisor's file of every role.
     public static func decode(_ data: Data) throws -> AgentConfiguration {
-        guard let given = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let file = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw AgentConfigurationError.invalid(path: "-", detail: "not a JSON object")
         }
+        // The supervisor's file (`datacentered start --config`) is shared by every role: the agent's
+        // keys are then its `agent` section.
+        let given = file["gateways"] == nil ? (file["agent"] as? [String: Any] ?? file) : file
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AgentConfiguration())) as! [String: Any]
         let merged = try JSONSerialization.data(withJSONObject: overlay(given, on: defaults))
         return try JSONDecoder().decode(AgentConfiguration.self, from: merged)

@@ -15,6 +15,8 @@ public actor HostReporter {
     private var session: DataCenterSession?
     private var servers: [VirtualServer]?
     private var lastSentInventory: VPSReport?
+    /// Set by a new connection: the next inventory read is sent whether it changed or not.
+    private var inventoryOwed = false
     private var loops: [Task<Void, Never>] = []
 
     public init(configuration: AgentConfiguration, logger: Logger) {
@@ -26,14 +28,15 @@ public actor HostReporter {
         self.logger = logger
     }
 
-    /// Starts the report timers.
-    public func start() {
+    /// Starts the report timers; the first round runs at once (the baselines of the rates, the
+    /// inventory that per-VPS bandwidth needs) unless `waitFirst`.
+    public func start(waitFirst: Bool = false) {
         stop()
         loops = [
-            loop(every: periods.hostInfoSeconds) { await $0.sendHostInfo() },
-            loop(every: periods.cpuSeconds) { await $0.sendCPU() },
-            loop(every: periods.bandwidthSeconds) { await $0.sendBandwidth() },
-            loop(every: periods.inventorySeconds) { await $0.refreshInventory(forceSend: false) },
+            loop(every: periods.hostInfoSeconds, waitFirst: waitFirst) { await $0.sendHostInfo() },
+            loop(every: periods.cpuSeconds, waitFirst: waitFirst) { await $0.sendCPU() },
+            loop(every: periods.bandwidthSeconds, waitFirst: waitFirst) { await $0.sendBandwidth() },
+            loop(every: periods.inventorySeconds, waitFirst: waitFirst) { await $0.refreshInventory() },
         ]
     }
 
@@ -47,14 +50,14 @@ public actor HostReporter {
     /// inventory and a host-info at once, then report to this session.
     public func attach(_ session: DataCenterSession, periods requested: ReportPeriods) async {
         self.session = session
+        inventoryOwed = true
+        await refreshInventory()
+        await sendHostInfo()
         let adopted = Self.adopt(requested, over: periods)
         if adopted != periods {
             periods = adopted
-            start()
+            start(waitFirst: true)
         }
-        lastSentInventory = nil
-        await refreshInventory(forceSend: true)
-        await sendHostInfo()
     }
 
     /// The connection is gone.
@@ -89,21 +92,26 @@ public actor HostReporter {
         }
     }
 
-    /// Reads the inventory and sends it when it changed since it was last sent (or when `forceSend`).
-    func refreshInventory(forceSend: Bool) async {
+    /// Reads the inventory and sends it when it changed since it was last sent, or when a new
+    /// connection is owed it. What counts as sent is decided before the send is awaited, so two reads
+    /// that overlap never both send it.
+    func refreshInventory() async {
         let current = await inventory.collect()
         servers = current
         let report = VPSReport(
             vps: current.map { VPSEntry(name: $0.name, state: $0.state, technology: $0.technology, ips: $0.ips) },
             ipMap: Dictionary(current.flatMap { server in server.ips.map { ($0, server.name) } }, uniquingKeysWith: { first, _ in first })
         )
-        guard forceSend || report != lastSentInventory, session != nil else {
+        guard session != nil, inventoryOwed || report != lastSentInventory else {
             logger.debug("inventory read: \(current.count) VPS, unchanged")
             return
         }
+        let previous = (lastSentInventory, inventoryOwed)
+        (lastSentInventory, inventoryOwed) = (report, false)
         if await send(.reportVPS, report) {
-            lastSentInventory = report
             logger.debug("inventory sent: \(current.count) VPS")
+        } else {
+            (lastSentInventory, inventoryOwed) = previous
         }
     }
 
@@ -119,11 +127,13 @@ public actor HostReporter {
         }
     }
 
-    private func loop(every seconds: Double, _ body: @escaping @Sendable (HostReporter) async -> Void) -> Task<Void, Never> {
-        Task { [weak self] in
+    private func loop(every seconds: Double, waitFirst: Bool, _ body: @escaping @Sendable (HostReporter) async -> Void) -> Task<Void, Never> {
+        let period = Duration.milliseconds(Int64(max(seconds, 0.1) * 1000))
+        return Task { [weak self] in
+            if waitFirst { try? await Task.sleep(for: period) }
             while !Task.isCancelled, let reporter = self {
                 await body(reporter)
-                try? await Task.sleep(for: .milliseconds(Int64(max(seconds, 0.1) * 1000)))
+                try? await Task.sleep(for: period)
             }
         }
     }

@@ -1,5 +1,4 @@
 import DataCenterProtocol
-import Foundation
 import Registry
 
 /// Hosts in memcached: every host's latest `HostState`, its agent's allow-list, and the list of host names,
@@ -22,9 +21,7 @@ struct HostStore: Sendable {
 
     /// The states of `hosts` in one round trip; hosts without one are left out.
     func states(of hosts: [String]) async throws -> [HostState] {
-        let keys = hosts.map { data.storageKey(Self.stateKey($0)) }
-        let found = try await data.client.getMany(keys)
-        return try keys.compactMap { key in try found[key].map { try JSONDecoder().decode(HostState.self, from: Data($0)) } }
+        try await data.get(hosts.map(Self.stateKey), as: HostState.self)
     }
 
     /// Changes a host's state with one compare-and-swap write (retried only when another process wrote

@@ -40,9 +40,7 @@ struct JobStore: Sendable {
 
     /// The records of `jobs` in one round trip, in the order given; missing ones are left out.
     func records(_ jobs: [String]) async throws -> [JobRecord] {
-        let keys = jobs.map { data.storageKey(Self.recordKey($0)) }
-        let found = try await data.client.getMany(keys)
-        return try keys.compactMap { key in try found[key].map { try JSONDecoder().decode(JobRecord.self, from: Data($0)) } }
+        try await data.get(jobs.map(Self.recordKey), as: JobRecord.self)
     }
 
     /// Changes a job's record with compare-and-swap; nil when there is no such job.

@@ -29,6 +29,8 @@ final class ClientConnection: Sendable {
         var isFlushQueued = false
         /// Heartbeat ticks since the client last sent anything.
         var silentTicks = 0
+        /// When the client last sent anything (its admission until it does), for `connections`.
+        var lastHeard = NIODeadline.now()
     }
 
     init(
@@ -113,7 +115,11 @@ final class ClientConnection: Sendable {
     /// Records that the client sent something, for the heartbeat. Call on the event loop.
     func noteHeard() {
         state.value.silentTicks = 0
+        state.value.lastHeard = .now()
     }
+
+    /// When the client last sent anything. Call on the event loop.
+    var lastHeard: NIODeadline { state.value.lastHeard }
 
     /// Counts one more heartbeat tick of silence and returns the count. Call on the event loop.
     func countSilentTick() -> Int {

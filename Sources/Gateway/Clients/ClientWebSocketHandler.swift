@@ -23,6 +23,11 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// vector.
     static let largestCopiedPayload = 16 * 1024
 
+    /// How a client channel sizes its receive buffer, which it keeps between reads: small while the
+    /// client is idle or sends small messages (most of the time, for most clients), growing with
+    /// reads that fill it.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+
     private let admission: ClientAdmission
     /// Only the handshake event needs it; dropped once that is sent.
     private var upgradeRequest: HTTPRequestHead?
@@ -85,7 +90,9 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             connection.counters.add(.messagesIn)
             router.forward(events.message(connection, payload: payload, binary: isBinary))
         case .ping(let payload):
-            guard !connection.isClosing else { return }
+            // A client that pings without reading its pongs must not fill the gateway's memory:
+            // RFC 6455 lets a pong answer only the latest ping.
+            guard !connection.isClosing, context.channel.isWritable else { return }
             context.writeAndFlush(wrapOutboundOut(frame(.pong, payload, allocator: context.channel.allocator)), promise: nil)
         case .close(let code):
             answerClose(code: code, context: context)

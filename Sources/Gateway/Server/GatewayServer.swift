@@ -35,7 +35,7 @@ public final class GatewayServer: Service {
 
     public let configuration: GatewayConfiguration
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
     let directory: ClientDirectory
@@ -232,6 +232,7 @@ public final class GatewayServer: Service {
             .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: configuration.reusePort ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
+            .childChannelOption(.recvAllocator, value: ClientWebSocketHandler.receiveBuffers)
             .childChannelInitializer { channel in
                 let upgrader = ClientWebSocketUpgrader(configuration: configuration, admission: admission)
                 return channel.eventLoop.makeCompletedFuture {
@@ -260,9 +261,9 @@ public final class GatewayServer: Service {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
             // `printf '...' | nc` ends its side after the last line and then reads the replies.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

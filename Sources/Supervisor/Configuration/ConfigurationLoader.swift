@@ -23,8 +23,10 @@ public struct ConfigurationLoader: Sendable {
     }
 
     /// Reads and checks every key; throws a ``ConfigurationError`` naming the first bad key.
-    public func load() async throws -> SupervisorConfiguration {
-        let fileKeys = try filePath.map(Self.leafKeys(ofFile:)) ?? [:]
+    /// - Parameter strict: false reads what it can, with defaults for bad values and no checks: enough
+    ///   for `status` or `stop` to find the run directory of a cluster whose file was since broken.
+    public func load(strict: Bool = true) async throws -> SupervisorConfiguration {
+        let fileKeys = strict ? try filePath.map(Self.leafKeys(ofFile:)) ?? [:] : [:]
         var providers: [any ConfigProvider] = [
             CommandLineArgumentsProvider(arguments: ["datacentered"] + flags, secretsSpecifier: .specific(["--secret-key"])),
             EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["SECRET_KEY"]))
@@ -37,8 +39,9 @@ public struct ConfigurationLoader: Sendable {
                 throw ConfigurationError.unreadableFile(path: filePath, reason: "\(error)")
             }
         }
-        let keys = ConfigurationKeyReader(reader: ConfigReader(providers: providers), fileValues: fileKeys)
+        let keys = ConfigurationKeyReader(reader: ConfigReader(providers: providers), fileValues: fileKeys, strict: strict)
         let configuration = try await Self.read(keys)
+        guard strict else { return configuration }
 
         let unknownInFile = fileKeys.keys.filter { !keys.readKeys.contains($0) }.sorted()
         if let filePath, !unknownInFile.isEmpty {
@@ -75,6 +78,8 @@ public struct ConfigurationLoader: Sendable {
         gateway.listenTLS = try await keys.string("gateway.listenTLS", default: gateway.listenTLS)
         gateway.tlsCertificate = try await keys.string("gateway.tlsCertificate", default: gateway.tlsCertificate)
         gateway.tlsKey = try await keys.string("gateway.tlsKey", default: gateway.tlsKey)
+        gateway.linkCertificate = try await keys.string("gateway.linkCertificate", default: gateway.linkCertificate)
+        gateway.linkKey = try await keys.string("gateway.linkKey", default: gateway.linkKey)
         gateway.listenText = try await keys.string("gateway.listenText", default: gateway.listenText)
         gateway.reusePort = try await keys.bool("gateway.reusePort", default: gateway.reusePort)
         gateway.lanIP = try await keys.string("gateway.lanIP", default: gateway.lanIP)
@@ -87,6 +92,7 @@ public struct ConfigurationLoader: Sendable {
         var worker = configuration.worker
         worker.count = try await keys.int("worker.count", default: worker.count)
         worker.handler = try await keys.string("worker.handler", default: worker.handler)
+        worker.linkCA = try await keys.string("worker.linkCA", default: worker.linkCA)
         worker.extraArguments = try await keys.strings("worker.extraArguments", default: worker.extraArguments)
         configuration.worker = worker
 

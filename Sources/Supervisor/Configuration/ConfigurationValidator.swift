@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The checks a configuration must pass before anything starts (and before a reload is accepted).
 enum ConfigurationValidator {
@@ -10,6 +11,14 @@ enum ConfigurationValidator {
             throw invalid("roles", "[]", "one or more of \(SupervisorConfiguration.Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         try check("log.level", configuration.logLevel, in: logLevels)
+        let linked = configuration.roles.contains(.gateway) || configuration.roles.contains(.worker)
+        if linked && configuration.secretKey.utf8.count < LinkKey.minimumLength {
+            // The value itself is never shown.
+            throw invalid(
+                "secretKey", configuration.secretKey.isEmpty ? "empty" : "\(configuration.secretKey.utf8.count) bytes long",
+                "at least \(LinkKey.minimumLength) bytes, the same on every machine; set it with DATACENTERED_SECRET_KEY"
+            )
+        }
         if configuration.roles.contains(.gateway) { try validate(configuration.gateway) }
         if configuration.roles.contains(.worker) { try validate(configuration.worker) }
         try validate(configuration.memcached, roles: configuration.roles)
@@ -30,6 +39,14 @@ enum ConfigurationValidator {
                 throw invalid(key, "\"\(path)\"", "a readable PEM file (gateway.listenTLS is set)")
             }
         }
+        if gateway.linkCertificate.isEmpty != gateway.linkKey.isEmpty {
+            let (key, value) = gateway.linkKey.isEmpty ? ("gateway.linkKey", "") : ("gateway.linkCertificate", "")
+            throw invalid(key, "\"\(value)\"", "a readable PEM file: gateway.linkCertificate and gateway.linkKey go together")
+        }
+        for (key, path) in [("gateway.linkCertificate", gateway.linkCertificate), ("gateway.linkKey", gateway.linkKey)]
+        where !path.isEmpty && !FileManager.default.isReadableFile(atPath: path) {
+            throw invalid(key, "\"\(path)\"", "a readable PEM file")
+        }
         if gateway.count > 1 && !gateway.reusePort {
             throw invalid("gateway.reusePort", "false", "true when gateway.count is more than 1 (the gateways share the public port)")
         }
@@ -45,6 +62,9 @@ enum ConfigurationValidator {
     private static func validate(_ worker: SupervisorConfiguration.Worker) throws {
         try check("worker.count", worker.count, in: 0...1024)
         if worker.handler.isEmpty { throw invalid("worker.handler", "\"\"", "a handler name (echo, probe)") }
+        if !worker.linkCA.isEmpty && !FileManager.default.isReadableFile(atPath: worker.linkCA) {
+            throw invalid("worker.linkCA", "\"\(worker.linkCA)\"", "a readable PEM file of CA certificates, or empty")
+        }
     }
 
     private static func validate(_ memcached: SupervisorConfiguration.Memcached, roles: [SupervisorConfiguration.Role]) throws {

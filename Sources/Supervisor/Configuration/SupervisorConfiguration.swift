@@ -42,6 +42,9 @@ public struct SupervisorConfiguration: Sendable, Equatable {
         /// `gateway.tlsCertificate`, `gateway.tlsKey`: PEM files for wss.
         public var tlsCertificate = ""
         public var tlsKey = ""
+        /// `gateway.linkCertificate`, `gateway.linkKey`: PEM files for TLS on the internal port (worker links); empty: plain TCP.
+        public var linkCertificate = ""
+        public var linkKey = ""
         /// `gateway.listenText`: the first gateway's text port, host:port (gateway N listens on port + N); empty: none.
         public var listenText = ""
         /// `gateway.reusePort`: share the public port between the gateway processes.
@@ -66,6 +69,8 @@ public struct SupervisorConfiguration: Sendable, Equatable {
         public var count = 2
         /// `worker.handler`: the event handler they run (echo, probe).
         public var handler = "echo"
+        /// `worker.linkCA`: PEM file of the CA that gateways' internal-port certificates chain to; empty: plain TCP links.
+        public var linkCA = ""
         /// `worker.extraArguments`: more `datacentered worker` flags, passed as they are.
         public var extraArguments: [String] = []
 

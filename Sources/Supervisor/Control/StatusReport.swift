@@ -21,6 +21,8 @@ public struct StatusReport: Codable, Sendable {
     }
 
     public var version: String
+    /// False while the supervisor is still starting its children.
+    public var isStarted: Bool
     public var masterPID: Int32
     public var startedAt: Date
     public var loadAverage: [Double]

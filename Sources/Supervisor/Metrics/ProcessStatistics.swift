@@ -8,7 +8,7 @@ public struct ProcessStatistics: Codable, Sendable, Equatable {
     public var counters: [String: Int]
 
     /// Fields that are levels (now), not running totals.
-    static let gaugeNames: Set<String> = ["clients", "workerLinks", "gatewayLinks"]
+    static let gaugeNames: Set<String> = ["clients", "workerLinks", "gatewayLinks", "eventLoopLagMicroseconds"]
 
     public init(role: String, counters: [String: Int]) {
         self.role = role

@@ -42,6 +42,9 @@ public struct ClusterPlan: Sendable, Equatable {
                     command += ["--listen-tls", gateway.listenTLS, "--tls-certificate", gateway.tlsCertificate, "--tls-key", gateway.tlsKey]
                     listening.append("wss://\(gateway.listenTLS)")
                 }
+                if !gateway.linkCertificate.isEmpty {
+                    command += ["--link-tls-certificate", gateway.linkCertificate, "--link-tls-key", gateway.linkKey]
+                }
                 if var text = HostPort(gateway.listenText) {
                     text.port += index
                     command += ["--listen-text", text.description]
@@ -64,7 +67,9 @@ public struct ClusterPlan: Sendable, Equatable {
             let worker = configuration.worker
             for index in 0..<worker.count {
                 let name = "worker-\(index)"
-                let command = [executable, "worker", "--handler", worker.handler, "--name", name] + common + worker.extraArguments
+                var command = [executable, "worker", "--handler", worker.handler, "--name", name] + common
+                if !worker.linkCA.isEmpty { command += ["--link-tls-ca", worker.linkCA] }
+                command += worker.extraArguments
                 children.append(ChildSpecification(role: .worker, name: name, command: command, environment: secret, servesMetrics: true))
             }
         }

@@ -30,6 +30,8 @@ public enum SupervisedExec {
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD, SIGALRM] { Glibc.signal(signal, SIG_DFL) }
+        // Listening sockets of the supervisor (control, metrics) are not close-on-exec.
+        csupervisor_close_descriptors_from(3)
         _ = csupervisor_set_parent_death_signal(SIGTERM)
         if getppid() != parent { exit(0) }
         let argv = command.map { strdup($0) } + [nil]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataCenter
+import DataCenterProtocol
 
 /// The worker flags of the datacenter handler (`--handler datacenter`).
 struct DataCenterOptions: ParsableArguments {
@@ -15,7 +16,16 @@ struct DataCenterOptions: ParsableArguments {
     @Option(help: "Output bytes kept per job (the newest).")
     var jobOutputLimit = DataCenterConfiguration().outputLimitBytes
 
+    @Option(help: "Report periods asked of the agents, seconds: hostInfo,cpu,bandwidth,vps (default 60,10,10,60).")
+    var reportPeriods: String?
+
     func validate() throws {
+        if let reportPeriods {
+            let periods = reportPeriods.split(separator: ",").compactMap { Double($0) }
+            guard periods.count == 4, periods.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--report-periods must be four positive numbers: hostInfo,cpu,bandwidth,vps")
+            }
+        }
         guard sweepInterval >= 0.1 else { throw ValidationError("--sweep-interval must be at least 0.1 seconds") }
         guard jobGrace >= 0 else { throw ValidationError("--job-grace must not be negative") }
         guard (1024...(900 * 1024)).contains(jobOutputLimit) else {
@@ -29,6 +39,9 @@ struct DataCenterOptions: ParsableArguments {
         configuration.sweepInterval = .milliseconds(Int64(sweepInterval * 1000))
         configuration.jobGraceSeconds = jobGrace
         configuration.outputLimitBytes = jobOutputLimit
+        if let periods = reportPeriods?.split(separator: ",").compactMap({ Double($0) }), periods.count == 4 {
+            configuration.reportPeriods = ReportPeriods(hostInfo: periods[0], cpu: periods[1], bandwidth: periods[2], vps: periods[3])
+        }
         return configuration
     }
 }

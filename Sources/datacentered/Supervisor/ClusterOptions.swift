@@ -20,9 +20,11 @@ struct ClusterOptions: ParsableArguments {
     }
 
     /// Loads and checks the configuration; directories in it are made absolute.
-    func load() async throws -> (SupervisorConfiguration, ConfigurationLoader) {
+    /// - Parameter strict: false for the commands that only need the run directory (`status`, `stop`, ...):
+    ///   they work even when the file was broken after the cluster started.
+    func load(strict: Bool = true) async throws -> (SupervisorConfiguration, ConfigurationLoader) {
         let loader = ConfigurationLoader(filePath: configurationPath, flags: keys)
-        var configuration = try await loader.load()
+        var configuration = try await loader.load(strict: strict)
         configuration.supervisor.runDirectory = Self.absolute(configuration.supervisor.runDirectory)
         configuration.supervisor.logDirectory = Self.absolute(configuration.supervisor.logDirectory)
         return (configuration, loader)

@@ -12,7 +12,7 @@ struct StopSubcommand: AsyncParsableCommand {
     @OptionGroup var cluster: ClusterOptions
 
     func run() async throws {
-        let (configuration, _) = try await cluster.load()
+        let (configuration, _) = try await cluster.load(strict: false)
         try await ClusterStopper.stop(configuration)
         print("stopped")
     }
@@ -45,7 +45,7 @@ struct RestartSubcommand: AsyncParsableCommand {
     var daemon = false
 
     func run() async throws {
-        let (configuration, _) = try await cluster.load()
+        let (configuration, _) = try await cluster.load(strict: false)
         do {
             try await ClusterStopper.stop(configuration)
         } catch SupervisorError.notRunning {
@@ -64,7 +64,7 @@ struct ReloadSubcommand: AsyncParsableCommand {
     @OptionGroup var cluster: ClusterOptions
 
     func run() async throws {
-        let (configuration, _) = try await cluster.load()
+        let (configuration, _) = try await cluster.load(strict: false)
         let answer = try await ControlClient.send("reload", runDirectory: RunDirectory(path: configuration.supervisor.runDirectory), timeout: .seconds(600))
         guard answer.ok else { throw SupervisorError.controlFailed(reason: answer.message ?? "reload refused") }
         print(answer.message ?? "reloaded")
@@ -81,7 +81,7 @@ struct StatusSubcommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (configuration, _) = try await cluster.load()
+        let (configuration, _) = try await cluster.load(strict: false)
         let answer = try await ControlClient.send("status", runDirectory: RunDirectory(path: configuration.supervisor.runDirectory))
         guard answer.ok, let status = answer.status else { throw SupervisorError.controlFailed(reason: answer.message ?? "no status") }
         print(json ? try StatusRendering.json(status) : StatusRendering.table(status))
@@ -98,7 +98,7 @@ struct ConnectionsSubcommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (configuration, _) = try await cluster.load()
+        let (configuration, _) = try await cluster.load(strict: false)
         let answer = try await ControlClient.send("connections", runDirectory: RunDirectory(path: configuration.supervisor.runDirectory))
         guard answer.ok, let connections = answer.connections else { throw SupervisorError.controlFailed(reason: answer.message ?? "no answer") }
         print(json ? try StatusRendering.json(connections) : StatusRendering.table(connections))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import NIOPosix
 import Supervisor
 
@@ -10,21 +11,31 @@ struct MetricsOptions: ParsableArguments {
     var metrics: String?
 
     /// Starts the endpoint when `--metrics` is given.
+    /// - Parameters:
+    ///   - eventLoops: the loops whose lag `eventLoopLagMicroseconds` reports.
+    ///   - appended: more metrics text for `/metrics` (the datacenter handler's host figures).
     func serve(
-        role: String, statistics: @escaping @Sendable () -> Any, connections: (@Sendable () -> [ConnectionInfo])? = nil
+        role: String, statistics: @escaping @Sendable () -> Any, eventLoops: (any EventLoopGroup)? = nil,
+        connections: (@Sendable () async -> [ConnectionInfo])? = nil,
+        appended: (@Sendable () async -> String)? = nil
     ) async throws -> MetricsHTTPServer? {
         guard let metrics else { return nil }
         guard let address = HostPort(metrics) else { throw ValidationError("--metrics must be host:port, got '\(metrics)'") }
         let exposition = StatisticsExposition()
+        let current: @Sendable () async -> ProcessStatistics = {
+            var current = ProcessStatistics(role: role, reflecting: statistics())
+            if let eventLoops { current.counters["eventLoopLagMicroseconds"] = await EventLoopLag.measure(eventLoops) }
+            return current
+        }
         var routes: [String: MetricsHTTPServer.Route] = [
             "/metrics": {
-                exposition.record(ProcessStatistics(role: role, reflecting: statistics()))
-                return ("text/plain; version=0.0.4", exposition.render())
+                exposition.record(await current())
+                return ("text/plain; version=0.0.4", exposition.render() + (await appended?() ?? ""))
             },
-            "/statistics": { ("application/json", Self.json(ProcessStatistics(role: role, reflecting: statistics()))) },
+            "/statistics": { ("application/json", Self.json(await current())) },
         ]
         if let connections {
-            routes["/connections"] = { ("application/json", Self.json(connections())) }
+            routes["/connections"] = { ("application/json", Self.json(await connections())) }
         }
         return try await MetricsHTTPServer.start(host: address.host, port: address.port, routes: routes, group: MultiThreadedEventLoopGroup.singleton)
     }

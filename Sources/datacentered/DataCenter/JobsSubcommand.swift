@@ -1,0 +1,151 @@
+import Agent
+import ArgumentParser
+import DataCenterClient
+import DataCenterProtocol
+import Foundation
+import Logging
+import NIOSSL
+
+/// `datacentered jobs`: the operator's command line: list hosts and jobs, and run an action on a host
+/// with its output streamed to the terminal, over a gateway's WebSocket with an operator or service token.
+struct JobsSubcommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "Run actions on hosts and list hosts and jobs, as an operator or service.",
+        subcommands: [Run.self, Hosts.self, List.self]
+    )
+
+    struct ConnectionOptions: ParsableArguments {
+        @Option(help: "Gateway URL (wss://host:port/, or ws:// on a trusted network); repeat for several.")
+        var gateway: [String] = ["ws://127.0.0.1:8282/"]
+
+        @Option(help: "File holding the operator or service token (mode 0600); DATACENTERED_TOKEN is used when absent.")
+        var tokenFile: String?
+
+        @Option(help: "CA certificate (PEM) that verifies wss:// gateways; the system's roots otherwise.")
+        var caFile: String?
+
+        @Option(help: "Seconds to wait for a gateway to answer before giving up.")
+        var connectTimeout = 10.0
+
+        @OptionGroup var log: LogOptions
+
+        /// Connects, runs `command` on the authenticated session, and returns its exit status.
+        func run(_ command: @escaping @Sendable (DataCenterSession, AsyncStream<InboundMessage>) async throws -> Int32) async throws -> Int32 {
+            let logger = log.bootstrap(role: "jobs")
+            guard let token = try tokenFile.map({ path in try Agent.TokenFile.read(path) }) ?? ProcessInfo.processInfo.environment["DATACENTERED_TOKEN"]
+            else { throw ValidationError("give --token-file or set DATACENTERED_TOKEN") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let caFile { tls.trustRoots = .file(caFile) }
+            // A ws:// URL given on the command line is the operator's explicit choice.
+            let connector = try WebSocketConnector(tls: tls, allowPlainWebSocket: true)
+            var connection = DataCenterClient.Configuration()
+            connection.backoffInitial = .milliseconds(200)
+            connection.backoffMaximum = .seconds(1)
+            let client = DataCenterClient(
+                endpoints: try gateway.map(GatewayEndpoint.init), connector: connector, configuration: connection, logger: logger)
+
+            let (stop, stopped) = AsyncStream.makeStream(of: Void.self)
+            let session = OperatorCommandSession(token: token, finished: { stopped.yield() }, command: command)
+            let running = Task { await client.run(session) }
+            let timeout = Task {
+                try await Task.sleep(for: .milliseconds(Int64(connectTimeout * 1000)))
+                if !session.hasConnected { stopped.yield() }
+            }
+            for await _ in stop { break }
+            timeout.cancel()
+            running.cancel()
+            await running.value
+            guard let status = try session.result() else {
+                throw CleanExit.message("no gateway answered within \(connectTimeout) s: \(gateway.joined(separator: ", "))")
+            }
+            return status
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run an action on a host and stream its output; exits with the job's exit status.",
+            discussion: "Parameters are name=value pairs, checked against the action's typed parameters. Standard output and standard error of the job go to this command's own."
+        )
+
+        @Argument(help: "The host.") var host: String
+        @Argument(help: "The action, from the host's allow-list.") var action: String
+        @Argument(help: "Parameters, name=value.") var params: [String] = []
+
+        @Option(help: "Seconds the job may run.") var timeout: Int?
+        @Option(help: "Text for the job's standard input.") var stdin: String?
+        @Flag(help: "Queue the job and print its id without waiting for it.") var detach = false
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            var parameters: [String: String] = [:]
+            for pair in params {
+                guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("'\(pair)' is not name=value") }
+                parameters[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            let request = JobsRunRequest(host: host, action: action, params: parameters, stdin: stdin, timeoutSeconds: timeout)
+            let detach = self.detach
+            let status = try await connection.run { session, events in
+                let job = try await session.request(.jobsRun, request).payload(JobReply.self).job
+                if detach {
+                    print(job.id)
+                    return 0
+                }
+                FileHandle.standardError.write(Data("job \(job.id) \(job.state.rawValue) on \(job.host)\n".utf8))
+                var printer = JobOutputPrinter(job: job.id)
+                return try await printer.follow(events, session: session)
+            }
+            throw ExitCode(status)
+        }
+    }
+
+    struct Hosts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the hosts with their latest figures.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let status = try await connection.run { session, _ in
+                let hosts = try await session.request(.hostsList, EmptyPayload()).payload(HostsListReply.self).hosts
+                print(["HOST", "STATE", "CPU%", "MEM%", "LOAD1", "RX/s", "TX/s", "VPS", "LAST REPORT"].joined(separator: "\t"))
+                for host in hosts {
+                    let cells = [
+                        host.host, host.online ? "online" : "offline", Self.number(host.cpu), Self.number(host.memoryUsedPercent),
+                        Self.number(host.load1), Self.number(host.rxRate), Self.number(host.txRate),
+                        host.vpsCount.map(String.init) ?? "-", host.lastReportAt.map { "\($0)" } ?? "-",
+                    ]
+                    print(cells.joined(separator: "\t"))
+                }
+                return 0
+            }
+            throw ExitCode(status)
+        }
+
+        private static func number(_ value: Double?) -> String {
+            value.map { String(format: "%.1f", $0) } ?? "-"
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the newest jobs, of one host or all.")
+
+        @Option(help: "Only this host's jobs.") var host: String?
+        @Option(help: "At most this many.") var limit = 50
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let request = JobsListRequest(host: host, limit: limit)
+            let status = try await connection.run { session, _ in
+                let jobs = try await session.request(.jobsList, request).payload(JobsListReply.self).jobs
+                print(["JOB", "HOST", "ACTION", "STATE", "EXIT", "BY", "QUEUED"].joined(separator: "\t"))
+                for job in jobs {
+                    let exit = job.exitCode.map(String.init) ?? job.signal.map { "signal \($0)" } ?? "-"
+                    print([job.id, job.host, job.action, job.state.rawValue, exit, job.requestedBy, "\(job.queuedAt)"].joined(separator: "\t"))
+                }
+                return 0
+            }
+            throw ExitCode(status)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import ClusterTesting
+import Foundation
+import XCTest
+
+/// Host agents against a real cluster running the central handler: memcached, gateways, a worker
+/// with `--handler datacenter`, `datacentered agent` processes, and an operator on a WebSocket.
+final class AgentEndToEndTests: XCTestCase {
+    /// The chunks the central side kept for `job`, checked to be each seq exactly once from 0.
+    private func output(of job: String, _ console: OperatorConsole) async throws -> (stdout: String, stderr: String) {
+        let detail = try await console.call("jobs.show", ["job": job])
+        let chunks = detail["output"] as? [[String: Any]] ?? []
+        let sequence = chunks.compactMap { $0["seq"] as? Int }
+        XCTAssertEqual(sequence.sorted(), Array(0..<chunks.count), "every chunk exactly once")
+        let ordered = chunks.sorted { ($0["seq"] as? Int ?? 0) < ($1["seq"] as? Int ?? 0) }
+        func text(_ stream: String) -> String {
+            ordered.filter { $0["stream"] as? String == stream }.compactMap { $0["data"] as? String }.joined()
+        }
+        return (text("stdout"), text("stderr"))
+    }
+
+    private func run(_ console: OperatorConsole, host: String, _ action: String, _ params: [String: String] = [:], extra: [String: Any] = [:]) async throws -> String {
+        var data: [String: Any] = ["host": host, "action": action, "params": params]
+        data.merge(extra) { $1 }
+        let reply = try await console.call("jobs.run", data)
+        guard let id = (reply["job"] as? [String: Any])?["id"] as? String else { throw OperatorConsole.Failure(description: "jobs.run gave no job id") }
+        return id
+    }
+
+    func testTwoAgentsReportAndAChangedInventoryIsResentAnUnchangedOneNot() async throws {
+        let bed = try DataCenterTestBed(hosts: ["node-a", "node-b"])
+        let domains = bed.directory + "/domains"
+        try "vm101 running\n".write(toFile: domains, atomically: true, encoding: .utf8)
+        let agentA = try bed.startAgent(host: "node-a", environment: ["FAKE_VIRSH_DOMAINS": domains])
+        let agentB = try bed.startAgent(host: "node-b")
+        let console = try await bed.console()
+
+        for (host, agent) in [("node-a", agentA), ("node-b", agentB)] {
+            var last: [String: Any]?
+            try await waitUntil("\(host) has reported host-info, cpu and bandwidth", diagnostics: { "\(last ?? [:])\n\(agent.logTail(lines: 40))\n\(bed.worker.logTail(lines: 40))" }) {
+                let state = try await console.call("hosts.show", ["host": host])["host"] as? [String: Any]
+                last = state
+                return state?["info"] != nil && state?["cpu"] != nil && state?["bandwidth"] != nil && state?["online"] as? Bool == true
+            }
+        }
+        let shown = try await console.call("hosts.show", ["host": "node-a"])["host"] as? [String: Any]
+        let kernel = try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual((shown?["info"] as? [String: Any])?["kernel"] as? String, kernel, "read from this machine's /proc")
+        XCTAssertEqual((shown?["vps"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["vm101"])
+        XCTAssertEqual((shown?["ipMap"] as? [String: String])?["192.168.122.10"], "vm101")
+
+        // Unchanged: read several times, sent once (at connect).
+        try agentA.waitForOutput(containing: "inventory sent: 1 VPS", timeout: .seconds(10))
+        try await waitUntil("three more inventory reads") { agentA.output.components(separatedBy: "inventory read: 1 VPS, unchanged").count > 3 }
+        XCTAssertEqual(agentA.output.components(separatedBy: "inventory sent:").count - 1, 1, "an unchanged inventory is not resent")
+
+        // Changed: resent, and the central side has it.
+        try "vm101 running\nvm103 running\n".write(toFile: domains, atomically: true, encoding: .utf8)
+        try await waitUntil("the central side has the new domain") {
+            let state = try await console.call("hosts.show", ["host": "node-a"])["host"] as? [String: Any]
+            return (state?["vps"] as? [[String: Any]])?.count == 2
+        }
+        XCTAssertEqual(agentA.output.components(separatedBy: "inventory sent:").count - 1, 2)
+        await console.close()
+    }
+
+    func testJobsStreamOutputInOrderWithExitStatusStdinCancelAndTimeout() async throws {
+        let bed = try DataCenterTestBed(hosts: ["node-a"])
+        let agent = try bed.startAgent(host: "node-a")
+        let console = try await bed.console()
+        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+
+        // Output in order, exact exit status.
+        let numbered = try await run(console, host: "node-a", "numbered", ["count": "5", "sleep": "0", "code": "3"])
+        let ended = try await console.waitForJobEnd(numbered)
+        XCTAssertEqual(ended["state"] as? String, "failed")
+        XCTAssertEqual(ended["exitCode"] as? Int, 3)
+        let text = try await output(of: numbered, console)
+        XCTAssertEqual(text.stdout, "out 1\nout 2\nout 3\nout 4\nout 5\ndone\n")
+        XCTAssertEqual(text.stderr, "err 1\nerr 2\nerr 3\nerr 4\nerr 5\n")
+
+        // Stdin.
+        let cat = try await run(console, host: "node-a", "cat", extra: ["stdin": "from the operator\n"])
+        let catEnded = try await console.waitForJobEnd(cat)
+        XCTAssertEqual(catEnded["state"] as? String, "done")
+        let catOutput = try await output(of: cat, console)
+        XCTAssertEqual(catOutput.stdout, "from the operator\n")
+
+        // Cancel.
+        let long = try await run(console, host: "node-a", "numbered", ["count": "1", "sleep": "30", "code": "0"])
+        _ = try await console.waitForEvent("job.output") { $0["job"] as? String == long }
+        try await console.call("jobs.cancel", ["job": long])
+        let cancelled = try await console.waitForJobEnd(long, timeout: .seconds(15))
+        XCTAssertEqual(cancelled["state"] as? String, "cancelled")
+        XCTAssertEqual(cancelled["signal"] as? Int, 15)
+
+        // Timeout.
+        let slow = try await run(console, host: "node-a", "numbered", ["count": "1", "sleep": "30", "code": "0"], extra: ["timeoutSeconds": 1])
+        let timedOut = try await console.waitForJobEnd(slow, timeout: .seconds(20))
+        XCTAssertEqual(timedOut["state"] as? String, "timed_out")
+
+        // Refused: not on the allow-list, a parameter that fails validation.
+        let forbidden = try await console.errorCode("jobs.run", ["host": "node-a", "action": "rm", "params": ["path": "/"]])
+        XCTAssertEqual(forbidden, "forbidden")
+        let badName = try await console.errorCode("jobs.run", ["host": "node-a", "action": "vps.echo", "params": ["vps": "../vm1"]])
+        XCTAssertEqual(badName, "bad_request")
+        // "-rf" passes the central side's check (a host-name shape) but not the agent's: refused there.
+        let optionLike = try await run(console, host: "node-a", "vps.echo", ["vps": "-rf"])
+        let refused = try await console.waitForJobEnd(optionLike)
+        XCTAssertEqual(refused["state"] as? String, "failed")
+        XCTAssertTrue((refused["error"] as? String ?? "").contains("is not a VPS name"), "\(refused)")
+        XCTAssertFalse(agent.output.contains("job \(optionLike) started"), "the agent ran nothing")
+        await console.close()
+    }
+
+    func testAnAgentCutOffMidJobReconnectsToTheOtherGatewayAndEveryChunkArrivesOnce() async throws {
+        let bed = try DataCenterTestBed(gateways: 2, hosts: ["node-a"])
+        let agent = try bed.startAgent(host: "node-a", gatewayIndexes: [0, 1])
+        guard let connectedTo = bed.gateways.firstIndex(where: { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") }) else {
+            return XCTFail("the agent names the gateway it connected to")
+        }
+        let other = 1 - connectedTo
+        let console = try await bed.console(gateway: other)
+        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+
+        let job = try await run(console, host: "node-a", "ticker", ["count": "40", "interval": "0.05"])
+        _ = try await console.waitForEvent("job.output") { $0["job"] as? String == job }
+        bed.gateways[connectedTo].process.kill()
+        try agent.waitForOutput(containing: "connected to gateway ws://127.0.0.1:\(bed.gateways[other].publicPort)/", timeout: .seconds(20))
+
+        let ended = try await console.waitForJobEnd(job, timeout: .seconds(30))
+        XCTAssertEqual(ended["state"] as? String, "done")
+        try await waitUntil("every chunk is in") { try await output(of: job, console).stdout.hasSuffix("tick 40\n") }
+        let kept = try await output(of: job, console)
+        XCTAssertEqual(kept.stdout, (1...40).map { "tick \($0)\n" }.joined())
+        XCTAssertEqual(agent.output.components(separatedBy: "job \(job) started").count - 1, 1, "a job offered again after the reconnect is not run twice")
+        await console.close()
+    }
+
+    /// Polls `condition` until it holds (bounded): for state that the cluster reaches asynchronously.
+    private func waitUntil(
+        _ what: String, timeout: Duration = .seconds(20), diagnostics: () -> String = { "" }, _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTFail("timed out waiting until \(what)\n\(diagnostics())")
+        throw OperatorConsole.Failure(description: "timed out waiting until \(what)")
+    }
+}

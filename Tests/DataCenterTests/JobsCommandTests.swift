@@ -1,0 +1,59 @@
+import ClusterTesting
+import DataCenterProtocol
+import Foundation
+import XCTest
+
+/// `datacentered jobs` against a real cluster, with a test client playing the agent.
+final class JobsCommandTests: DataCenterTestCase {
+    private func jobsCommand(_ arguments: [String]) -> Task<CommandRunner.Outcome, any Error> {
+        let binary = TestCluster.binaryPath
+        let gateway = "ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"
+        let token = dataCenter.operatorToken
+        return Task.detached {
+            try CommandRunner.run(
+                binary, ["jobs"] + arguments + ["--gateway", gateway], environment: ["DATACENTERED_TOKEN": token], timeout: .seconds(40))
+        }
+    }
+
+    func testRunStreamsOutputAndExitsWithTheJobStatus() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let agent = try await dataCenter.agent()
+        let command = jobsCommand(["run", "node-1", "vps.restart", "vps=vps101"])
+        let (startID, start) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self, timeout: .seconds(30))
+        XCTAssertEqual(start.params, ["vps": "vps101"])
+        try await agent.reply(to: startID, JobStateReply(state: .running))
+        let chunks = [
+            OutputChunk(job: start.job, seq: 0, stream: .stdout, data: "stopping vps101\n"),
+            OutputChunk(job: start.job, seq: 1, stream: .stderr, data: "warning: slow\n"),
+            OutputChunk(job: start.job, seq: 2, stream: .stdout, data: "started vps101\n"),
+        ]
+        for chunk in chunks { _ = try await agent.call(.jobOutput, chunk, as: EmptyPayload.self) }
+        _ = try await agent.call(.jobFinished, JobFinished(job: start.job, state: .failed, exitCode: 3, durationMs: 7), as: EmptyPayload.self)
+
+        let outcome = try await command.value
+        XCTAssertEqual(outcome.status, 3, outcome.output)
+        XCTAssertEqual(outcome.standardOutput, "stopping vps101\nstarted vps101\n")
+        XCTAssertTrue(outcome.standardError.contains("warning: slow\n"), outcome.standardError)
+
+        let listed = try await jobsCommand(["list", "--host", "node-1"]).value
+        XCTAssertEqual(listed.status, 0, listed.output)
+        XCTAssertTrue(listed.standardOutput.contains("\(start.job)\tnode-1\tvps.restart\tfailed\t3\talice"), listed.output)
+        let hosts = try await jobsCommand(["hosts"]).value
+        XCTAssertTrue(hosts.standardOutput.contains("node-1\tonline"), hosts.output)
+    }
+
+    func testRefusedRunAndWrongTokenFailClearly() async throws {
+        dataCenter = try DataCenterTestCluster()
+        _ = try await dataCenter.agent()
+        let refused = try await jobsCommand(["run", "node-1", "rm"]).value
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.standardError.contains("forbidden"), refused.output)
+
+        let binary = TestCluster.binaryPath
+        let wrong = try CommandRunner.run(
+            binary, ["jobs", "hosts", "--gateway", "ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"],
+            environment: ["DATACENTERED_TOKEN": "dct_wrong"], timeout: .seconds(40))
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.standardError.contains("auth_failed"), wrong.output)
+    }
+}

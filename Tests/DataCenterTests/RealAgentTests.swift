@@ -1,0 +1,62 @@
+import ClusterTesting
+import DataCenterProtocol
+import Foundation
+import XCTest
+
+/// The central handler with the real `datacentered agent`: reports arrive, a job runs as a child
+/// process on the agent and its output and exit status reach the operator.
+final class RealAgentTests: DataCenterTestCase {
+    private var directory = ""
+    private var agent: ManagedProcess?
+
+    override func tearDown() async throws {
+        agent?.terminate()
+        try? FileManager.default.removeItem(atPath: directory)
+        try await super.tearDown()
+    }
+
+    private func startAgent(host: String) throws {
+        directory = NSTemporaryDirectory() + "real-agent-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let token = directory + "/token"
+        try XCTUnwrap(dataCenter.agentTokens[host]).write(toFile: token, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token)
+        let config: [String: Any] = [
+            "host": host, "gateways": ["ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"], "allowPlainWebSocket": true,
+            "tokenFile": token, "stateDirectory": directory + "/state", "inventory": ["searchPath": false],
+            "reports": ["hostInfoSeconds": 1, "cpuSeconds": 1, "bandwidthSeconds": 1, "inventorySeconds": 1],
+            "actions": [
+                [
+                    "name": "greet", "description": "print a greeting on both streams and exit 3",
+                    "program": "printf 'hello %s\\n' \"$1\"; printf 'oops\\n' >&2; exit 3", "shell": true,
+                    "args": ["{who}"], "params": [["name": "who", "type": "vps-name"]],
+                ]
+            ],
+        ]
+        let path = directory + "/agent.json"
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+        agent = try ManagedProcess(executable: TestCluster.binaryPath, arguments: ["agent", "--config", path, "--log-level", "debug"])
+    }
+
+    func testRealAgentReportsAndRunsAJob() async throws {
+        dataCenter = try DataCenterTestCluster(hosts: ["real-1"])
+        let person = try await dataCenter.operatorClient()
+        try startAgent(host: "real-1")
+        let online = try await person.event(.hostOnline, as: HostPresence.self, timeout: .seconds(30))
+        XCTAssertEqual(online.host, "real-1")
+        let change = try await person.event(.hostChanged, as: HostChange.self, timeout: .seconds(30))
+        XCTAssertEqual(change.host, "real-1")
+
+        let actions = try await person.call(.actionsList, HostQuery(host: "real-1"), as: ActionsListReply.self).actions
+        XCTAssertEqual(actions.map(\.name), ["greet"])
+        let job = try await person.call(.jobsRun, JobsRunRequest(host: "real-1", action: "greet", params: ["who": "vps7"]), as: JobReply.self).job
+        let ended = try await person.jobState(job.id, .failed, timeout: .seconds(30))
+        XCTAssertEqual(ended.exitCode, 3)
+        let shown = try await person.call(.jobsShow, JobQuery(job: job.id), as: JobDetailReply.self)
+        let stdout = shown.output.filter { $0.stream == .stdout }.map(\.data).joined()
+        let stderr = shown.output.filter { $0.stream == .stderr }.map(\.data).joined()
+        XCTAssertEqual(stdout, "hello vps7\n")
+        XCTAssertEqual(stderr, "oops\n")
+        XCTAssertEqual(shown.output.map(\.seq), Array(0..<shown.output.count))
+    }
+}
