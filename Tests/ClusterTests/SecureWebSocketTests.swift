@@ -124,7 +124,9 @@ final class SecureWebSocketTests: XCTestCase {
             arguments: [
                 "gateway", "--memcached", cluster.memcached.address, "--lan-port", "\(freeTCPPort())",
                 "--listen-tls", "127.0.0.1:\(freeTCPPort())", "--tls-certificate", certificate, "--tls-key", key,
-            ]
+            ],
+            // A valid secret key, so the start fails on the TLS files and not before.
+            environment: ["DATACENTERED_SECRET_KEY": cluster.secretKey]
         )
         let status = try process.waitForExit(timeout: .seconds(20))
         return (status, process.output)
