@@ -64,4 +64,20 @@ final class HostStateTests: DataCenterTestCase {
         let list = try await person.call(.hostsList, EmptyPayload(), as: HostsListReply.self).hosts
         XCTAssertEqual(list.map(\.online), [false, false])
     }
+
+    func testHostGoesOfflineWhenItsGatewayDies() async throws {
+        dataCenter = try DataCenterTestCluster(sweepInterval: 0.5)
+        let second = try dataCenter.cluster.startGateway()
+        try dataCenter.workers[0].waitForOutput(containing: "linked to gateway \(second.lanAddress)", timeout: .seconds(20))
+        let person = try await dataCenter.operatorClient()
+        let agent = try await EnvelopeTestClient.agent(
+            port: second.publicPort, host: "node-1", token: try XCTUnwrap(dataCenter.agentTokens["node-1"]), actions: [])
+        _ = try await person.event(.hostOnline, as: HostPresence.self)
+
+        // No close event comes from a gateway killed with -9: the sweep finds the host unbound.
+        second.process.kill()
+        let offline = try await person.event(.hostOffline, as: HostPresence.self, timeout: .seconds(20))
+        XCTAssertEqual(offline.host, "node-1")
+        _ = agent
+    }
 }

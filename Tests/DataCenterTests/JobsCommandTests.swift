@@ -50,10 +50,13 @@ final class JobsCommandTests: DataCenterTestCase {
         XCTAssertTrue(refused.standardError.contains("forbidden"), refused.output)
 
         let binary = TestCluster.binaryPath
+        let started = ContinuousClock.now
         let wrong = try CommandRunner.run(
-            binary, ["jobs", "hosts", "--gateway", "ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"],
+            binary, ["jobs", "hosts", "--connect-timeout", "5", "--gateway", "ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"],
             environment: ["DATACENTERED_TOKEN": "dct_wrong"], timeout: .seconds(40))
         XCTAssertNotEqual(wrong.status, 0)
-        XCTAssertTrue(wrong.standardError.contains("auth_failed"), wrong.output)
+        // DataCenterClient does not always log the refusal's code when the close follows it at once.
+        XCTAssertTrue(wrong.standardError.contains("auth_failed") || wrong.standardError.contains("not authenticated"), wrong.output)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), "a refused token kept the command waiting")
     }
 }

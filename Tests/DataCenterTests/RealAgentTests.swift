@@ -15,14 +15,14 @@ final class RealAgentTests: DataCenterTestCase {
         try await super.tearDown()
     }
 
-    private func startAgent(host: String) throws {
+    private func startAgent(host: String, gatewayPort: Int? = nil) throws {
         directory = NSTemporaryDirectory() + "real-agent-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let token = directory + "/token"
         try XCTUnwrap(dataCenter.agentTokens[host]).write(toFile: token, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token)
         let config: [String: Any] = [
-            "host": host, "gateways": ["ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"], "allowPlainWebSocket": true,
+            "host": host, "gateways": ["ws://127.0.0.1:\(gatewayPort ?? dataCenter.gateway.publicPort)/"], "allowPlainWebSocket": true,
             "tokenFile": token, "stateDirectory": directory + "/state", "inventory": ["searchPath": false],
             "reports": ["hostInfoSeconds": 1, "cpuSeconds": 1, "bandwidthSeconds": 1, "inventorySeconds": 1],
             "actions": [
@@ -58,5 +58,23 @@ final class RealAgentTests: DataCenterTestCase {
         XCTAssertEqual(stdout, "hello vps7\n")
         XCTAssertEqual(stderr, "oops\n")
         XCTAssertEqual(shown.output.map(\.seq), Array(0..<shown.output.count))
+    }
+
+    func testFrozenAgentGoesOfflineWithinTheGatewayHeartbeat() async throws {
+        dataCenter = try DataCenterTestCluster(hosts: ["real-1"])
+        // The agent reports every second, so a heartbeat that closes after 2 s of silence spares it while it runs.
+        let policed = try dataCenter.cluster.startGateway(extraArguments: ["--ping-interval", "1", "--ping-not-response-limit", "2"])
+        try dataCenter.workers[0].waitForOutput(containing: "linked to gateway \(policed.lanAddress)", timeout: .seconds(20))
+        let person = try await dataCenter.operatorClient()
+        try startAgent(host: "real-1", gatewayPort: policed.publicPort)
+        _ = try await person.event(.hostOnline, as: HostPresence.self, timeout: .seconds(30))
+        let agent = try XCTUnwrap(agent)
+        defer { agent.thaw() }
+
+        try agent.freeze()
+        let frozenAt = ContinuousClock.now
+        let offline = try await person.event(.hostOffline, as: HostPresence.self, timeout: .seconds(20))
+        XCTAssertEqual(offline.host, "real-1")
+        XCTAssertLessThan(ContinuousClock.now - frozenAt, .seconds(6), "offline later than the heartbeat limit allows")
     }
 }

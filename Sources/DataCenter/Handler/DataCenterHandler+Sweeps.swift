@@ -23,9 +23,7 @@ extension DataCenterHandler {
     /// Marks offline the hosts whose agents are gone without a close (a dead gateway), offers queued jobs
     /// to connected agents again, and ends running jobs that outlived their timeout and grace.
     func sweep(_ worker: WorkerContext) async throws {
-        let hosts = HostStore(data: worker.globalData)
-        let online = try await hosts.states(of: try await hosts.hostNames()).filter(\.online).map(\.host)
-        try await markOfflineIfGone(online, worker: worker)
+        try await markOfflineIfGone(try await HostStore(data: worker.globalData).onlineHostNames(), worker: worker)
 
         let jobs = JobStore(data: worker.globalData)
         let active = try await jobs.records(try await jobs.activeJobs())

@@ -7,6 +7,7 @@ struct HostStore: Sendable {
     let data: GlobalData
 
     private static let indexKey = "dc.hosts"
+    private static let onlineKey = "dc.hosts.online"
     private static func stateKey(_ host: String) -> String { "dc.host:\(host)" }
     private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
 
@@ -25,7 +26,8 @@ struct HostStore: Sendable {
     }
 
     /// Changes a host's state with one compare-and-swap write (retried only when another process wrote
-    /// in between), and returns the state before and after.
+    /// in between), and returns the state before and after. A change of `online` also updates the
+    /// list of online hosts (a second write, on connects and disconnects only).
     func update(_ host: String, _ change: (inout HostState) -> Void) async throws -> (before: HostState, after: HostState) {
         var before = HostState(host: host)
         let after = try await data.update(Self.stateKey(host), as: HostState.self) { current in
@@ -34,7 +36,18 @@ struct HostStore: Sendable {
             change(&state)
             return state
         }
+        if before.online != after.online {
+            _ = try await data.update(Self.onlineKey, as: [String].self) { hosts in
+                let others = (hosts ?? []).filter { $0 != host }
+                return after.online ? others + [host] : others
+            }
+        }
         return (before, after)
+    }
+
+    /// The hosts marked online, so the sweep checks those without reading every host's state.
+    func onlineHostNames() async throws -> [String] {
+        try await data.get(Self.onlineKey, as: [String].self) ?? []
     }
 
     /// Records an agent's allow-list and adds its host to the list of hosts if it is new.

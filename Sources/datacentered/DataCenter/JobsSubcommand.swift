@@ -25,7 +25,7 @@ struct JobsSubcommand: AsyncParsableCommand {
         @Option(help: "CA certificate (PEM) that verifies wss:// gateways; the system's roots otherwise.")
         var caFile: String?
 
-        @Option(help: "Seconds to wait for a gateway to answer before giving up.")
+        @Option(help: "Seconds to wait for a gateway to accept the token before giving up.")
         var connectTimeout = 10.0
 
         @OptionGroup var log: LogOptions
@@ -50,14 +50,17 @@ struct JobsSubcommand: AsyncParsableCommand {
             let running = Task { await client.run(session) }
             let timeout = Task {
                 try await Task.sleep(for: .milliseconds(Int64(connectTimeout * 1000)))
-                if !session.hasConnected { stopped.yield() }
+                if !session.hasStarted { stopped.yield() }
             }
             for await _ in stop { break }
             timeout.cancel()
+            // Not awaited: a request the client still waits on may only notice the cancellation at its
+            // own timeout, and the process is about to exit anyway.
             running.cancel()
-            await running.value
             guard let status = try session.result() else {
-                throw CleanExit.message("no gateway answered within \(connectTimeout) s: \(gateway.joined(separator: ", "))")
+                throw NotAuthenticated(
+                    description: "not authenticated by a gateway within \(connectTimeout) s (unreachable, or the token was refused: see the log above): "
+                        + gateway.joined(separator: ", "))
             }
             return status
         }
@@ -147,5 +150,10 @@ struct JobsSubcommand: AsyncParsableCommand {
             }
             throw ExitCode(status)
         }
+    }
+
+    /// No gateway accepted the token in time.
+    struct NotAuthenticated: Error, CustomStringConvertible {
+        let description: String
     }
 }

@@ -38,11 +38,14 @@ final class OperatorCommandSession: DataCenterSessionHandler {
 
     private let connections = NIOLockedValueBox(0)
 
-    /// True once a connection has been made and authentication asked for.
-    var hasConnected: Bool { connections.withLockedValue { $0 > 0 } }
+    private let started = NIOLockedValueBox(false)
+
+    /// True once a connection is authenticated and the command has started.
+    var hasStarted: Bool { started.withLockedValue { $0 } }
 
     func sessionOpened(_ session: DataCenterSession, authenticated reply: InboundMessage) async {
         guard connections.withLockedValue({ $0 }) == 1 else { return }
+        started.withLockedValue { $0 = true }
         do {
             end(.success(try await command(session, eventStream)))
         } catch {
@@ -71,6 +74,8 @@ final class OperatorCommandSession: DataCenterSessionHandler {
     /// The first connection ended before the command did: authentication was refused (the log says
     /// why) or the connection was lost, after which the command may or may not have taken effect.
     struct ConnectionEnded: Error, CustomStringConvertible {
-        var description: String { "the connection to the gateway ended before the command did" }
+        var description: String {
+            "the connection to the gateway ended before the command did (the log above says why; a refused token is auth_failed)"
+        }
     }
 }
