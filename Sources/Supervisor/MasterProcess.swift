@@ -33,7 +33,8 @@ public struct MasterProcess: Sendable {
         self.exposition = exposition
     }
 
-    public func run(logger: Logger) async throws {
+    /// - Parameter whenStarted: called once every child has started.
+    public func run(logger: Logger, whenStarted: @Sendable () -> Void = {}) async throws {
         let runDirectory = RunDirectory(path: configuration.supervisor.runDirectory)
         let lock = try runDirectory.acquire()
         defer {
@@ -44,8 +45,7 @@ public struct MasterProcess: Sendable {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sigusr1, .sighup)
         let group = MultiThreadedEventLoopGroup.singleton
         let supervisor = Supervisor(
-            configuration: configuration, executable: executable, configurationPath: loader.filePath,
-            version: SupervisorVersion.current, output: output, group: group, logger: logger
+            configuration: configuration, executable: executable, version: SupervisorVersion.current, output: output, group: group, logger: logger
         )
         let loader = self.loader
         let reload: @Sendable () async -> ControlResponse = {
@@ -95,6 +95,7 @@ public struct MasterProcess: Sendable {
             await metrics?.close()
             throw error
         }
+        whenStarted()
         for await signal in signals {
             if signal == .sigterm || signal == .sigint {
                 logger.notice("stopping (\(signal))")

@@ -15,7 +15,7 @@ extension Supervisor {
         isReloading = true
         defer { isReloading = false }
         self.configuration = configuration
-        let plan = ClusterPlan(configuration: configuration, executable: executable, configurationPath: configurationPath)
+        let plan = ClusterPlan(configuration: configuration, executable: executable)
         let workers = plan.children.filter { $0.role == .worker }
         let grace = Duration.milliseconds(Int64(configuration.supervisor.stopGraceSeconds * 1000))
         var replaced = 0

@@ -27,7 +27,6 @@ public actor Supervisor {
     public let startedAt = Date()
     var configuration: SupervisorConfiguration
     let executable: String
-    let configurationPath: String?
     let logger: Logger
     private let output: OutputLog
     let group: any EventLoopGroup
@@ -45,16 +44,13 @@ public actor Supervisor {
     var isReloading = false
     var isStarted = false
 
-    /// - Parameters:
-    ///   - executable: the `datacentered` binary every child runs.
-    ///   - configurationPath: the absolute path of the configuration file (re-read on reload).
+    /// - Parameter executable: the `datacentered` binary every child runs.
     public init(
-        configuration: SupervisorConfiguration, executable: String, configurationPath: String?, version: String,
+        configuration: SupervisorConfiguration, executable: String, version: String,
         output: OutputLog, group: any EventLoopGroup, logger: Logger
     ) {
         self.configuration = configuration
         self.executable = executable
-        self.configurationPath = configurationPath
         self.version = version
         self.output = output
         self.group = group
@@ -68,7 +64,7 @@ public actor Supervisor {
     public func start() async throws {
         let reaper = ChildReaper { pid, status in Task { await self.childEnded(pid: pid, status: status) } }
         self.reaper = reaper
-        let plan = ClusterPlan(configuration: configuration, executable: executable, configurationPath: configurationPath)
+        let plan = ClusterPlan(configuration: configuration, executable: executable)
         slots = plan.children.map { Slot(specification: $0, backoff: makeBackoff()) }
         for role in SupervisorConfiguration.Role.allCases {
             let indexes = slots.indices.filter { slots[$0].specification.role == role }

@@ -6,6 +6,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
     case runDirectory(path: String, reason: String)
     case controlFailed(reason: String)
     case childNotReady(name: String, reason: String)
+    case tokenIssuing(reason: String)
 
     public var description: String {
         switch self {
@@ -16,6 +17,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
         case .runDirectory(let path, let reason): return "cannot use the run directory \(path): \(reason)"
         case .controlFailed(let reason): return reason
         case .childNotReady(let name, let reason): return "\(name) did not start: \(reason)"
+        case .tokenIssuing(let reason): return "cannot issue the tokens of supervisor.issueTokens: \(reason)"
         }
     }
 }

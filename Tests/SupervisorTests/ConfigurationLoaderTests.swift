@@ -18,7 +18,48 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(configuration.gateway.count, 1)
         XCTAssertEqual(configuration.worker.count, 2)
         XCTAssertEqual(configuration.memcached.servers, ["local"])
-        XCTAssertEqual(configuration.roles, [.memcached, .gateway, .worker])
+        XCTAssertEqual(configuration.roles, [.memcached, .gateway, .worker, .agent])
+        XCTAssertEqual(configuration.worker.handler, "datacenter")
+        XCTAssertTrue(configuration.supervisor.issueTokens)
+
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered")
+        let worker = plan.children.first { $0.role == .worker }!.command.joined(separator: " ")
+        XCTAssertTrue(worker.contains("--handler datacenter") && worker.contains("--tokens run/tokens.json"), worker)
+        let agent = plan.children.first { $0.role == .agent }!.command.joined(separator: " ")
+        XCTAssertTrue(agent.contains("--config Config/agent.local.json --gateways ws://127.0.0.1:8282/"), agent)
+        XCTAssertTrue(agent.contains("--token-file run/agent.token --state-directory run/agent-state"), agent)
+
+        let echo = shipped.replacingOccurrences(of: "datacentered.json", with: "echo.json")
+        let echoConfiguration = try await ConfigurationLoader(filePath: echo, environment: Self.key).load()
+        XCTAssertEqual(echoConfiguration.worker.handler, "echo")
+        XCTAssertEqual(echoConfiguration.roles, [.memcached, .gateway, .worker])
+    }
+
+    func testIssuingTokensNeedsDatacenterWorkersAndALocalGatewayForTheAgent() async throws {
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: Self.key, flags: ["--supervisor-issue-tokens", "true"]),
+            containing: ["supervisor.issueTokens", "worker.handler datacenter"]
+        )
+        let agentConfig = try file("{}")
+        await assertThrows(
+            ConfigurationLoader(
+                filePath: nil, environment: Self.key,
+                flags: [
+                    "--supervisor-issue-tokens", "true", "--worker-handler", "datacenter", "--roles", "worker,agent",
+                    "--agent-config", agentConfig,
+                ]
+            ),
+            containing: ["supervisor.issueTokens", "gateway.listen"]
+        )
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: Self.key, flags: ["--roles", "agent", "--agent-config", "/nonexistent/agent.json"]),
+            containing: ["agent.config", "/nonexistent/agent.json"]
+        )
+        let tokens = try await ConfigurationLoader(
+            filePath: nil, environment: Self.key, flags: ["--worker-handler", "datacenter", "--worker-tokens-file", "/etc/dc/tokens.json"]
+        ).load()
+        let worker = ClusterPlan(configuration: tokens, executable: "/bin/datacentered").children.first { $0.role == .worker }!
+        XCTAssertTrue(worker.command.joined(separator: " ").contains("--tokens /etc/dc/tokens.json"))
     }
 
     func testNoFileGivesTheDefaults() async throws {
@@ -82,7 +123,7 @@ final class ConfigurationLoaderTests: XCTestCase {
         let path = try file(#"{"roles": ["worker"], "memcached": {"servers": ["10.0.0.5:11211", "10.0.0.6:11211"]}}"#)
         let configuration = try await ConfigurationLoader(filePath: path, environment: Self.key).load()
         XCTAssertFalse(configuration.memcached.isLocal)
-        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: path)
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered")
         XCTAssertEqual(plan.children.map(\.name), ["worker-0", "worker-1"])
         XCTAssertTrue(plan.children[0].command.joined(separator: " ").contains("--memcached 10.0.0.5:11211,10.0.0.6:11211"))
 
@@ -94,7 +135,7 @@ final class ConfigurationLoaderTests: XCTestCase {
         let configuration = try await ConfigurationLoader(
             filePath: nil, environment: Self.key, flags: ["--gateway-count", "3", "--gateway-lan-start-port", "4000", "--gateway-listen-text", "127.0.0.1:2800"]
         ).load()
-        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered")
         let gateways = plan.children.filter { $0.role == .gateway }
         XCTAssertEqual(gateways.count, 3)
         for (index, gateway) in gateways.enumerated() {
@@ -112,7 +153,7 @@ final class ConfigurationLoaderTests: XCTestCase {
             filePath: nil, environment: Self.key,
             flags: ["--gateway-link-certificate", pem, "--gateway-link-key", pem, "--worker-link-ca", pem]
         ).load()
-        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered")
         let gateway = plan.children.first { $0.role == .gateway }!.command.joined(separator: " ")
         XCTAssertTrue(gateway.contains("--link-tls-certificate \(pem) --link-tls-key \(pem)"), gateway)
         let worker = plan.children.first { $0.role == .worker }!.command.joined(separator: " ")
@@ -125,7 +166,7 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testTheSecretKeyIsPassedInTheEnvironmentNeverOnTheCommandLine() async throws {
         let configuration = try await ConfigurationLoader(filePath: nil, environment: ["DATACENTERED_SECRET_KEY": "s3cr3t-s3cr3t-s3cr3t"]).load()
-        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered", configurationPath: nil)
+        let plan = ClusterPlan(configuration: configuration, executable: "/bin/datacentered")
         for child in plan.children where child.role != .memcached {
             XCTAssertFalse(child.command.contains("s3cr3t-s3cr3t-s3cr3t"))
             XCTAssertEqual(child.environment["DATACENTERED_SECRET_KEY"], "s3cr3t-s3cr3t-s3cr3t")

@@ -93,6 +93,7 @@ public struct ConfigurationLoader: Sendable {
         worker.count = try await keys.int("worker.count", default: worker.count)
         worker.handler = try await keys.string("worker.handler", default: worker.handler)
         worker.linkCA = try await keys.string("worker.linkCA", default: worker.linkCA)
+        worker.tokensFile = try await keys.string("worker.tokensFile", default: worker.tokensFile)
         worker.extraArguments = try await keys.strings("worker.extraArguments", default: worker.extraArguments)
         configuration.worker = worker
 
@@ -103,6 +104,7 @@ public struct ConfigurationLoader: Sendable {
         memcached.keyPrefix = try await keys.string("memcached.keyPrefix", default: memcached.keyPrefix)
         configuration.memcached = memcached
 
+        configuration.agent.config = try await keys.string("agent.config", default: configuration.agent.config)
         configuration.agent.extraArguments = try await keys.strings("agent.extraArguments", default: configuration.agent.extraArguments)
 
         var supervision = configuration.supervisor
@@ -115,6 +117,7 @@ public struct ConfigurationLoader: Sendable {
         supervision.restartResetSeconds = try await keys.double("supervisor.restartResetSeconds", default: supervision.restartResetSeconds)
         supervision.metricsListen = try await keys.string("supervisor.metricsListen", default: supervision.metricsListen)
         supervision.childMetricsHost = try await keys.string("supervisor.childMetricsHost", default: supervision.childMetricsHost)
+        supervision.issueTokens = try await keys.bool("supervisor.issueTokens", default: supervision.issueTokens)
         configuration.supervisor = supervision
         return configuration
     }

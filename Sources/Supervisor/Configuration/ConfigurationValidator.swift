@@ -23,6 +23,24 @@ enum ConfigurationValidator {
         if configuration.roles.contains(.worker) { try validate(configuration.worker) }
         try validate(configuration.memcached, roles: configuration.roles)
         try validate(configuration.supervisor)
+        if configuration.roles.contains(.agent) && !FileManager.default.isReadableFile(atPath: configuration.agent.config) {
+            throw invalid("agent.config", "\"\(configuration.agent.config)\"", "the agent's readable JSON config file (the agent role is on)")
+        }
+        if configuration.supervisor.issueTokens { try validateTokenIssuing(configuration) }
+    }
+
+    /// Issuing tokens at start needs the token file of this machine's datacenter workers, and a local
+    /// agent needs a local plain ws gateway to report to.
+    private static func validateTokenIssuing(_ configuration: SupervisorConfiguration) throws {
+        if !configuration.roles.contains(.worker) || configuration.worker.handler != "datacenter" {
+            throw invalid("supervisor.issueTokens", "true", "false unless this machine runs workers with worker.handler datacenter")
+        }
+        if configuration.roles.contains(.agent) && (!configuration.roles.contains(.gateway) || configuration.localGatewayURL == nil) {
+            throw invalid(
+                "supervisor.issueTokens", "true",
+                "false with the agent role unless this machine runs a gateway with gateway.listen set (the local agent reports to it)"
+            )
+        }
     }
 
     private static func validate(_ gateway: SupervisorConfiguration.Gateway) throws {
@@ -61,7 +79,7 @@ enum ConfigurationValidator {
 
     private static func validate(_ worker: SupervisorConfiguration.Worker) throws {
         try check("worker.count", worker.count, in: 0...1024)
-        if worker.handler.isEmpty { throw invalid("worker.handler", "\"\"", "a handler name (echo, probe)") }
+        if worker.handler.isEmpty { throw invalid("worker.handler", "\"\"", "a handler name (echo, probe, datacenter)") }
         if !worker.linkCA.isEmpty && !FileManager.default.isReadableFile(atPath: worker.linkCA) {
             throw invalid("worker.linkCA", "\"\(worker.linkCA)\"", "a readable PEM file of CA certificates, or empty")
         }

@@ -71,6 +71,8 @@ public struct SupervisorConfiguration: Sendable, Equatable {
         public var handler = "echo"
         /// `worker.linkCA`: PEM file of the CA that gateways' internal-port certificates chain to; empty: plain TCP links.
         public var linkCA = ""
+        /// `worker.tokensFile`: the datacenter handler's token file (`--tokens`); empty: `tokens.json` in `supervisor.runDirectory`.
+        public var tokensFile = ""
         /// `worker.extraArguments`: more `datacentered worker` flags, passed as they are.
         public var extraArguments: [String] = []
 
@@ -98,6 +100,8 @@ public struct SupervisorConfiguration: Sendable, Equatable {
 
     /// The host agent (`datacentered agent`), when the `agent` role is on.
     public struct Agent: Sendable, Equatable {
+        /// `agent.config`: the agent's own JSON config file (its allow-list; Config/agent.example.json).
+        public var config = "/etc/datacentered/agent.json"
         /// `agent.extraArguments`: more `datacentered agent` flags, passed as they are.
         public var extraArguments: [String] = []
 
@@ -120,7 +124,29 @@ public struct SupervisorConfiguration: Sendable, Equatable {
         public var metricsListen = "127.0.0.1:9464"
         /// `supervisor.childMetricsHost`: where children serve their own metrics (ports chosen free).
         public var childMetricsHost = "127.0.0.1"
+        /// `supervisor.issueTokens`: each `start` issues a new operator token `admin` (printed once, to the
+        /// terminal) and, with the agent role, a new token for this host's agent, kept in the run directory.
+        public var issueTokens = false
 
         public init() {}
+    }
+
+    /// The token file the datacenter handler's workers read.
+    public var tokensFilePath: String {
+        worker.tokensFile.isEmpty ? supervisor.runDirectory + "/tokens.json" : worker.tokensFile
+    }
+
+    /// The token of this machine's agent when ``Supervision/issueTokens`` is on (0600, in the run directory).
+    public var localAgentTokenFile: String { supervisor.runDirectory + "/agent.token" }
+
+    /// The state directory of this machine's agent when ``Supervision/issueTokens`` is on.
+    public var localAgentStateDirectory: String { supervisor.runDirectory + "/agent-state" }
+
+    /// The address this machine's agent reaches its own gateways at: the public ws port on loopback
+    /// when the gateway listens on every address.
+    public var localGatewayURL: String? {
+        guard var address = HostPort(gateway.listen) else { return nil }
+        if address.host == "0.0.0.0" { address.host = "127.0.0.1" }
+        return "ws://\(address)/"
     }
 }

@@ -5,10 +5,8 @@ import Foundation
 public struct ClusterPlan: Sendable, Equatable {
     public var children: [ChildSpecification]
 
-    /// - Parameters:
-    ///   - executable: the `datacentered` binary the children run.
-    ///   - configurationPath: the file the agent reads (absolute), if any.
-    public init(configuration: SupervisorConfiguration, executable: String, configurationPath: String?) {
+    /// - Parameter executable: the `datacentered` binary the children run.
+    public init(configuration: SupervisorConfiguration, executable: String) {
         var children: [ChildSpecification] = []
         let roles = Set(configuration.roles)
         let memcached = configuration.memcached
@@ -69,13 +67,20 @@ public struct ClusterPlan: Sendable, Equatable {
                 let name = "worker-\(index)"
                 var command = [executable, "worker", "--handler", worker.handler, "--name", name] + common
                 if !worker.linkCA.isEmpty { command += ["--link-tls-ca", worker.linkCA] }
+                if worker.handler == "datacenter" { command += ["--tokens", configuration.tokensFilePath] }
                 command += worker.extraArguments
                 children.append(ChildSpecification(role: .worker, name: name, command: command, environment: secret, servesMetrics: true))
             }
         }
         if roles.contains(.agent) {
-            var command = [executable, "agent"]
-            if let configurationPath { command += ["--config", configurationPath] }
+            var command = [executable, "agent", "--config", configuration.agent.config]
+            if configuration.supervisor.issueTokens, let gateway = configuration.localGatewayURL {
+                // This machine's own agent: the token `start` issued, state in the run directory.
+                command += [
+                    "--gateways", gateway, "--token-file", configuration.localAgentTokenFile,
+                    "--state-directory", configuration.localAgentStateDirectory,
+                ]
+            }
             children.append(
                 ChildSpecification(role: .agent, name: "agent", command: command + configuration.agent.extraArguments, environment: secret)
             )

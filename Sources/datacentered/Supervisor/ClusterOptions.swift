@@ -19,7 +19,7 @@ struct ClusterOptions: ParsableArguments {
         return path.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     }
 
-    /// Loads and checks the configuration; directories in it are made absolute.
+    /// Loads and checks the configuration; directories and files in it are made absolute (children may run elsewhere).
     /// - Parameter strict: false for the commands that only need the run directory (`status`, `stop`, ...):
     ///   they work even when the file was broken after the cluster started.
     func load(strict: Bool = true) async throws -> (SupervisorConfiguration, ConfigurationLoader) {
@@ -27,6 +27,8 @@ struct ClusterOptions: ParsableArguments {
         var configuration = try await loader.load(strict: strict)
         configuration.supervisor.runDirectory = Self.absolute(configuration.supervisor.runDirectory)
         configuration.supervisor.logDirectory = Self.absolute(configuration.supervisor.logDirectory)
+        configuration.agent.config = Self.absolute(configuration.agent.config)
+        if !configuration.worker.tokensFile.isEmpty { configuration.worker.tokensFile = Self.absolute(configuration.worker.tokensFile) }
         return (configuration, loader)
     }
 

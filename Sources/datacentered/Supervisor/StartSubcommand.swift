@@ -40,15 +40,19 @@ struct ClusterLauncher {
         let (configuration, loader) = try await cluster.load()
         let logFile = configuration.supervisor.logDirectory + "/datacentered.log"
         let runDirectory = RunDirectory(path: configuration.supervisor.runDirectory)
+        if !daemonChild, let pid = try? runDirectory.runningPID() {
+            throw SupervisorError.alreadyRunning(pid: pid, pidFile: runDirectory.pidFile)
+        }
+        // Issued here, never by the daemon child: the token goes to this terminal, not to its log file.
+        let tokens = configuration.supervisor.issueTokens && !daemonChild ? try StartTokens.issue(for: configuration) : nil
+        let banner = tokens?.banner(for: configuration, configurationPath: cluster.configurationPath)
         if daemon {
-            if let pid = try? runDirectory.runningPID() {
-                throw SupervisorError.alreadyRunning(pid: pid, pidFile: runDirectory.pidFile)
-            }
             try FileManager.default.createDirectory(atPath: configuration.supervisor.logDirectory, withIntermediateDirectories: true)
             var command = [ExecutablePath.current, "start", "--daemon-child"]
             if let path = cluster.configurationPath { command += ["--config", path] }
             let pid = try await Daemon.launch(command + cluster.keys, logFile: logFile, runDirectory: runDirectory)
             print("datacentered started in the background: pid \(pid), logs in \(logFile), pid file \(runDirectory.pidFile)")
+            if let banner { print(banner) }
             return
         }
         if daemonChild {
@@ -62,7 +66,10 @@ struct ClusterLauncher {
         let master = MasterProcess(
             configuration: configuration, loader: loader, executable: ExecutablePath.current, output: output, exposition: exposition
         )
-        try await master.run(logger: Logger(label: "datacentered.supervisor"))
+        try await master.run(logger: Logger(label: "datacentered.supervisor")) {
+            // Unbuffered, in one write, so that it is not held back or split by the children's log lines.
+            if let banner { FileHandle.standardOutput.write(Data((banner + "\n").utf8)) }
+        }
     }
 }
 
