@@ -167,12 +167,15 @@ wait_for "$OUT/worker.log" "linked to gateway" 60
 log "echo demo up on ws://127.0.0.1:$WS_PORT (logs in $OUT)"
 
 # ---------------------------------------------------------------- the fuzzing client
+# 7.1.6 is left out: informational only, and its 256 KiB message starts with "B", which the demo
+# broadcasts to every client; the client leaves without waiting for it, so the broadcast can land in
+# the next case's connection and fail that case.
 cat > "$OUT/fuzzingclient.json" <<EOF
 {
   "outdir": "$OUT/reports",
   "servers": [{"agent": "datacentered", "url": "ws://127.0.0.1:$WS_PORT"}],
   "cases": $CASES,
-  "exclude-cases": [],
+  "exclude-cases": ["7.1.6"],
   "exclude-agent-cases": {}
 }
 EOF
