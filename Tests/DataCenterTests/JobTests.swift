@@ -109,6 +109,20 @@ final class JobTests: DataCenterTestCase {
         XCTAssertNotNil(lost.endedAt)
     }
 
+    func testAJobTheAgentReportsLostAfterItsOwnRestartEndsLost() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: "uptime"), as: JobReply.self).job
+        let (startID, _) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self)
+        try await agent.reply(to: startID, JobStateReply(state: .running))
+        _ = try await person.jobState(job.id, .running)
+
+        _ = try await agent.call(.jobFinished, JobFinished(job: job.id, state: .lost, durationMs: 40), as: EmptyPayload.self)
+        let lost = try await person.jobState(job.id, .lost)
+        XCTAssertEqual(lost.durationMs, 40)
+    }
+
     func testWorkerKilledMidJobLosesNoRecord() async throws {
         dataCenter = try DataCenterTestCluster(workers: 2)
         let person = try await dataCenter.operatorClient()

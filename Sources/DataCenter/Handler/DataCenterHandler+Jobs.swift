@@ -103,8 +103,8 @@ extension DataCenterHandler {
     /// `job.finished`: the job's final state, exit status and duration; acknowledged even when it came before.
     func receiveFinished(_ request: Request, host: String) async throws -> EmptyPayload {
         let finished = try request.payload(JobFinished.self)
-        guard finished.state.isFinal, finished.state != .lost else {
-            throw ProtocolError(.badRequest, "'state' must be done, failed, cancelled or timed_out")
+        guard finished.state.isFinal else {
+            throw ProtocolError(.badRequest, "'state' must be done, failed, cancelled, timed_out or lost")
         }
         try await requireJob(finished.job, of: host, in: request.jobs)
         let outputBytes = try await request.jobs.output(of: finished.job).totalBytes
