@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # libFuzzer runs over what peers send before anything checks it: the gateway <-> worker frame decoder,
-# the text port's line decoder, and the handshake messages (link handshake JSON, a WebSocket
-# handshake's query and headers). Each target (Tests/Fuzz/*Fuzz.swift) is compiled with Wire's own
-# sources under `swiftc -sanitize=fuzzer` (so libFuzzer sees the decoders' coverage) and linked with
-# the debug build's SwiftNIO objects; it starts from its seed corpus (Tests/Fuzz/Corpus/<target>).
+# the text port's line decoder, the handshake messages (link handshake JSON, a WebSocket
+# handshake's query and headers) and the gateway's client WebSocket frame reader. Each target
+# (Tests/Fuzz/*Fuzz.swift) is compiled with the sources it exercises (Wire's, or the gateway's
+# Sources/Gateway/WebSocket) under `swiftc -sanitize=fuzzer` (so libFuzzer sees their coverage) and
+# linked with the debug build's SwiftNIO objects; it starts from its seed corpus (Tests/Fuzz/Corpus/<target>).
 #
 #   Deploy/fuzz.sh [executions per target, default 1000000] [target ...]
 #
@@ -14,9 +15,10 @@ cd "$(dirname "$0")/.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(GatewayFrameDecoder TextLineDecoder Handshake)
+[ ${#targets[@]} -gt 0 ] || targets=(GatewayFrameDecoder TextLineDecoder Handshake WebSocketFrameReader)
 
 swift build --target Wire >/dev/null
+swift build --target Gateway >/dev/null
 build=$(swift build --show-bin-path)
 out=.build/fuzz
 mkdir -p "$out"
@@ -27,11 +29,17 @@ for map in "$build"/*.build/module.modulemap .build/checkouts/swift-nio/Sources/
   .build/checkouts/swift-atomics/Sources/_AtomicsShims/include/module.modulemap; do
   [ -f "$map" ] && maps+=(-Xcc "-fmodule-map-file=$map")
 done
-# Wire without LinkKey (swift-crypto), which no target needs.
-sources=()
-while IFS= read -r file; do sources+=("$file"); done < <(find Sources/Wire -name '*.swift' ! -name LinkKey.swift | sort)
+# The sources a target exercises: the gateway's WebSocket reader, or Wire without LinkKey (swift-crypto,
+# which no target needs).
+target_sources() {
+  sources=()
+  case "$1" in
+    WebSocketFrameReader) while IFS= read -r file; do sources+=("$file"); done < <(find Sources/Gateway/WebSocket -name '*.swift' | sort) ;;
+    *) while IFS= read -r file; do sources+=("$file"); done < <(find Sources/Wire -name '*.swift' ! -name LinkKey.swift | sort) ;;
+  esac
+}
 objects=()
-for module in NIOCore NIOFoundationCompat NIOFoundationEssentialsCompat _NIODataStructures _NIOBase64 NIOConcurrencyHelpers \
+for module in NIOCore NIOWebSocket NIOHTTP1 CNIOLLHTTP CNIOSHA1 NIOFoundationCompat NIOFoundationEssentialsCompat _NIODataStructures _NIOBase64 NIOConcurrencyHelpers \
   CNIOLinux CNIODarwin CNIOWindows CNIOWASI Atomics _AtomicsShims CNIOAtomics DequeModule InternalCollectionsUtilities ContainersPreview; do
   [ -d "$build/$module.build" ] || continue
   while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$build/$module.build" -name '*.o' -print0)
@@ -40,6 +48,7 @@ done
 status=0
 for target in "${targets[@]}"; do
   binary="$out/$target"
+  target_sources "$target"
   swiftc -sanitize=fuzzer -parse-as-library -module-name "${target}Fuzz" -I "$build/Modules" "${maps[@]}" \
     "${sources[@]}" "Tests/Fuzz/${target}Fuzz.swift" "${objects[@]}" -o "$binary"
   corpus="$out/corpus/$target"
