@@ -111,10 +111,11 @@ public final class ManagedProcess: @unchecked Sendable {
         output.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
-    /// Waits until the log contains `text`.
+    /// Waits until the log contains `text` (at least `times` times).
     /// - Throws: ``Failure`` with the log tail after `timeout`, or as soon as the process exits.
-    public func waitForOutput(containing text: String, timeout: Duration = .seconds(10)) throws {
-        try poll(timeout: timeout, what: "output containing \"\(text)\"") { self.output.contains(text) }
+    public func waitForOutput(containing text: String, times: Int = 1, timeout: Duration = .seconds(10)) throws {
+        let what = times == 1 ? "output containing \"\(text)\"" : "output containing \"\(text)\" \(times) times"
+        try poll(timeout: timeout, what: what) { self.output.components(separatedBy: text).count > times }
     }
 
     /// Waits until `host:port` accepts TCP connections.

@@ -132,6 +132,9 @@ final class DashboardBrowserTests: XCTestCase {
         try browser.waitForOutput(containing: "AWAIT gateway-up", timeout: .seconds(60))
         try gateway.process.start()
         try gateway.process.waitForPort(port: securePort, timeout: .seconds(20))
+        // Until its agent is back, a host may still show online from before the restart, and a
+        // cancel for its job is refused as not online.
+        for agent in agents.values { try agent.waitForOutput(containing: "connected to gateway", times: 2, timeout: .seconds(60)) }
         done("gateway-up")
         try browser.waitForOutput(containing: "AWAIT kill-agent", timeout: .seconds(90))
         agents["beta"]?.kill()
