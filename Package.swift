@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "CSupervisor", "Wire",
+                "CSupervisor", "Wire", "ClusterLogging",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,7 @@
+import ClusterLogging
+
 /// A snapshot of one gateway process's counters, for the status command and the periodic log line.
-public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
+public struct GatewayStatistics: Sendable, Equatable, StatisticsLine {
     /// Clients connected now.
     public var clients = 0
     /// Clients admitted since the process started.
@@ -43,19 +45,4 @@ public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
 
     /// Every counter zero.
     public init() {}
-
-    /// One line of `name=value` pairs.
-    public var description: String {
-        [
-            ("clients", clients), ("clients_total", clientsTotal), ("messages_in", messagesIn),
-            ("messages_out", messagesOut), ("send_failures", sendFailures), ("send_buffer_drops", sendBufferDrops),
-            ("send_buffer_closes", sendBufferCloses), ("heartbeat_timeouts", heartbeatTimeouts),
-            ("redelivered_events", redeliveredEvents), ("links_refused", linksRefused), ("poison_events", poisonEvents),
-            ("channel_events_dropped", channelEventsDropped), ("worker_links", workerLinks), ("registry_errors", registryErrors),
-            ("bytes_in", bytesIn), ("bytes_out", bytesOut), ("events_waiting_for_worker", eventsWaitingForWorker),
-            ("events_unacknowledged", eventsUnacknowledged),
-        ].map { "\($0)=\($1)" }.joined(separator: " ")
-            + closesSentByCode.sorted { $0.key < $1.key }.map { " closes_sent_\($0)=\($1)" }.joined()
-            + closesReceivedByCode.sorted { $0.key < $1.key }.map { " closes_received_\($0)=\($1)" }.joined()
-    }
 }

@@ -1,7 +1,9 @@
-/// One child process's counters as it reports them on `/statistics`: its role and every integer
-/// field of its statistics struct (`GatewayStatistics`, `WorkerStatistics`) by name, so a counter
-/// added there is reported and exported without a change here. A `[String: Int]` field named
-/// `<counter>By<Label>` (`closesSentByCode`) is one counter split by a label (`code="1000"`).
+import ClusterLogging
+
+/// One child process's counters as it reports them on `/statistics`: its role and every counter of
+/// its statistics struct (`GatewayStatistics`, `WorkerStatistics`) by name, so a counter added there
+/// is reported and exported without a change here. A labelled one (`closesSentByCode`) is exported
+/// as one counter with a label (`closes_sent_total{code="1000"}`).
 public struct ProcessStatistics: Codable, Sendable, Equatable {
     /// `gateway`, `worker`.
     public var role: String
@@ -21,16 +23,14 @@ public struct ProcessStatistics: Codable, Sendable, Equatable {
         self.labelledCounters = labelledCounters
     }
 
-    /// Reads every `Int` and `[String: Int]` stored property of `statistics`.
+    /// Reads every counter of `statistics` (see ``StatisticsFields``).
     public init(role: String, reflecting statistics: Any) {
-        var counters: [String: Int] = [:]
-        var labelledCounters: [String: [String: Int]] = [:]
-        for child in Mirror(reflecting: statistics).children {
-            guard let name = child.label else { continue }
-            if let value = child.value as? Int { counters[name] = value }
-            if let values = child.value as? [String: Int] { labelledCounters[name] = values }
-        }
-        self.init(role: role, counters: counters, labelledCounters: labelledCounters)
+        let fields = StatisticsFields(reflecting: statistics)
+        self.init(
+            role: role,
+            counters: Dictionary(fields.counters, uniquingKeysWith: { $1 }),
+            labelledCounters: Dictionary(fields.labelled, uniquingKeysWith: { $1 })
+        )
     }
 
     /// A child of another build may not report labelled counters yet.
@@ -45,23 +45,12 @@ public struct ProcessStatistics: Codable, Sendable, Equatable {
 
     /// `messagesIn` -> `datacentered_gateway_messages_in_total`; levels have no `_total`.
     func metricName(_ field: String) -> String {
-        "datacentered_\(role)_\(Self.snakeCase(field))" + (Self.gaugeNames.contains(field) ? "" : "_total")
+        "datacentered_\(role)_\(field.snakeCased)" + (Self.gaugeNames.contains(field) ? "" : "_total")
     }
 
     /// `closesSentByCode` -> (`datacentered_gateway_closes_sent_total`, `code`).
     func labelledMetric(_ field: String) -> (name: String, label: String) {
-        guard let split = field.range(of: "By", options: .backwards), split.upperBound < field.endIndex else {
-            return (metricName(field), "key")
-        }
-        return (metricName(String(field[..<split.lowerBound])), Self.snakeCase(String(field[split.upperBound...])))
-    }
-
-    private static func snakeCase(_ field: String) -> String {
-        var snake = ""
-        for character in field {
-            if character.isUppercase, !snake.isEmpty { snake += "_" }
-            snake += character.lowercased()
-        }
-        return snake
+        let (counter, label) = StatisticsFields.split(labelled: field)
+        return (metricName(counter), label)
     }
 }
