@@ -37,8 +37,11 @@ public struct MasterProcess: Sendable {
     /// - Parameter whenStarted: called once every child has started.
     public func run(logger: Logger, whenStarted: @Sendable () -> Void = {}) async throws {
         let notifier = SystemdNotifier.fromEnvironment()
-        let notify: @Sendable (SystemdNotifier.State) -> Void = { state in
-            do { try notifier?.notify(state) } catch { logger.warning("\(error)") }
+        let notify: @Sendable (SystemdNotifier.State) -> Bool = { state in
+            do { return try notifier?.notify(state) ?? false } catch {
+                logger.warning("\(error)")
+                return false
+            }
         }
         let runDirectory = RunDirectory(path: configuration.supervisor.runDirectory)
         let lock = try runDirectory.acquire()
@@ -54,8 +57,9 @@ public struct MasterProcess: Sendable {
         )
         let loader = self.loader
         let reload: @Sendable () async -> ControlResponse = {
-            notify(.reloading)
-            defer { notify(.ready) }
+            // Not announced during the start, a stop or another reload: only one READY=1 ends it.
+            let announced = notify(.reloading)
+            defer { if announced { _ = notify(.ready) } }
             do {
                 let configuration = try await loader.load()
                 return ControlResponse(ok: true, message: try await supervisor.reload(with: configuration))
@@ -103,11 +107,11 @@ public struct MasterProcess: Sendable {
             throw error
         }
         whenStarted()
-        notify(.ready)
+        _ = notify(.ready)
         for await signal in signals {
             if signal == .sigterm || signal == .sigint {
                 logger.notice("stopping (\(signal))")
-                notify(.stopping)
+                _ = notify(.stopping)
                 break
             } else if signal == .sigusr1 {
                 Task { _ = await reload() }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -5,7 +6,10 @@ import Glibc
 /// The master's side of systemd's readiness protocol (`Type=notify`, sd_notify(3)): one datagram of
 /// newline-separated `KEY=value` assignments per state change, sent to the unix datagram socket named
 /// by `$NOTIFY_SOCKET` (a path, or an abstract name when it starts with `@`).
-public struct SystemdNotifier: Sendable {
+///
+/// It sends only what follows from the last state sent: `ready` at start or after `reloading`,
+/// `reloading` only when ready (not during a start, a stop or another reload), `stopping` once.
+public final class SystemdNotifier: Sendable {
     /// What the master tells systemd.
     public enum State: Sendable {
         /// Every child is up (and a reload is over): `READY=1` with the master's pid, which is how a
@@ -19,6 +23,7 @@ public struct SystemdNotifier: Sendable {
 
     /// `$NOTIFY_SOCKET` as given.
     public let socketName: String
+    private let lastSent = NIOLockedValueBox<State?>(nil)
 
     public init(socketName: String) {
         self.socketName = socketName
@@ -45,9 +50,20 @@ public struct SystemdNotifier: Sendable {
         }
     }
 
-    /// Sends `state`.
-    public func notify(_ state: State) throws {
-        try send(Self.message(state))
+    /// Sends `state` if it follows from the last one sent; false when it does not.
+    @discardableResult
+    public func notify(_ state: State) throws -> Bool {
+        let follows = lastSent.withLockedValue { last in
+            switch (last, state) {
+            case (nil, .ready), (.reloading, .ready), (.ready, .reloading), (nil, .stopping), (.ready, .stopping), (.reloading, .stopping):
+                last = state
+                return true
+            default:
+                return false
+            }
+        }
+        if follows { try send(Self.message(state)) }
+        return follows
     }
 
     private func send(_ message: String) throws {

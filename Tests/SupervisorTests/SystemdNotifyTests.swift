@@ -69,6 +69,33 @@ final class SystemdNotifyTests: XCTestCase {
     }
 }
 
+/// The notifier alone: only what follows from the last state sent goes out.
+final class SystemdNotifierTests: XCTestCase {
+    func testOnlyStatesThatFollowTheLastOneAreSent() throws {
+        let listener = try NotifyListener(name: "@datacentered-notifier-\(UUID().uuidString.prefix(8))")
+        defer { listener.close() }
+        let notifier = SystemdNotifier(socketName: listener.name)
+        XCTAssertFalse(try notifier.notify(.reloading), "not while starting")
+        XCTAssertTrue(try notifier.notify(.ready))
+        XCTAssertTrue(try notifier.notify(.reloading))
+        XCTAssertFalse(try notifier.notify(.reloading), "a second reload during the first is not announced")
+        XCTAssertTrue(try notifier.notify(.ready))
+        XCTAssertTrue(try notifier.notify(.stopping))
+        XCTAssertFalse(try notifier.notify(.ready), "nothing after stopping")
+        XCTAssertFalse(try notifier.notify(.stopping))
+        let sent = (0..<4).compactMap { _ in try? listener.receive(timeout: .seconds(5)) }.map { $0.split(separator: "\n").first.map(String.init) ?? "" }
+        XCTAssertEqual(sent, ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"])
+        XCTAssertNil(listener.receiveIfAny())
+    }
+
+    func testASocketThatIsNotThereIsAnErrorNamingIt() {
+        let notifier = SystemdNotifier(socketName: "/nonexistent/notify-\(UUID().uuidString.prefix(8))")
+        XCTAssertThrowsError(try notifier.notify(.ready)) { error in
+            XCTAssertTrue("\(error)".contains("NOTIFY_SOCKET=/nonexistent/"), "\(error)")
+        }
+    }
+}
+
 /// systemd's end of the protocol: a unix datagram socket bound to a path or, for `@name`, to an
 /// abstract name of exactly that length.
 private final class NotifyListener: @unchecked Sendable {
