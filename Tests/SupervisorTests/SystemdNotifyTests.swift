@@ -1,3 +1,4 @@
+import ClusterTesting
 import Foundation
 import Supervisor
 import XCTest
@@ -9,7 +10,7 @@ import Glibc
 /// as systemd does.
 final class SystemdNotifyTests: XCTestCase {
     private var cluster: SupervisedCluster!
-    private var listener: NotifyListener?
+    private var listener: NotifySocketListener?
 
     override func tearDown() {
         cluster?.tearDown()
@@ -18,7 +19,7 @@ final class SystemdNotifyTests: XCTestCase {
 
     func testTheMasterReportsReadyAfterItsChildrenReloadingAroundAReloadAndStopping() throws {
         cluster = try SupervisedCluster()
-        let listener = try NotifyListener(name: cluster.directory.appendingPathComponent("notify.sock").path)
+        let listener = try NotifySocketListener(name: cluster.directory.appendingPathComponent("notify.sock").path)
         self.listener = listener
         cluster.extraEnvironment = ["NOTIFY_SOCKET": listener.name]
         let master = try cluster.start()
@@ -54,7 +55,7 @@ final class SystemdNotifyTests: XCTestCase {
 
     func testADaemonizedMasterNamesItselfTheMainProcessOnAnAbstractSocket() throws {
         cluster = try SupervisedCluster()
-        let listener = try NotifyListener(name: "@datacentered-test-\(UUID().uuidString.prefix(8))")
+        let listener = try NotifySocketListener(name: "@datacentered-test-\(UUID().uuidString.prefix(8))")
         self.listener = listener
         cluster.extraEnvironment = ["NOTIFY_SOCKET": listener.name]
         let started = try cluster.command(["start", "-d"], timeout: .seconds(120))
@@ -72,7 +73,7 @@ final class SystemdNotifyTests: XCTestCase {
 /// The notifier alone: only what follows from the last state sent goes out.
 final class SystemdNotifierTests: XCTestCase {
     func testOnlyStatesThatFollowTheLastOneAreSent() throws {
-        let listener = try NotifyListener(name: "@datacentered-notifier-\(UUID().uuidString.prefix(8))")
+        let listener = try NotifySocketListener(name: "@datacentered-notifier-\(UUID().uuidString.prefix(8))")
         defer { listener.close() }
         let notifier = SystemdNotifier(socketName: listener.name)
         XCTAssertFalse(try notifier.notify(.reloading), "not while starting")
@@ -93,53 +94,5 @@ final class SystemdNotifierTests: XCTestCase {
         XCTAssertThrowsError(try notifier.notify(.ready)) { error in
             XCTAssertTrue("\(error)".contains("NOTIFY_SOCKET=/nonexistent/"), "\(error)")
         }
-    }
-}
-
-/// systemd's end of the protocol: a unix datagram socket bound to a path or, for `@name`, to an
-/// abstract name of exactly that length.
-private final class NotifyListener: @unchecked Sendable {
-    let name: String
-    private var descriptor: CInt
-
-    init(name: String) throws {
-        self.name = name
-        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes: [UInt8] = name.hasPrefix("@") ? [0] + Array(name.utf8.dropFirst()) : Array(name.utf8) + [0]
-        withUnsafeMutablePointer(to: &address.sun_path) { path in
-            path.withMemoryRebound(to: UInt8.self, capacity: bytes.count) { start in
-                for (index, byte) in bytes.enumerated() { start[index] = byte }
-            }
-        }
-        let length = socklen_t(2 + bytes.count - (name.hasPrefix("@") ? 0 : 1))
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        guard bound == 0 else { throw Failure("bind \(name): \(String(cString: strerror(errno)))") }
-    }
-
-    /// The next datagram, waiting at most `timeout`.
-    func receive(timeout: Duration = .seconds(60)) throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            var poll = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            if Glibc.poll(&poll, 1, 100) > 0, let message = receiveIfAny() { return message }
-        }
-        throw Failure("no datagram on \(name) within \(timeout)")
-    }
-
-    /// A datagram already waiting, or nil.
-    func receiveIfAny() -> String? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
-    }
-
-    func close() {
-        guard descriptor >= 0 else { return }
-        Glibc.close(descriptor)
-        descriptor = -1
-        if !name.hasPrefix("@") { unlink(name) }
     }
 }
