@@ -47,7 +47,7 @@ final class MetricsTests: XCTestCase {
     /// the gateway; killed, its unacknowledged events go to the worker that replaces it.
     func testBytesClosesByCodeAndHeldEventsMove() async throws {
         cluster = try SupervisedCluster(configuration: [
-            "worker": ["count": 1], "gateway": ["extraArguments": ["--max-worker-backlog", "1"]],
+            "worker": ["count": 1], "gateway": ["extraArguments": ["--max-worker-backlog", "1", "--max-message-size", "64"]],
         ])
         try cluster.start()
         let report = try cluster.waitForStatus("every process answering") { report in
@@ -66,9 +66,14 @@ final class MetricsTests: XCTestCase {
         await polite.close()
         let rude = try await WebSocketTestClient.connect(port: cluster.publicPort)
         await rude.abort()
-        let closed = try await scrape(until: "the 1000 and the 1006 counted") {
+        let verbose = try await WebSocketTestClient.connect(port: cluster.publicPort)
+        try await verbose.send(String(repeating: "x", count: 65))
+        let tooLarge = try await verbose.waitForClose(timeout: .seconds(10))
+        XCTAssertEqual(tooLarge, .messageTooLarge)
+        let closed = try await scrape(until: "the 1000 and the 1006 received and the 1009 sent counted") {
             self.value(of: #"datacentered_gateway_closes_received_total{process="gateway-0",code="1000"}"#, in: $0) == 1
                 && self.value(of: #"datacentered_gateway_closes_received_total{process="gateway-0",code="1006"}"#, in: $0) == 1
+                && self.value(of: #"datacentered_gateway_closes_sent_total{process="gateway-0",code="1009"}"#, in: $0) == 1
         }
         XCTAssertGreaterThanOrEqual(value(of: "datacentered_gateway_bytes_in_total" + gateway, in: closed) ?? 0, bytesInBefore + 11 + 8, closed)
         XCTAssertGreaterThanOrEqual(value(of: "datacentered_gateway_bytes_out_total" + gateway, in: closed) ?? 0, bytesOutBefore + 7 + 4, closed)
