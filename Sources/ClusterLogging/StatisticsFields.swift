@@ -22,30 +22,3 @@ public struct StatisticsFields: Sendable {
         return (String(name[..<by.lowerBound]), String(name[by.upperBound...]).snakeCased)
     }
 }
-
-/// A statistics struct that logs itself as one line of `snake_name=value` pairs (a labelled counter
-/// as one pair per label value: `closes_sent_1000=3`).
-public protocol StatisticsLine: CustomStringConvertible {}
-
-extension StatisticsLine {
-    public var description: String {
-        let fields = StatisticsFields(reflecting: self)
-        let counters = fields.counters.map { "\($0.name.snakeCased)=\($0.value)" }
-        let labelled = fields.labelled.flatMap { name, values in
-            values.sorted { $0.key < $1.key }.map { "\(StatisticsFields.split(labelled: name).counter.snakeCased)_\($0.key)=\($0.value)" }
-        }
-        return (counters + labelled).joined(separator: " ")
-    }
-}
-
-extension String {
-    /// `messagesIn` -> `messages_in`.
-    public var snakeCased: String {
-        var snake = ""
-        for character in self {
-            if character.isUppercase, !snake.isEmpty { snake += "_" }
-            snake += character.lowercased()
-        }
-        return snake
-    }
-}
