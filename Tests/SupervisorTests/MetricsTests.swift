@@ -77,6 +77,11 @@ final class MetricsTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(value(of: "datacentered_gateway_bytes_in_total" + gateway, in: closed) ?? 0, bytesInBefore + 11 + 8, closed)
         XCTAssertGreaterThanOrEqual(value(of: "datacentered_gateway_bytes_out_total" + gateway, in: closed) ?? 0, bytesOutBefore + 7 + 4, closed)
+        let status = try XCTUnwrap(try cluster.status().processes.first { $0.name == "gateway-0" }?.statistics)
+        XCTAssertGreaterThanOrEqual(status.counters["bytesIn"] ?? 0, bytesInBefore + 19)
+        XCTAssertEqual(status.labelledCounters["closesReceivedByCode"]?["1000"], 1)
+        let table = try cluster.command(["status"]).standardOutput
+        XCTAssertTrue(table.contains("BYTES-IN/OUT") && table.contains("HELD"), table)
 
         let client = try await WebSocketTestClient.connect(port: cluster.publicPort)
         try await client.send("m0")
