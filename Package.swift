@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(
             name: "ClusterLoggingTests",
             dependencies: [
-                "ClusterLogging",
+                "ClusterLogging", "ClusterTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "CSupervisor", "Wire",
+                "CSupervisor", "Wire", "ClusterLogging",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -205,6 +205,7 @@ let package = Package(
             name: "ClusterTesting",
             dependencies: [
                 "DataCenterClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

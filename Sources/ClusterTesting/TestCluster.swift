@@ -43,14 +43,17 @@ public final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts a gateway on free ports and waits until it is ready and registered.
-    /// - Parameter plainWebSocket: false starts no ws listener (for a wss-only gateway, whose
-    ///   `--listen-tls` goes in `extraArguments`).
+    /// - Parameters:
+    ///   - plainWebSocket: false starts no ws listener (for a wss-only gateway, whose
+    ///     `--listen-tls` goes in `extraArguments`).
+    ///   - environment: more variables for the gateway process.
     @discardableResult
     public func startGateway(
         secretKey: String? = nil,
         eventLoops: Int = 1,
         extraArguments: [String] = [],
         plainWebSocket: Bool = true,
+        environment: [String: String] = [:],
         timeout: Duration = .seconds(20)
     ) throws -> Gateway {
         let publicPort = freeTCPPort()
@@ -60,7 +63,8 @@ public final class TestCluster: @unchecked Sendable {
             role: "gateway",
             arguments: listen + ["--lan-ip", "127.0.0.1", "--lan-port", "\(lanPort)", "--event-loops", "\(eventLoops)"]
                 + extraArguments,
-            secretKey: secretKey
+            secretKey: secretKey,
+            environment: environment
         )
         try process.waitForOutput(containing: "gateway ready", timeout: timeout)
         try process.waitForOutput(containing: "gateway registered in memcached", timeout: timeout)
@@ -96,11 +100,11 @@ public final class TestCluster: @unchecked Sendable {
         memcached.stop()
     }
 
-    private func launch(role: String, arguments: [String], secretKey: String?) throws -> ManagedProcess {
+    private func launch(role: String, arguments: [String], secretKey: String?, environment: [String: String] = [:]) throws -> ManagedProcess {
         let process = try ManagedProcess(
             executable: Self.binaryPath,
             arguments: [role, "--memcached", memcached.address, "--log-level", "debug"] + arguments,
-            environment: ["DATACENTERED_SECRET_KEY": secretKey ?? self.secretKey]
+            environment: environment.merging(["DATACENTERED_SECRET_KEY": secretKey ?? self.secretKey]) { $1 }
         )
         lock.withLock { processes.append(process) }
         return process

@@ -14,7 +14,8 @@ import Glibc
 /// and act on signals until told to stop.
 ///
 /// Signals: SIGTERM and SIGINT stop the cluster; SIGUSR1 reloads (re-reads the configuration and
-/// replaces the workers one at a time); SIGHUP reopens the log file (daemon).
+/// replaces the workers one at a time); SIGHUP reopens the log file (daemon). Under systemd
+/// (`Type=notify`) it reports ready, reloading and stopping on `$NOTIFY_SOCKET`.
 public struct MasterProcess: Sendable {
     public var configuration: SupervisorConfiguration
     /// How the configuration was read, to read it again on reload.
@@ -35,6 +36,13 @@ public struct MasterProcess: Sendable {
 
     /// - Parameter whenStarted: called once every child has started.
     public func run(logger: Logger, whenStarted: @Sendable () -> Void = {}) async throws {
+        let notifier = SystemdNotifier.fromEnvironment()
+        let notify: @Sendable (SystemdNotifier.State) -> Bool = { state in
+            do { return try notifier?.notify(state) ?? false } catch {
+                logger.warning("\(error)")
+                return false
+            }
+        }
         let runDirectory = RunDirectory(path: configuration.supervisor.runDirectory)
         let lock = try runDirectory.acquire()
         defer {
@@ -49,6 +57,9 @@ public struct MasterProcess: Sendable {
         )
         let loader = self.loader
         let reload: @Sendable () async -> ControlResponse = {
+            // Not announced during the start, a stop or another reload: only one READY=1 ends it.
+            let announced = notify(.reloading)
+            defer { if announced { _ = notify(.ready) } }
             do {
                 let configuration = try await loader.load()
                 return ControlResponse(ok: true, message: try await supervisor.reload(with: configuration))
@@ -96,9 +107,11 @@ public struct MasterProcess: Sendable {
             throw error
         }
         whenStarted()
+        _ = notify(.ready)
         for await signal in signals {
             if signal == .sigterm || signal == .sigint {
                 logger.notice("stopping (\(signal))")
+                _ = notify(.stopping)
                 break
             } else if signal == .sigusr1 {
                 Task { _ = await reload() }

@@ -7,6 +7,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
     case controlFailed(reason: String)
     case childNotReady(name: String, reason: String)
     case tokenIssuing(reason: String)
+    case notifyFailed(socket: String, reason: String)
 
     public var description: String {
         switch self {
@@ -18,6 +19,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
         case .controlFailed(let reason): return reason
         case .childNotReady(let name, let reason): return "\(name) did not start: \(reason)"
         case .tokenIssuing(let reason): return "cannot issue the tokens of supervisor.issueTokens: \(reason)"
+        case .notifyFailed(let socket, let reason): return "cannot notify systemd on NOTIFY_SOCKET=\(socket): \(reason)"
         }
     }
 }

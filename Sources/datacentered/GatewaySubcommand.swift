@@ -170,6 +170,8 @@ struct GatewaySubcommand: AsyncParsableCommand {
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
+        // Under systemd (Type=notify): listening, so units ordered after this one may start.
+        do { try SystemdNotifier.fromEnvironment()?.notify(.ready) } catch { logger.warning("\(error)") }
         try await services.run()
         registration.cancel()
         await registration.value

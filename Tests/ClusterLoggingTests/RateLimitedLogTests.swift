@@ -1,3 +1,4 @@
+import ClusterTesting
 import Logging
 import NIOConcurrencyHelpers
 import XCTest
@@ -13,9 +14,8 @@ final class RateLimitedLogTests: XCTestCase {
         var now: ContinuousClock.Instant { start + offset.withLockedValue { $0 } }
     }
 
-    private func makeLog(_ clock: ManualClock) -> (RateLimitedLog, RecordedLines) {
-        let lines = RecordedLines()
-        let logger = Logger(label: "test") { _ in RecordingHandler(lines: lines) }
+    private func makeLog(_ clock: ManualClock) -> (RateLimitedLog, RecordingLogHandler.Store) {
+        let (logger, lines) = RecordingLogHandler.logger()
         return (RateLimitedLog(logger: logger, window: .seconds(10), now: { clock.now }), lines)
     }
 
@@ -26,16 +26,16 @@ final class RateLimitedLogTests: XCTestCase {
             log.log(.warning, "refused worker link", "attempt \(index)")
             clock.advance(by: .milliseconds(1))
         }
-        XCTAssertEqual(lines.all, ["refused worker link: attempt 0"])
+        XCTAssertEqual(lines.messages, ["refused worker link: attempt 0"])
         clock.advance(by: .seconds(10))
         log.flush()
-        XCTAssertEqual(lines.all.last, "… 4,812 more in 10 s: refused worker link")
-        XCTAssertEqual(lines.all.count, 2)
+        XCTAssertEqual(lines.messages.last, "… 4,812 more in 10 s: refused worker link")
+        XCTAssertEqual(lines.messages.count, 2)
         // A flush with nothing new says nothing; the next occurrence is logged in full again.
         log.flush()
         log.log(.warning, "refused worker link", "later")
-        XCTAssertEqual(lines.all.count, 3)
-        XCTAssertEqual(lines.all.last, "refused worker link: later")
+        XCTAssertEqual(lines.messages.count, 3)
+        XCTAssertEqual(lines.messages.last, "refused worker link: later")
     }
 
     func testAnOccurrenceAfterTheWindowWritesTheSummaryFirst() {
@@ -45,13 +45,13 @@ final class RateLimitedLogTests: XCTestCase {
         log.log(.error, "closing worker link", "two")
         clock.advance(by: .seconds(11))
         log.log(.error, "closing worker link", "three")
-        XCTAssertEqual(lines.all, ["closing worker link: one", "… 1 more in 10 s: closing worker link", "closing worker link: three"])
+        XCTAssertEqual(lines.messages, ["closing worker link: one", "… 1 more in 10 s: closing worker link", "closing worker link: three"])
     }
 
     func testAnEmptyMessageLogsTheKindAlone() {
         let (log, lines) = makeLog(ManualClock())
         log.log(.error, "malformed WebSocket handshake event", "")
-        XCTAssertEqual(lines.all, ["malformed WebSocket handshake event"])
+        XCTAssertEqual(lines.messages, ["malformed WebSocket handshake event"])
     }
 
     func testKindsAreLimitedSeparately() {
@@ -60,7 +60,7 @@ final class RateLimitedLogTests: XCTestCase {
         log.log(.warning, "a", "1")
         log.log(.warning, "b", "1")
         log.log(.warning, "a", "2")
-        XCTAssertEqual(lines.all, ["a: 1", "b: 1"])
+        XCTAssertEqual(lines.messages, ["a: 1", "b: 1"])
     }
 
     func testAWindowWithOneOccurrenceHasNoSummary() {
@@ -69,7 +69,7 @@ final class RateLimitedLogTests: XCTestCase {
         log.log(.warning, "a", "1")
         clock.advance(by: .seconds(30))
         log.flush()
-        XCTAssertEqual(lines.all, ["a: 1"])
+        XCTAssertEqual(lines.messages, ["a: 1"])
     }
 
     func testCountsAreGroupedByThousands() {
@@ -78,7 +78,7 @@ final class RateLimitedLogTests: XCTestCase {
         for _ in 0...12_345 { log.log(.warning, "a", "x") }
         clock.advance(by: .seconds(10))
         log.flush()
-        XCTAssertEqual(lines.all.last, "… 12,345 more in 10 s: a")
+        XCTAssertEqual(lines.messages.last, "… 12,345 more in 10 s: a")
         XCTAssertEqual(RateLimitedLog.grouped(1_234_567), "1,234,567")
     }
 }
@@ -104,28 +104,5 @@ final class LogEscapingTests: XCTestCase {
         let escaped = long.escapedForLog
         XCTAssertTrue(escaped.hasPrefix(String(repeating: "x", count: String.maximumLoggedPeerTextLength)))
         XCTAssertTrue(escaped.hasSuffix("…(744 more)"))
-    }
-}
-
-/// Log lines a test can read back.
-final class RecordedLines: Sendable {
-    private let lines = NIOLockedValueBox<[String]>([])
-    func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
-    var all: [String] { lines.withLockedValue { $0 } }
-}
-
-/// A swift-log handler that records each message.
-struct RecordingHandler: LogHandler {
-    let lines: RecordedLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lines.append("\(event.message)")
     }
 }

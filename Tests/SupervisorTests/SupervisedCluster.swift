@@ -18,7 +18,9 @@ final class SupervisedCluster: @unchecked Sendable {
 
     var runDirectory: RunDirectory { RunDirectory(path: directory.appendingPathComponent("run").path) }
     var logFile: String { directory.appendingPathComponent("log/datacentered.log").path }
-    var environment: [String: String] { ["DATACENTERED_SECRET_KEY": secretKey] }
+    /// More variables for every `datacentered` this cluster runs.
+    var extraEnvironment: [String: String] = [:]
+    var environment: [String: String] { extraEnvironment.merging(["DATACENTERED_SECRET_KEY": secretKey]) { $1 } }
 
     /// - Parameter configuration: keys merged over the test defaults (one gateway, two echo workers, local memcached).
     init(gateways: Int = 1, configuration: [String: Any] = [:]) throws {

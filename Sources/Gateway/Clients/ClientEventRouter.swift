@@ -70,6 +70,7 @@ final class ClientEventRouter: Sendable {
             return
         }
         state.value.waiting.append(event)
+        connection.counters.add(.eventsWaitingForWorker)
         state.value.waitingBytes += frame.encodedLength
         // One event always fits, however large.
         let overBytes = state.value.waitingBytes > limits.maxWaitingBytes && state.value.waiting.count > 1
@@ -97,6 +98,7 @@ final class ClientEventRouter: Sendable {
             events.removeAll { $0.failedDeliveries >= limit }
         }
         state.value.waiting.insert(contentsOf: events, at: 0)
+        connection.counters.add(.eventsWaitingForWorker, events.count)
         state.value.waitingBytes += events.reduce(0) { $0 + $1.frame.encodedLength }
         sendWaiting()
     }
@@ -119,6 +121,7 @@ final class ClientEventRouter: Sendable {
             switch worker.send(event, from: self) {
             case .sent:
                 state.value.waitingBytes -= state.value.waiting.removeFirst().frame.encodedLength
+                connection.counters.add(.eventsWaitingForWorker, -1)
                 // With random routing each event picks its own worker.
                 if links.routing == .random { state.value.worker = nil }
             case .full, .gone:

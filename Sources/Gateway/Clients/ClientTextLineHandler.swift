@@ -49,6 +49,7 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
         guard let router, !router.connection.isClosing else { return }
         router.connection.noteHeard()
         router.connection.counters.add(.messagesIn)
+        router.connection.counters.add(.bytesIn, unwrapInboundIn(data).readableBytes + 1)
         router.forward(events.message(router.connection, payload: unwrapInboundIn(data), binary: false))
     }
 
@@ -84,9 +85,11 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
         if lastWriteAfterInputClosed != nil { lastWriteAfterInputClosed = .now() }
         switch unwrapOutboundIn(data) {
         case .message(let bytes, _):
+            router?.connection.counters.add(.bytesOut, bytes.readableBytes + 1)
             context.write(wrapOutboundOut(bytes), promise: nil)
             context.write(wrapOutboundOut(Self.newline), promise: promise)
         case .raw(let bytes):
+            router?.connection.counters.add(.bytesOut, bytes.readableBytes)
             context.write(wrapOutboundOut(bytes), promise: promise)
         case .close(_, let lastMessage, _):
             let written: EventLoopFuture<Void>

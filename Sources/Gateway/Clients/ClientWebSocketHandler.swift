@@ -65,6 +65,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let router, !reader.isFinished else { return }
         var input = unwrapInboundIn(data)
+        router.connection.counters.add(.bytesIn, input.readableBytes)
         if var earlier = unread {
             unread = nil
             earlier.writeBuffer(&input)
@@ -93,8 +94,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             // A client that pings without reading its pongs must not fill the gateway's memory:
             // RFC 6455 lets a pong answer only the latest ping.
             guard !connection.isClosing, context.channel.isWritable else { return }
+            connection.counters.add(.bytesOut, 2 + payload.readableBytes)
             context.writeAndFlush(wrapOutboundOut(frame(.pong, payload, allocator: context.channel.allocator)), promise: nil)
         case .close(let code):
+            connection.counters.addClose(received: code)
             answerClose(code: code, context: context)
         case .failure(let code, let reason):
             peerLog.log(.notice, "closing client", "\(reason)", metadata: ["client": "\(connection.number)"])
@@ -107,8 +110,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         case .message(let bytes, let isBinary):
             write(isBinary ? .binary : .text, bytes, context: context, promise: promise)
         case .raw(let bytes):
+            router?.connection.counters.add(.bytesOut, bytes.readableBytes)
             context.write(wrapOutboundOut(bytes), promise: promise)
         case .close(let code, let lastMessage, let reason):
+            router?.connection.counters.addClose(sent: code)
             if let lastMessage {
                 write(lastMessage.isBinary ? .binary : .text, lastMessage.bytes, context: context, promise: nil)
             }
@@ -118,6 +123,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
 
     /// Writes `payload` as one frame: copied behind its header when small, beside it when large.
     private func write(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        router?.connection.counters.add(.bytesOut, ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes) + payload.readableBytes)
         guard payload.readableBytes > Self.largestCopiedPayload else {
             context.write(wrapOutboundOut(frame(opcode, payload, allocator: context.channel.allocator)), promise: promise)
             return
@@ -151,6 +157,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         unread = nil
+        // Gone without a close frame (and not for a protocol failure, counted as the close sent): 1006.
+        if let router, !reader.isFinished { router.connection.counters.addClose(received: 1006) }
         if let router { admission.disconnected(router) }
         context.fireChannelInactive()
     }
@@ -177,6 +185,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// Writes the close frame, then ends the connection; a client that does not take the frame
     /// (it reads nothing) is disconnected after the close timeout.
     private func closeAfter(_ closeFrame: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        router?.connection.counters.add(.bytesOut, closeFrame.readableBytes)
         let channel = context.channel
         let deadline = context.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
         context.writeAndFlush(wrapOutboundOut(closeFrame)).whenComplete { result in

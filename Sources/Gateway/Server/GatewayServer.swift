@@ -133,6 +133,12 @@ public final class GatewayServer: Service {
         statistics.channelEventsDropped = counters.total(.channelEventsDropped)
         statistics.workerLinks = links.count
         statistics.registryErrors = counters.registryErrorCount
+        statistics.bytesIn = counters.total(.bytesIn)
+        statistics.bytesOut = counters.total(.bytesOut)
+        statistics.eventsWaitingForWorker = counters.total(.eventsWaitingForWorker)
+        statistics.eventsUnacknowledged = links.heldEventCount
+        statistics.closesSentByCode = counters.closesByCode(sent: true)
+        statistics.closesReceivedByCode = counters.closesByCode(sent: false)
         return statistics
     }
 

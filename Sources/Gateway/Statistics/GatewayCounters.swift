@@ -1,5 +1,6 @@
 import Atomics
 import NIOCore
+import NIOWebSocket
 
 /// The counters of one gateway process, one shard per event loop: the hot path bumps an atomic of
 /// its own loop's shard, which no other core writes, and a snapshot sums the shards from any thread.
@@ -30,19 +31,44 @@ final class GatewayCounters: Sendable {
         case poisonEvents
         /// Channel events not relayed to a worker that leaves its link's write buffer unread.
         case channelEventsDropped
+        /// Bytes of client traffic read (WebSocket frames after TLS, text-port lines with their ends).
+        case bytesIn
+        /// Bytes of client traffic written (WebSocket frames before TLS, text-port lines with their ends).
+        case bytesOut
+        /// A level, not a total: client events held at the gateway until a worker link takes them
+        /// (no worker linked, the worker behind or leaving, events handed back). Raised and lowered
+        /// on the client's loop; only the sum over the shards means anything.
+        case eventsWaitingForWorker
     }
 
     /// One event loop's counters.
     final class Shard: Sendable {
         private let values = Counter.allCases.map { _ in ManagedAtomic<Int>(0) }
+        private let closesSent = CloseCodeBucket.allCases.map { _ in ManagedAtomic<Int>(0) }
+        private let closesReceived = CloseCodeBucket.allCases.map { _ in ManagedAtomic<Int>(0) }
 
         /// Adds `amount` to `counter`.
         func add(_ counter: Counter, _ amount: Int = 1) {
             values[counter.rawValue].wrappingIncrement(by: amount, ordering: .relaxed)
         }
 
+        /// Counts a close the gateway started with `code`.
+        func addClose(sent code: WebSocketErrorCode) {
+            closesSent[CloseCodeBucket(code).rawValue].wrappingIncrement(ordering: .relaxed)
+        }
+
+        /// Counts a client's close frame with `code` (nil: it had none, 1005), or 1006 for a client
+        /// gone without one.
+        func addClose(received code: UInt16?) {
+            closesReceived[CloseCodeBucket(code: code ?? 1005).rawValue].wrappingIncrement(ordering: .relaxed)
+        }
+
         fileprivate func value(_ counter: Counter) -> Int {
             values[counter.rawValue].load(ordering: .relaxed)
+        }
+
+        fileprivate func closes(sent: Bool, _ bucket: CloseCodeBucket) -> Int {
+            (sent ? closesSent : closesReceived)[bucket.rawValue].load(ordering: .relaxed)
         }
     }
 
@@ -66,6 +92,16 @@ final class GatewayCounters: Sendable {
     /// The sum of `counter` over every loop.
     func total(_ counter: Counter) -> Int {
         shards.all.reduce(0) { $0 + $1.value(counter) }
+    }
+
+    /// Closes sent (or received) so far by code label, codes never seen left out.
+    func closesByCode(sent: Bool) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for bucket in CloseCodeBucket.allCases {
+            let count = shards.all.reduce(0) { $0 + $1.closes(sent: sent, bucket) }
+            if count > 0 { counts[bucket.label] = count }
+        }
+        return counts
     }
 
     /// Failed registry operations so far.

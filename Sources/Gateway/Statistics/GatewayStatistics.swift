@@ -1,5 +1,7 @@
+import ClusterLogging
+
 /// A snapshot of one gateway process's counters, for the status command and the periodic log line.
-public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
+public struct GatewayStatistics: Sendable, Equatable, StatisticsLine {
     /// Clients connected now.
     public var clients = 0
     /// Clients admitted since the process started.
@@ -28,18 +30,19 @@ public struct GatewayStatistics: Sendable, Equatable, CustomStringConvertible {
     public var workerLinks = 0
     /// Failed registrations or refreshes in memcached.
     public var registryErrors = 0
+    /// Bytes read from and written to clients (WebSocket frames inside TLS, text-port lines).
+    public var bytesIn = 0
+    public var bytesOut = 0
+    /// Client events held now until a worker link takes them (none linked, the worker behind or leaving).
+    public var eventsWaitingForWorker = 0
+    /// Client events held now by worker links, written or about to be, until the worker acknowledges them.
+    public var eventsUnacknowledged = 0
+    /// Closes the gateway started, by code (`"1000"`, ..., `"other"`).
+    public var closesSentByCode: [String: Int] = [:]
+    /// Closes by the code of the client's close frame; `"1005"` for a frame without one, `"1006"` for
+    /// a client gone without a close frame (protocol failures excepted: they count as sent).
+    public var closesReceivedByCode: [String: Int] = [:]
 
     /// Every counter zero.
     public init() {}
-
-    /// One line of `name=value` pairs.
-    public var description: String {
-        [
-            ("clients", clients), ("clients_total", clientsTotal), ("messages_in", messagesIn),
-            ("messages_out", messagesOut), ("send_failures", sendFailures), ("send_buffer_drops", sendBufferDrops),
-            ("send_buffer_closes", sendBufferCloses), ("heartbeat_timeouts", heartbeatTimeouts),
-            ("redelivered_events", redeliveredEvents), ("links_refused", linksRefused), ("poison_events", poisonEvents),
-            ("channel_events_dropped", channelEventsDropped), ("worker_links", workerLinks), ("registry_errors", registryErrors),
-        ].map { "\($0)=\($1)" }.joined(separator: " ")
-    }
 }

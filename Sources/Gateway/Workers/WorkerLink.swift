@@ -126,6 +126,9 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         if now { wake() }
     }
 
+    /// Client events accepted and not yet acknowledged, written or not, for the statistics.
+    var heldEventCount: Int { state.withLockedValue { $0.unwritten.count + $0.unacknowledged.count } }
+
     /// True once the events of a gone link have been handed back to their routers.
     var isHandedBack: Bool { state.withLockedValue { $0.isHandedBack } }
 

@@ -56,6 +56,9 @@ final class WorkerLinkTable: Sendable {
 
     var count: Int { state.withLockedValue { $0.links.count } }
 
+    /// Client events the links hold until their workers acknowledge them, for the statistics.
+    var heldEventCount: Int { state.withLockedValue { $0.links }.reduce(0) { $0 + $1.heldEventCount } }
+
     /// Sends `frame` on every link, for Channel events; returns the links that were skipped because
     /// their worker does not read.
     func relay(_ frame: GatewayFrame) -> [WorkerLink] {

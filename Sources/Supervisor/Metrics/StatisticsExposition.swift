@@ -25,6 +25,14 @@ public final class StatisticsExposition: Sendable {
                     counter.increment(by: Int64(value))
                 }
             }
+            for (field, values) in statistics.labelledCounters {
+                let (name, label) = statistics.labelledMetric(field)
+                for (value, count) in values {
+                    let counter = registry.makeCounter(name: name, labels: labels + [(label, value)])
+                    counter.reset()
+                    counter.increment(by: Int64(count))
+                }
+            }
         }
     }
 

@@ -1,5 +1,7 @@
+import ClusterLogging
+
 /// A worker process's counters, as logged every `--stats-interval` and read by tools.
-public struct WorkerStatistics: Sendable, Equatable, CustomStringConvertible {
+public struct WorkerStatistics: Sendable, Equatable, StatisticsLine {
     /// Client events handled (connect, WebSocket handshake, message, close).
     public var eventsHandled = 0
     /// Of those, events a worker that went away had received before.
@@ -17,12 +19,4 @@ public struct WorkerStatistics: Sendable, Equatable, CustomStringConvertible {
     public var channelEventsDropped = 0
 
     public init() {}
-
-    public var description: String {
-        [
-            ("events_handled", eventsHandled), ("redelivered_events", redeliveredEvents), ("handler_errors", handlerErrors),
-            ("timers_fired", timersFired), ("channel_events", channelEvents), ("gateway_links", gatewayLinks),
-            ("registry_errors", registryErrors), ("channel_events_dropped", channelEventsDropped),
-        ].map { "\($0)=\($1)" }.joined(separator: " ")
-    }
 }

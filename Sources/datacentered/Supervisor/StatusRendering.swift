@@ -22,7 +22,7 @@ enum StatusRendering {
         }
         lines.append("exits: " + (exits.isEmpty ? "none" : exits.joined(separator: "; ")))
         lines.append("")
-        var rows = [["NAME", "ROLE", "PID", "STATE", "MEMORY", "CONNS", "IN", "OUT", "SEND-FAIL", "ERRORS", "RESTARTS", "STARTED", "LISTENING"]]
+        var rows = [["NAME", "ROLE", "PID", "STATE", "MEMORY", "CONNS", "IN", "OUT", "SEND-FAIL", "BYTES-IN/OUT", "HELD", "ERRORS", "RESTARTS", "STARTED", "LISTENING"]]
         for process in status.processes {
             let counters = process.statistics?.counters ?? [:]
             let isGateway = process.role == "gateway"
@@ -34,6 +34,8 @@ enum StatusRendering {
                 isGateway ? value("messagesIn") : value("eventsHandled"),
                 isGateway ? value("messagesOut") : "-",
                 isGateway ? value("sendFailures") : "-",
+                isGateway ? "\(bytes(counters["bytesIn"]))/\(bytes(counters["bytesOut"]))" : "-",
+                isGateway ? "\(value("eventsWaitingForWorker"))+\(value("eventsUnacknowledged"))" : "-",
                 isGateway ? "-" : value("handlerErrors"),
                 String(process.restarts), process.startedAt.map(timestamp) ?? "-", process.listening,
             ])
@@ -58,6 +60,11 @@ enum StatusRendering {
             row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }
+    }
+
+    private static func bytes(_ count: Int?) -> String {
+        guard let count else { return "-" }
+        return count >= 1_048_576 ? String(format: "%.1fM", Double(count) / 1_048_576) : count >= 1024 ? "\(count / 1024)K" : "\(count)"
     }
 
     private static func timestamp(_ date: Date) -> String {
