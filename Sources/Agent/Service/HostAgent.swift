@@ -21,7 +21,7 @@ public final class HostAgent: Service {
         guard AgentAuthRequest.isValidHostName(host) else {
             throw AgentConfigurationError.invalid(path: "host", detail: "'\(host)' is not 1 to 64 of A-Z a-z 0-9 . _ -")
         }
-        let token = try TokenFile.read(configuration.tokenFile)
+        let token = try SecretTokenFile.read(configuration.tokenFile)
         lock = try InstanceLock(directory: configuration.stateDirectory)
 
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -33,7 +33,7 @@ struct JobsSubcommand: AsyncParsableCommand {
         /// Connects, runs `command` on the authenticated session, and returns its exit status.
         func run(_ command: @escaping @Sendable (DataCenterSession, AsyncStream<InboundMessage>) async throws -> Int32) async throws -> Int32 {
             let logger = log.bootstrap(role: "jobs")
-            guard let token = try tokenFile.map({ path in try Agent.TokenFile.read(path) }) ?? ProcessInfo.processInfo.environment["DATACENTERED_TOKEN"]
+            guard let token = try tokenFile.map({ path in try Agent.SecretTokenFile.read(path) }) ?? ProcessInfo.processInfo.environment["DATACENTERED_TOKEN"]
             else { throw ValidationError("give --token-file or set DATACENTERED_TOKEN") }
             var tls = TLSConfiguration.makeClientConfiguration()
             if let caFile { tls.trustRoots = .file(caFile) }
