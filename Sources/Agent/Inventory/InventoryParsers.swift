@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DataCenterProtocol
 
 /// Pure parsers of the inventory commands' output (their table formats, headers and all).
 enum InventoryParsers {
@@ -72,12 +66,6 @@ enum InventoryParsers {
     /// The address without a `/prefix`, when it is a valid IPv4 or IPv6 address.
     static func validIP(_ text: String) -> String? {
         let address = String(text.split(separator: "/").first ?? "")
-        return isIPAddress(address) ? address : nil
-    }
-
-    /// True for a literal IPv4 or IPv6 address (as `inet_pton` reads them).
-    static func isIPAddress(_ text: String) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 16)
-        return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
+        return ActionParameter.isIPAddress(address) ? address : nil
     }
 }

@@ -12,7 +12,7 @@ extension DataCenterHandler {
         guard let spec = actions.first(where: { $0.name == run.action }) else {
             throw ProtocolError(.forbidden, "action '\(run.action)' is not allowed on \(run.host)")
         }
-        try ActionValidation.validate(run.params, against: spec)
+        try spec.validate(run.params)
         let timeout = run.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds
         guard (1...configuration.maximumJobTimeoutSeconds).contains(timeout) else {
             throw ProtocolError(.badRequest, "'timeoutSeconds' must be 1 to \(configuration.maximumJobTimeoutSeconds)")
