@@ -179,6 +179,51 @@ final class DataCenterClientTests: XCTestCase {
         }
     }
 
+    /// Counts its authentication attempts; its token is one the central side never issued.
+    final class WrongTokenHandler: DataCenterSessionHandler {
+        let attempts = NIOLockedValueBox(0)
+        let opened = NIOLockedValueBox(false)
+
+        func authentication() async throws -> (OperationName, any Encodable & Sendable) {
+            attempts.withLockedValue { $0 += 1 }
+            return (.authOperator, OperatorAuthRequest(token: "dct_wrong"))
+        }
+
+        func sessionOpened(_ session: DataCenterSession, authenticated reply: InboundMessage) async {
+            opened.withLockedValue { $0 = true }
+        }
+
+        func handleRequest(_ request: InboundMessage, operation: String, session: DataCenterSession) async throws(ProtocolError) -> any Encodable & Sendable {
+            EmptyPayload()
+        }
+
+        func handleEvent(_ event: InboundMessage, name: String, session: DataCenterSession) async {}
+    }
+
+    /// The central side answers a wrong token with auth_failed and closes: the client's `auth.operator`
+    /// fails then, not at its request timeout (a minute here), so it has tried again several times
+    /// well within the test's bound.
+    func testAWrongTokenFailsAtOnceNotAtTheRequestTimeout() async throws {
+        let bed = try DataCenterTestBed(hosts: [])
+        var configuration = DataCenterClient.Configuration()
+        configuration.backoffInitial = .milliseconds(50)
+        configuration.backoffMaximum = .milliseconds(200)
+        configuration.requestTimeout = .seconds(60)
+        let client = DataCenterClient(
+            endpoints: [try GatewayEndpoint("ws://127.0.0.1:\(bed.gateways[0].publicPort)/")],
+            connector: try WebSocketConnector(allowPlainWebSocket: true), configuration: configuration, logger: Logger(label: "client-test")
+        )
+        let handler = WrongTokenHandler()
+        let running = Task { await client.run(handler) }
+        defer { running.cancel() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while handler.attempts.withLockedValue({ $0 }) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertGreaterThanOrEqual(handler.attempts.withLockedValue { $0 }, 3, "each refused attempt waited for its request timeout")
+        XCTAssertFalse(handler.opened.withLockedValue { $0 }, "a wrong token opened a session")
+    }
+
     func testEndpointsAndBackoff() throws {
         let endpoint = try GatewayEndpoint("wss://gw.example:8443/agents?x=1")
         XCTAssertEqual(endpoint.host, "gw.example")
