@@ -28,6 +28,26 @@ enum InventoryParsers {
         }
     }
 
+    /// `lxc-info -n NAME`: one `Link:` line per network interface, naming its host-side veth.
+    static func lxcInterfaces(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            return fields.count >= 2 && fields[0] == "Link:" ? String(fields[1]) : nil
+        }
+    }
+
+    /// `prlctl list -i NAME`: each network adapter is a `netN (+) dev='DEVICE' ...` line under Hardware.
+    static func prlctlInterfaces(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            guard let first = fields.first, first.hasPrefix("net"), first.dropFirst(3).allSatisfy(\.isNumber),
+                let device = fields.first(where: { $0.hasPrefix("dev='") })
+            else { return nil }
+            let name = device.dropFirst("dev='".count).prefix { $0 != "'" }
+            return name.isEmpty ? nil : String(name)
+        }
+    }
+
     /// `vzlist -a -H -o ctid,hostname,status,ip`: no header; the container is named by its CTID, and its
     /// veth (when it has one rather than venet) is `veth<CTID>.0`.
     static func vzlist(_ text: String) -> [VirtualServer] {
