@@ -135,6 +135,45 @@ final class AgentEndToEndTests: XCTestCase {
         await console.close()
     }
 
+    func testATimerAddedThroughTheCentralSideRunsOnTheAgentAsJobsUntilRemoved() async throws {
+        let bed = try DataCenterTestBed(hosts: ["node-a"])
+        let agent = try bed.startAgent(host: "node-a")
+        let console = try await bed.console()
+        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+
+        let refused = try await console.errorCode("timers.add", ["host": "node-a", "name": "t", "action": "rm", "everySeconds": 1])
+        XCTAssertEqual(refused, "forbidden")
+        let params = ["count": "1", "sleep": "0", "code": "4"]
+        let added = try await console.call("timers.add", ["host": "node-a", "name": "tick", "action": "numbered", "params": params, "everySeconds": 1])
+        XCTAssertEqual((added["timers"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["tick"])
+        XCTAssertTrue(agent.output.contains("timer tick added: numbered every 1 s"), "the agent itself has the timer")
+
+        // Each run is a job: its record, its output and its exit status, like any other.
+        let run = try await console.waitForEvent("job.state", timeout: .seconds(20)) { data in
+            let record = data["job"] as? [String: Any]
+            return record?["requestedBy"] as? String == "timer:tick" && record?["state"] as? String == "failed"
+        }
+        let record = try XCTUnwrap(run["job"] as? [String: Any])
+        XCTAssertEqual(record["action"] as? String, "numbered")
+        XCTAssertEqual(record["params"] as? [String: String], params)
+        XCTAssertEqual(record["exitCode"] as? Int, 4)
+        let job = try XCTUnwrap(record["id"] as? String)
+        XCTAssertTrue(job.hasPrefix("timer.tick."), job)
+        let text = try await output(of: job, console)
+        XCTAssertEqual(text.stdout, "out 1\ndone\n")
+        XCTAssertEqual(text.stderr, "err 1\n")
+
+        let listed = try await console.call("timers.list", ["host": "node-a"])
+        XCTAssertEqual((listed["timers"] as? [[String: Any]])?.first?["everySeconds"] as? Int, 1)
+        let removed = try await console.call("timers.remove", ["host": "node-a", "name": "tick"])
+        XCTAssertEqual((removed["timers"] as? [Any])?.count, 0)
+        let listedAfter = try await console.call("timers.list", ["host": "node-a"])
+        XCTAssertEqual((listedAfter["timers"] as? [Any])?.count, 0)
+        let unknown = try await console.errorCode("timers.remove", ["host": "node-a", "name": "tick"])
+        XCTAssertEqual(unknown, "not_found")
+        await console.close()
+    }
+
     /// Polls `condition` until it holds (bounded): for state that the cluster reaches asynchronously.
     private func waitUntil(
         _ what: String, timeout: Duration = .seconds(20), diagnostics: () -> String = { "" }, _ condition: () async throws -> Bool

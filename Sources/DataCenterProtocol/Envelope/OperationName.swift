@@ -14,6 +14,9 @@ public enum OperationName: String, Sendable, Hashable, Codable, CaseIterable {
     case jobsWatch = "jobs.watch"
     case jobsCancel = "jobs.cancel"
     case jobsStdin = "jobs.stdin"
+    case timersList = "timers.list"
+    case timersAdd = "timers.add"
+    case timersRemove = "timers.remove"
     case clusterStats = "cluster.stats"
 
     // Central side → agent.

@@ -1,0 +1,120 @@
+import DataCenterProtocol
+import Foundation
+import Wire
+import Worker
+
+extension DataCenterHandler {
+    // MARK: - Operators and services: sent on to the agent, answered when it replies
+
+    func listTimers(_ request: Request) async throws {
+        let host = try request.payload(HostQuery.self).host
+        try await relay(.timerList, EmptyPayload(), for: request, host: host, pending: relayEntry(request, .timersList))
+    }
+
+    func addTimer(_ request: Request) async throws {
+        let add = try request.payload(TimersAddRequest.self)
+        let timer = add.timer
+        guard TimerSpec.isValidName(timer.name) else {
+            throw ProtocolError(.badRequest, "'name' must be 1 to 64 of A-Z a-z 0-9 . _ : - and not start with a dot")
+        }
+        guard timer.everySeconds >= 1 else { throw ProtocolError(.badRequest, "'everySeconds' must be at least 1") }
+        guard let actions = try await request.hosts.actions(of: add.host) else { throw ProtocolError(.notFound, "no host '\(add.host)'") }
+        guard let spec = actions.first(where: { $0.name == timer.action }) else {
+            throw ProtocolError(.forbidden, "action '\(timer.action)' is not allowed on \(add.host)")
+        }
+        try spec.validate(timer.params)
+        var pending = relayEntry(request, .timersAdd)
+        pending.timer = timer
+        try await relay(.timerAdd, timer, for: request, host: add.host, pending: pending)
+    }
+
+    func removeTimer(_ request: Request) async throws {
+        let remove = try request.payload(TimersRemoveRequest.self)
+        var pending = relayEntry(request, .timersRemove)
+        pending.timerName = remove.name
+        try await relay(.timerRemove, TimerQuery(name: remove.name), for: request, host: remove.host, pending: pending)
+    }
+
+    private func relayEntry(_ request: Request, _ operation: OperationName) -> AgentRequestRelay.Pending {
+        AgentRequestRelay.Pending(
+            relayID: AgentRequestRelay.newRelayID(), client: request.context.clientID.description, re: request.id, operation: operation)
+    }
+
+    /// Sends `op` to `host`'s agent under the relay id of `pending`; the reply to the operator goes out
+    /// when the agent answers (``completeRelay``).
+    private func relay(
+        _ op: OperationName, _ data: some Encodable & Sendable, for request: Request, host: String, pending: AgentRequestRelay.Pending
+    ) async throws {
+        guard try await request.hosts.actions(of: host) != nil else { throw ProtocolError(.notFound, "no host '\(host)'") }
+        let api = request.context.api
+        guard try await api.isUIDOnline(ConnectionRole.agentUID(host)) else {
+            throw ProtocolError(.notOnline, "host '\(host)' is not connected; its timers can be changed while it is")
+        }
+        try await AgentRequestRelay(data: request.context.worker.globalData).add(pending, host: host)
+        try await api.sendToUID(ConnectionRole.agentUID(host), .text(Envelope.request(id: pending.relayID, op: op, data: data)))
+    }
+
+    // MARK: - The agent's reply
+
+    /// The agent answered a relayed request: its timers are recorded, and the operator gets the reply
+    /// (the host's timers) or the agent's error.
+    func completeRelay(_ relayID: String, error: ProtocolError?, message: InboundMessage, host: String, context: EventContext) async throws {
+        let data = context.worker.globalData
+        guard let pending = try await AgentRequestRelay(data: data).take(relayID, host: host) else { return }
+        let reply: String
+        if let error {
+            reply = Envelope.reply(to: pending.re, error: error)
+        } else {
+            let hosts = HostStore(data: data)
+            var timers = try await hosts.timers(of: host)
+            switch pending.operation {
+            case .timersList:
+                timers = try message.payload(TimerListReply.self).timers
+            case .timersAdd:
+                if let timer = pending.timer { timers = timers.filter { $0.name != timer.name } + [timer] }
+            default:
+                timers.removeAll { $0.name == pending.timerName }
+            }
+            timers.sort { $0.name < $1.name }
+            try await hosts.setTimers(timers, of: host)
+            reply = Envelope.reply(to: pending.re, data: TimerListReply(timers: timers))
+            if pending.operation != .timersList {
+                logger.info("timers changed", metadata: ["host": "\(host)", "op": "\(pending.operation.rawValue)"])
+            }
+        }
+        try await answerRelayed(pending, reply, api: context.api)
+    }
+
+    /// Answers every request still waiting for `host`'s agent with `not_online` (it went offline, or
+    /// connected again without having replied).
+    func failRelayed(of host: String, reason: String, worker: WorkerContext) async throws {
+        for pending in try await AgentRequestRelay(data: worker.globalData).takeAll(host: host) {
+            try await answerRelayed(pending, Envelope.reply(to: pending.re, error: ProtocolError(.notOnline, reason)), api: worker.api)
+        }
+    }
+
+    private func answerRelayed(_ pending: AgentRequestRelay.Pending, _ reply: String, api: ClusterAPI) async throws {
+        guard let client = ClientID(pending.client) else { return }
+        // The operator may have gone meanwhile: nothing to answer then.
+        try? await api.sendToClient(client, .text(reply))
+    }
+
+    // MARK: - Timer runs
+
+    /// Creates the record of a timer run the first time the agent reports on it (its output or its end):
+    /// the agent starts these jobs on its own, so the central side has not queued them.
+    /// A run of a timer the central side no longer knows (removed before the run reported) has an empty action.
+    func recordTimerRun(_ job: String, of host: String, _ request: Request) async throws {
+        guard let run = TimerSpec.run(of: job), try await request.jobs.record(job) == nil else { return }
+        let timer = try await request.hosts.timers(of: host).first { $0.name == run.timer }
+        let started = Timestamp(run.startedAt)
+        let record = JobRecord(
+            id: job, host: host, action: timer?.action ?? "", params: timer?.params ?? [:], state: .running,
+            requestedBy: "timer:\(run.timer)", queuedAt: started, startedAt: started,
+            // The agent applies the action's own timeout; the sweep ends it only past the longest allowed.
+            timeoutSeconds: configuration.maximumJobTimeoutSeconds)
+        if try await request.jobs.createStarted(record) {
+            await pushState(record, api: request.context.api)
+        }
+    }
+}
