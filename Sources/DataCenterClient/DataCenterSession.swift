@@ -57,14 +57,18 @@ public final class DataCenterSession: Sendable {
         /// - Throws: the reply's `ProtocolError` when it failed, ``TimedOut``, or ``Closed``.
         @discardableResult
         public func value(timeout: Duration? = nil) async throws -> InboundMessage {
-            let reply = try await withThrowingTaskGroup(of: InboundMessage.self) { group in
+            let reply = try await withThrowingTaskGroup(of: InboundMessage?.self) { group in
                 group.addTask { try await session.waitForReply(to: id) }
                 group.addTask {
-                    try await Task.sleep(for: timeout ?? session.requestTimeout)
+                    // Cancelled: the waiter's own answer (a reply that came, or the cancellation) counts.
+                    guard (try? await Task.sleep(for: timeout ?? session.requestTimeout)) != nil else { return nil }
                     throw TimedOut(operation: operation.rawValue)
                 }
                 defer { group.cancelAll() }
-                return try await group.next()!
+                while let result = try await group.next() {
+                    if let reply = result { return reply }
+                }
+                throw CancellationError()
             }
             if case .reply(_, let error?) = reply.kind { throw error }
             return reply
