@@ -135,6 +135,34 @@ final class AgentEndToEndTests: XCTestCase {
         await console.close()
     }
 
+    func testACancelAskedWhileTheAgentIsCutOffReachesItWhenItIsBack() async throws {
+        let bed = try DataCenterTestBed(gateways: 2, hosts: ["node-a"])
+        let agent = try bed.startAgent(host: "node-a", gatewayIndexes: [0, 1])
+        guard let connectedTo = bed.gateways.firstIndex(where: { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") }) else {
+            return XCTFail("the agent names the gateway it connected to")
+        }
+        let other = 1 - connectedTo
+        let console = try await bed.console(gateway: other)
+        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+        let job = try await run(console, host: "node-a", "numbered", ["count": "1", "sleep": "30", "code": "0"])
+        _ = try await console.waitForEvent("job.output") { $0["job"] as? String == job }
+
+        // Cut off: the agent stopped and its gateway gone, so the central side has it offline.
+        try agent.freeze()
+        defer { agent.thaw() }
+        bed.gateways[connectedTo].process.kill()
+        _ = try await console.waitForEvent("host.offline") { $0["host"] as? String == "node-a" }
+        let asked = try await console.call("jobs.cancel", ["job": job])
+        XCTAssertNotNil((asked["job"] as? [String: Any])?["cancelRequestedAt"], "\(asked)")
+
+        agent.thaw()
+        try agent.waitForOutput(containing: "connected to gateway ws://127.0.0.1:\(bed.gateways[other].publicPort)/", timeout: .seconds(20))
+        let ended = try await console.waitForJobEnd(job, timeout: .seconds(20))
+        XCTAssertEqual(ended["state"] as? String, "cancelled")
+        XCTAssertEqual(ended["signal"] as? Int, 15)
+        await console.close()
+    }
+
     func testATimerAddedThroughTheCentralSideRunsOnTheAgentAsJobsUntilRemoved() async throws {
         let bed = try DataCenterTestBed(hosts: ["node-a"])
         let agent = try bed.startAgent(host: "node-a")
