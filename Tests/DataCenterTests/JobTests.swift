@@ -137,6 +137,22 @@ final class JobTests: DataCenterTestCase {
         XCTAssertTrue(noCancel, "a delivered cancel of an ended job was sent again")
     }
 
+    func testTheJobsRunningOnAnAgentAreAskedOfTheAgent() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let asked = try await person.post(.jobsRunning, HostQuery(host: "node-1"))
+        let (id, _) = try await agent.incomingRequest(.jobsRunning, as: EmptyPayload.self)
+        try await agent.reply(to: id, RunningJobsReply(jobs: ["j-00000000000000aa", "timer.t.1500"]))
+        let running = try await person.replyTo(asked).payload(RunningJobsReply.self)
+        XCTAssertEqual(running.jobs, ["j-00000000000000aa", "timer.t.1500"])
+
+        let unknown = try await person.failure(.jobsRunning, HostQuery(host: "node-9"))
+        XCTAssertEqual(unknown.code, .notFound)
+        let byAgent = try await agent.failure(.jobsRunning, HostQuery(host: "node-1"))
+        XCTAssertEqual(byAgent.code, .forbidden)
+    }
+
     func testRunningJobOfAVanishedAgentIsLostAfterTimeoutAndGrace() async throws {
         dataCenter = try DataCenterTestCluster(sweepInterval: 0.5, jobGrace: 1)
         let person = try await dataCenter.operatorClient()

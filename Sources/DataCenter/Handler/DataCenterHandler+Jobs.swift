@@ -95,6 +95,13 @@ extension DataCenterHandler {
         return EmptyPayload()
     }
 
+    /// `jobs.running` from an operator: the jobs running on the host's agent now, as the agent says
+    /// (sent on to it; DataCenterHandler+AgentRelay).
+    func listRunningJobs(_ request: Request) async throws {
+        let host = try request.payload(HostQuery.self).host
+        try await relay(.jobsRunning, EmptyPayload(), for: request, host: host, pending: relayEntry(request, .jobsRunning))
+    }
+
     // MARK: - Agents
 
     /// `job.output`: kept and streamed to the job's watchers unless it came before; acknowledged either way.

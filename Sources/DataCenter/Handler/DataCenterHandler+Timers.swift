@@ -1,10 +1,10 @@
 import DataCenterProtocol
 import Foundation
-import Wire
+import Registry
 import Worker
 
 extension DataCenterHandler {
-    // MARK: - Operators and services: sent on to the agent, answered when it replies
+    // MARK: - Operators and services: sent on to the agent (DataCenterHandler+AgentRelay)
 
     func listTimers(_ request: Request) async throws {
         let host = try request.payload(HostQuery.self).host
@@ -35,68 +35,26 @@ extension DataCenterHandler {
         try await relay(.timerRemove, TimerQuery(name: remove.name), for: request, host: remove.host, pending: pending)
     }
 
-    private func relayEntry(_ request: Request, _ operation: OperationName) -> AgentRequestRelay.Pending {
-        AgentRequestRelay.Pending(
-            relayID: AgentRequestRelay.newRelayID(), client: request.context.clientID.description, re: request.id, operation: operation)
-    }
-
-    /// Sends `op` to `host`'s agent under the relay id of `pending`; the reply to the operator goes out
-    /// when the agent answers (``completeRelay``).
-    private func relay(
-        _ op: OperationName, _ data: some Encodable & Sendable, for request: Request, host: String, pending: AgentRequestRelay.Pending
-    ) async throws {
-        guard try await request.hosts.actions(of: host) != nil else { throw ProtocolError(.notFound, "no host '\(host)'") }
-        let api = request.context.api
-        guard try await api.isUIDOnline(ConnectionRole.agentUID(host)) else {
-            throw ProtocolError(.notOnline, "host '\(host)' is not connected; its timers can be changed while it is")
-        }
-        try await AgentRequestRelay(data: request.context.worker.globalData).add(pending, host: host)
-        try await api.sendToUID(ConnectionRole.agentUID(host), .text(Envelope.request(id: pending.relayID, op: op, data: data)))
-    }
-
     // MARK: - The agent's reply
 
-    /// The agent answered a relayed request: its timers are recorded, and the operator gets the reply
-    /// (the host's timers) or the agent's error.
-    func completeRelay(_ relayID: String, error: ProtocolError?, message: InboundMessage, host: String, context: EventContext) async throws {
-        let data = context.worker.globalData
-        guard let pending = try await AgentRequestRelay(data: data).take(relayID, host: host) else { return }
-        let reply: String
-        if let error {
-            reply = Envelope.reply(to: pending.re, error: error)
-        } else {
-            let hosts = HostStore(data: data)
-            var timers = try await hosts.timers(of: host)
-            switch pending.operation {
-            case .timersList:
-                timers = try message.payload(TimerListReply.self).timers
-            case .timersAdd:
-                if let timer = pending.timer { timers = timers.filter { $0.name != timer.name } + [timer] }
-            default:
-                timers.removeAll { $0.name == pending.timerName }
-            }
-            timers.sort { $0.name < $1.name }
-            try await hosts.setTimers(timers, of: host)
-            reply = Envelope.reply(to: pending.re, data: TimerListReply(timers: timers))
-            if pending.operation != .timersList {
-                logger.info("timers changed", metadata: ["host": "\(host)", "op": "\(pending.operation.rawValue)"])
-            }
+    /// Records the host's timers as the agent's successful reply to `pending` leaves them, and returns them.
+    func recordTimers(after pending: AgentRequestRelay.Pending, reply: InboundMessage, host: String, data: GlobalData) async throws -> [TimerSpec] {
+        let hosts = HostStore(data: data)
+        var timers = try await hosts.timers(of: host)
+        switch pending.operation {
+        case .timersList:
+            timers = try reply.payload(TimerListReply.self).timers
+        case .timersAdd:
+            if let timer = pending.timer { timers = timers.filter { $0.name != timer.name } + [timer] }
+        default:
+            timers.removeAll { $0.name == pending.timerName }
         }
-        try await answerRelayed(pending, reply, api: context.api)
-    }
-
-    /// Answers every request still waiting for `host`'s agent with `not_online` (it went offline, or
-    /// connected again without having replied).
-    func failRelayed(of host: String, reason: String, worker: WorkerContext) async throws {
-        for pending in try await AgentRequestRelay(data: worker.globalData).takeAll(host: host) {
-            try await answerRelayed(pending, Envelope.reply(to: pending.re, error: ProtocolError(.notOnline, reason)), api: worker.api)
+        timers.sort { $0.name < $1.name }
+        try await hosts.setTimers(timers, of: host)
+        if pending.operation != .timersList {
+            logger.info("timers changed", metadata: ["host": "\(host)", "op": "\(pending.operation.rawValue)"])
         }
-    }
-
-    private func answerRelayed(_ pending: AgentRequestRelay.Pending, _ reply: String, api: ClusterAPI) async throws {
-        guard let client = ClientID(pending.client) else { return }
-        // The operator may have gone meanwhile: nothing to answer then.
-        try? await api.sendToClient(client, .text(reply))
+        return timers
     }
 
     // MARK: - Timer runs

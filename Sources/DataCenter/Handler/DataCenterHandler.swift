@@ -108,6 +108,9 @@ public struct DataCenterHandler: EventHandler {
         case (.jobsWatch, _): data = try await showJob(request, watch: true)
         case (.jobsCancel, _): data = try await cancelJob(request)
         case (.jobsStdin, _): data = try await sendStdin(request)
+        case (.jobsRunning, _):
+            try await listRunningJobs(request)
+            return nil
         case (.timersList, _):
             try await listTimers(request)
             return nil
@@ -117,7 +120,7 @@ public struct DataCenterHandler: EventHandler {
         case (.timersRemove, _):
             try await removeTimer(request)
             return nil
-        case (.jobOutput, _), (.jobFinished, _), (.jobStart, _), (.jobCancel, _), (.jobStdin, _), (.jobsRunning, _),
+        case (.jobOutput, _), (.jobFinished, _), (.jobStart, _), (.jobCancel, _), (.jobStdin, _),
             (.timerAdd, _), (.timerRemove, _), (.timerList, _):
             throw ProtocolError(.forbidden, "'\(op)' is answered by agents, not by the central side")
         }

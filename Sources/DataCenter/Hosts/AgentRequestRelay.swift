@@ -2,7 +2,7 @@ import DataCenterProtocol
 import Foundation
 import Registry
 
-/// Operator requests that an agent answers (`timers.*`), while they wait for the agent's reply.
+/// Operator requests that an agent answers (`timers.*`, `jobs.running`), while they wait for the agent's reply.
 ///
 /// The worker that takes the operator's request sends it on to the agent under a relay id and does
 /// not wait: the agent's reply may reach any worker, which finds here whom to answer. Every pending

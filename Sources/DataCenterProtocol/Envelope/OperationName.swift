@@ -23,6 +23,7 @@ public enum OperationName: String, Sendable, Hashable, Codable, CaseIterable {
     case jobStart = "job.start"
     case jobCancel = "job.cancel"
     case jobStdin = "job.stdin"
+    /// Also operators → central side (with a `host`), answered by that host's agent.
     case jobsRunning = "jobs.running"
     case timerAdd = "timer.add"
     case timerRemove = "timer.remove"
