@@ -185,6 +185,7 @@ final class AgentEndToEndTests: XCTestCase {
         XCTAssertEqual(record["action"] as? String, "numbered")
         XCTAssertEqual(record["params"] as? [String: String], params)
         XCTAssertEqual(record["exitCode"] as? Int, 4)
+        XCTAssertEqual(record["timeoutSeconds"] as? Int, 600, "the agent's default timeout, as it announced it for the action")
         let job = try XCTUnwrap(record["id"] as? String)
         XCTAssertTrue(job.hasPrefix("timer.tick."), job)
         let text = try await output(of: job, console)

@@ -137,6 +137,19 @@ final class JobTests: DataCenterTestCase {
         XCTAssertTrue(noCancel, "a delivered cancel of an ended job was sent again")
     }
 
+    func testAJobThatNamesNoTimeoutGetsTheOneItsAgentAnnouncedForTheAction() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let actions = [ActionSpec(name: "backup", timeoutSeconds: 7200), ActionSpec(name: "forever", timeoutSeconds: 10_000_000), ActionSpec(name: "uptime")]
+        let agent = try await dataCenter.agent(actions: actions)
+        let person = try await dataCenter.operatorClient()
+        for (action, expected) in [("backup", 7200), ("forever", 86_400), ("uptime", 300)] {
+            let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: action), as: JobReply.self).job
+            XCTAssertEqual(job.timeoutSeconds, expected, action)
+            let start = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self).data
+            XCTAssertEqual(start.timeoutSeconds, expected, action)
+        }
+    }
+
     func testTheJobsRunningOnAnAgentAreAskedOfTheAgent() async throws {
         dataCenter = try DataCenterTestCluster()
         let person = try await dataCenter.operatorClient()

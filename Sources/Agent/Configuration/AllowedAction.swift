@@ -18,6 +18,13 @@ public struct AllowedAction: Sendable, Equatable {
 
     public var name: String { spec.name }
 
+    /// The spec as the agent announces it: with the timeout that a job naming none gets under `limits`.
+    public func announcedSpec(limits: AgentConfiguration.JobLimits) -> ActionSpec {
+        var announced = spec
+        announced.timeoutSeconds = min(timeoutSeconds ?? limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds)
+        return announced
+    }
+
     public init(spec: ActionSpec, program: String, args: [String] = [], shell: Bool = false, timeoutSeconds: Int? = nil) {
         self.spec = spec
         self.program = program

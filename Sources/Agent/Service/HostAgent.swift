@@ -42,7 +42,7 @@ public final class HostAgent: Service {
             actions: configuration.actions, limits: configuration.jobs, stateDirectory: configuration.stateDirectory, spool: spool, logger: logger
         )
         handler = AgentSessionHandler(
-            host: host, token: token, actions: configuration.actions.map(\.spec), runner: runner,
+            host: host, token: token, actions: configuration.actions.map { $0.announcedSpec(limits: configuration.jobs) }, runner: runner,
             timers: AgentTimers(actions: configuration.actions, runner: runner, stateDirectory: configuration.stateDirectory, logger: logger),
             spool: spool, reporter: HostReporter(configuration: configuration, logger: logger), logger: logger
         )

@@ -13,7 +13,8 @@ extension DataCenterHandler {
             throw ProtocolError(.forbidden, "action '\(run.action)' is not allowed on \(run.host)")
         }
         try spec.validate(run.params)
-        let timeout = run.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds
+        // A job that names no timeout gets the one its agent would give it (the action's own).
+        let timeout = run.timeoutSeconds ?? min(spec.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds, configuration.maximumJobTimeoutSeconds)
         guard (1...configuration.maximumJobTimeoutSeconds).contains(timeout) else {
             throw ProtocolError(.badRequest, "'timeoutSeconds' must be 1 to \(configuration.maximumJobTimeoutSeconds)")
         }

@@ -65,12 +65,13 @@ extension DataCenterHandler {
     func recordTimerRun(_ job: String, of host: String, _ request: Request) async throws {
         guard let run = TimerSpec.run(of: job), try await request.jobs.record(job) == nil else { return }
         let timer = try await request.hosts.timers(of: host).first { $0.name == run.timer }
+        let spec = try await request.hosts.actions(of: host)?.first { $0.name == timer?.action }
         let started = Timestamp(run.startedAt)
         let record = JobRecord(
             id: job, host: host, action: timer?.action ?? "", params: timer?.params ?? [:], state: .running,
             requestedBy: "timer:\(run.timer)", queuedAt: started, startedAt: started,
-            // The agent applies the action's own timeout; the sweep ends it only past the longest allowed.
-            timeoutSeconds: configuration.maximumJobTimeoutSeconds)
+            // The timeout the agent gives the run; an agent that does not say gets the longest allowed.
+            timeoutSeconds: min(spec?.timeoutSeconds ?? configuration.maximumJobTimeoutSeconds, configuration.maximumJobTimeoutSeconds))
         if try await request.jobs.createStarted(record) {
             await pushState(record, api: request.context.api)
         }
