@@ -133,7 +133,7 @@ final class DashboardBrowserTests: XCTestCase {
         try gateway.process.start()
         try gateway.process.waitForPort(port: securePort, timeout: .seconds(20))
         // Until its agent is back, a host may still show online from before the restart, and a
-        // cancel for its job is refused as not online.
+        // cancel for its job waits for the agent to come back.
         for agent in agents.values { try agent.waitForOutput(containing: "connected to gateway", times: 2, timeout: .seconds(60)) }
         done("gateway-up")
         try browser.waitForOutput(containing: "AWAIT kill-agent", timeout: .seconds(90))
