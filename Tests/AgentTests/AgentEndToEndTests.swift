@@ -111,15 +111,21 @@ final class AgentEndToEndTests: XCTestCase {
         await console.close()
     }
 
-    func testAnAgentCutOffMidJobReconnectsToTheOtherGatewayAndEveryChunkArrivesOnce() async throws {
+    /// Two gateways, node-a's agent on one of them (its index), and an operator on the other.
+    private func agentOnOneOfTwoGateways() async throws -> (bed: DataCenterTestBed, agent: ManagedProcess, connectedTo: Int, console: OperatorConsole) {
         let bed = try DataCenterTestBed(gateways: 2, hosts: ["node-a"])
         let agent = try bed.startAgent(host: "node-a", gatewayIndexes: [0, 1])
-        guard let connectedTo = bed.gateways.firstIndex(where: { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") }) else {
-            return XCTFail("the agent names the gateway it connected to")
-        }
-        let other = 1 - connectedTo
-        let console = try await bed.console(gateway: other)
+        let connectedTo = try XCTUnwrap(
+            bed.gateways.firstIndex { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") },
+            "the agent names the gateway it connected to")
+        let console = try await bed.console(gateway: 1 - connectedTo)
         try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+        return (bed, agent, connectedTo, console)
+    }
+
+    func testAnAgentCutOffMidJobReconnectsToTheOtherGatewayAndEveryChunkArrivesOnce() async throws {
+        let (bed, agent, connectedTo, console) = try await agentOnOneOfTwoGateways()
+        let other = 1 - connectedTo
 
         let job = try await run(console, host: "node-a", "ticker", ["count": "40", "interval": "0.05"])
         _ = try await console.waitForEvent("job.output") { $0["job"] as? String == job }
@@ -136,14 +142,8 @@ final class AgentEndToEndTests: XCTestCase {
     }
 
     func testACancelAskedWhileTheAgentIsCutOffReachesItWhenItIsBack() async throws {
-        let bed = try DataCenterTestBed(gateways: 2, hosts: ["node-a"])
-        let agent = try bed.startAgent(host: "node-a", gatewayIndexes: [0, 1])
-        guard let connectedTo = bed.gateways.firstIndex(where: { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") }) else {
-            return XCTFail("the agent names the gateway it connected to")
-        }
+        let (bed, agent, connectedTo, console) = try await agentOnOneOfTwoGateways()
         let other = 1 - connectedTo
-        let console = try await bed.console(gateway: other)
-        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
         let job = try await run(console, host: "node-a", "numbered", ["count": "1", "sleep": "30", "code": "0"])
         _ = try await console.waitForEvent("job.output") { $0["job"] as? String == job }
 
