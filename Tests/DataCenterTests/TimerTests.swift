@@ -66,6 +66,32 @@ final class TimerTests: DataCenterTestCase {
         XCTAssertEqual(offline.code, .notOnline)
     }
 
+    /// The operator's worker sends the request on; the agent's worker, another one, answers the operator.
+    func testTheAgentsAnswerReachesTheOperatorFromAnotherWorker() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 2)
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        // The worker logs after it replied: poll (bounded) for the line.
+        func worker(thatLogged line: String) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let index = dataCenter.workers.firstIndex(where: { $0.output.contains(line) }) { return index }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw TestFailure("no worker logged '\(line)'")
+        }
+        let personWorker = try await worker(thatLogged: "operator authenticated")
+        let agentWorker = try await worker(thatLogged: "agent authenticated")
+        XCTAssertNotEqual(personWorker, agentWorker, "the gateway gives its clients to the workers in turn")
+
+        let list = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (listID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        let timer = TimerSpec(name: "t", action: "uptime", everySeconds: 5)
+        try await agent.reply(to: listID, TimerListReply(timers: [timer]))
+        let listed = try await person.replyTo(list).payload(TimerListReply.self)
+        XCTAssertEqual(listed.timers, [timer])
+    }
+
     func testATimerRunIsAJobWithItsOutputAndExitStatus() async throws {
         dataCenter = try DataCenterTestCluster()
         let person = try await dataCenter.operatorClient()
