@@ -69,9 +69,13 @@ public final class DataCenterClient: Sendable {
             let session = DataCenterSession(
                 endpoint: endpoint, outbound: outbound, channel: channel.channel, requestTimeout: configuration.requestTimeout
             )
-            defer { session.markClosed() }
             try await withThrowingDiscardingTaskGroup { group in
-                defer { group.cancelAll() }
+                defer {
+                    // Before the group waits for its tasks: a request waiting for a reply (in a task of
+                    // the group or of the caller's) fails now, not at its request timeout.
+                    session.markClosed()
+                    group.cancelAll()
+                }
                 group.addTask { await self.keepAlive(session) }
                 group.addTask {
                     let reply: InboundMessage

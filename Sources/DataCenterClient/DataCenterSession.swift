@@ -57,14 +57,18 @@ public final class DataCenterSession: Sendable {
         /// - Throws: the reply's `ProtocolError` when it failed, ``TimedOut``, or ``Closed``.
         @discardableResult
         public func value(timeout: Duration? = nil) async throws -> InboundMessage {
-            let reply = try await withThrowingTaskGroup(of: InboundMessage.self) { group in
+            let reply = try await withThrowingTaskGroup(of: InboundMessage?.self) { group in
                 group.addTask { try await session.waitForReply(to: id) }
                 group.addTask {
-                    try await Task.sleep(for: timeout ?? session.requestTimeout)
+                    // Cancelled: the waiter's own answer (a reply that came, or the cancellation) counts.
+                    guard (try? await Task.sleep(for: timeout ?? session.requestTimeout)) != nil else { return nil }
                     throw TimedOut(operation: operation.rawValue)
                 }
                 defer { group.cancelAll() }
-                return try await group.next()!
+                while let result = try await group.next() {
+                    if let reply = result { return reply }
+                }
+                throw CancellationError()
             }
             if case .reply(_, let error?) = reply.kind { throw error }
             return reply
@@ -156,14 +160,26 @@ public final class DataCenterSession: Sendable {
         return true
     }
 
-    /// Fails every waiting request; later calls throw ``Closed``.
+    /// Fails every request still waiting for its reply (replies that arrived stay for their callers);
+    /// later calls throw ``Closed``.
     func markClosed() {
-        let slots = state.withLockedValue { state in
+        let waiters = state.withLockedValue { state in
             state.closed = true
-            defer { state.pending = [:] }
-            return state.pending
+            var waiters: [CheckedContinuation<InboundMessage, any Error>] = []
+            for (id, slot) in state.pending {
+                switch slot {
+                case .waiting(let continuation):
+                    waiters.append(continuation)
+                    state.pending[id] = nil
+                case .expected:
+                    state.pending[id] = nil
+                case .arrived:
+                    continue
+                }
+            }
+            return waiters
         }
-        for case .waiting(let continuation) in slots.values { continuation.resume(throwing: Closed()) }
+        for waiter in waiters { waiter.resume(throwing: Closed()) }
     }
 
     /// Waits for the reply to the posted request `id`; a reply that came back before the caller
@@ -186,8 +202,21 @@ public final class DataCenterSession: Sendable {
                 if let early { continuation.resume(with: early) }
             }
         } onCancel: {
-            let slot = state.withLockedValue { $0.pending.removeValue(forKey: id) }
-            if case .waiting(let continuation)? = slot { continuation.resume(throwing: CancellationError()) }
+            // A reply that has arrived is still handed over: an auth_failed that came just before the
+            // close that cancels its waiter is the reason to report, not the cancellation.
+            let waiter: CheckedContinuation<InboundMessage, any Error>? = state.withLockedValue { state in
+                switch state.pending[id] {
+                case .waiting(let continuation)?:
+                    state.pending[id] = nil
+                    return continuation
+                case .expected?:
+                    state.pending[id] = nil
+                    return nil
+                case .arrived?, nil:
+                    return nil
+                }
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 }

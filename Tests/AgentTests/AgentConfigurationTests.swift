@@ -64,13 +64,13 @@ final class AgentConfigurationTests: XCTestCase {
         let path = directory + "/token"
         try "  s3cret-token\n".write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        XCTAssertThrowsError(try TokenFile.read(path)) { error in
-            XCTAssertEqual(error as? TokenFile.Refusal, .tooOpen(path: path, mode: "644"))
+        XCTAssertThrowsError(try SecretTokenFile.read(path)) { error in
+            XCTAssertEqual(error as? SecretTokenFile.Refusal, .tooOpen(path: path, mode: "644"))
             XCTAssertFalse("\(error)".contains("s3cret"), "the token never appears in an error")
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        XCTAssertEqual(try TokenFile.read(path), "s3cret-token")
-        XCTAssertThrowsError(try TokenFile.read(directory + "/missing"))
+        XCTAssertEqual(try SecretTokenFile.read(path), "s3cret-token")
+        XCTAssertThrowsError(try SecretTokenFile.read(directory + "/missing"))
     }
 
     func testASecondLockOnTheSameStateDirectoryIsRefused() throws {

@@ -103,24 +103,29 @@ final class AgentEndToEndTests: XCTestCase {
         XCTAssertEqual(forbidden, "forbidden")
         let badName = try await console.errorCode("jobs.run", ["host": "node-a", "action": "vps.echo", "params": ["vps": "../vm1"]])
         XCTAssertEqual(badName, "bad_request")
-        // "-rf" passes the central side's check (a host-name shape) but not the agent's: refused there.
-        let optionLike = try await run(console, host: "node-a", "vps.echo", ["vps": "-rf"])
-        let refused = try await console.waitForJobEnd(optionLike)
-        XCTAssertEqual(refused["state"] as? String, "failed")
-        XCTAssertTrue((refused["error"] as? String ?? "").contains("is not a VPS name"), "\(refused)")
-        XCTAssertFalse(agent.output.contains("job \(optionLike) started"), "the agent ran nothing")
+        // "-rf" looks like a host name but not like a VPS name: the central side checks with the agent's
+        // own validator, so it is refused before anything reaches the agent.
+        let optionLike = try await console.errorCode("jobs.run", ["host": "node-a", "action": "vps.echo", "params": ["vps": "-rf"]])
+        XCTAssertEqual(optionLike, "bad_request")
+        XCTAssertFalse(agent.output.contains(": vps.echo"), "nothing of vps.echo was offered to the agent")
         await console.close()
     }
 
-    func testAnAgentCutOffMidJobReconnectsToTheOtherGatewayAndEveryChunkArrivesOnce() async throws {
+    /// Two gateways, node-a's agent on one of them (its index), and an operator on the other.
+    private func agentOnOneOfTwoGateways() async throws -> (bed: DataCenterTestBed, agent: ManagedProcess, connectedTo: Int, console: OperatorConsole) {
         let bed = try DataCenterTestBed(gateways: 2, hosts: ["node-a"])
         let agent = try bed.startAgent(host: "node-a", gatewayIndexes: [0, 1])
-        guard let connectedTo = bed.gateways.firstIndex(where: { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") }) else {
-            return XCTFail("the agent names the gateway it connected to")
-        }
-        let other = 1 - connectedTo
-        let console = try await bed.console(gateway: other)
+        let connectedTo = try XCTUnwrap(
+            bed.gateways.firstIndex { agent.output.contains("connected to gateway ws://127.0.0.1:\($0.publicPort)/") },
+            "the agent names the gateway it connected to")
+        let console = try await bed.console(gateway: 1 - connectedTo)
         try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+        return (bed, agent, connectedTo, console)
+    }
+
+    func testAnAgentCutOffMidJobReconnectsToTheOtherGatewayAndEveryChunkArrivesOnce() async throws {
+        let (bed, agent, connectedTo, console) = try await agentOnOneOfTwoGateways()
+        let other = 1 - connectedTo
 
         let job = try await run(console, host: "node-a", "ticker", ["count": "40", "interval": "0.05"])
         _ = try await console.waitForEvent("job.output") { $0["job"] as? String == job }
@@ -133,6 +138,68 @@ final class AgentEndToEndTests: XCTestCase {
         let kept = try await output(of: job, console)
         XCTAssertEqual(kept.stdout, (1...40).map { "tick \($0)\n" }.joined())
         XCTAssertEqual(agent.output.components(separatedBy: "job \(job) started").count - 1, 1, "a job offered again after the reconnect is not run twice")
+        await console.close()
+    }
+
+    func testACancelAskedWhileTheAgentIsCutOffReachesItWhenItIsBack() async throws {
+        let (bed, agent, connectedTo, console) = try await agentOnOneOfTwoGateways()
+        let other = 1 - connectedTo
+        let job = try await run(console, host: "node-a", "numbered", ["count": "1", "sleep": "30", "code": "0"])
+        _ = try await console.waitForEvent("job.output") { $0["job"] as? String == job }
+
+        // Cut off: the agent stopped and its gateway gone, so the central side has it offline.
+        try agent.freeze()
+        defer { agent.thaw() }
+        bed.gateways[connectedTo].process.kill()
+        _ = try await console.waitForEvent("host.offline") { $0["host"] as? String == "node-a" }
+        let asked = try await console.call("jobs.cancel", ["job": job])
+        XCTAssertNotNil((asked["job"] as? [String: Any])?["cancelRequestedAt"], "\(asked)")
+
+        agent.thaw()
+        try agent.waitForOutput(containing: "connected to gateway ws://127.0.0.1:\(bed.gateways[other].publicPort)/", timeout: .seconds(20))
+        let ended = try await console.waitForJobEnd(job, timeout: .seconds(20))
+        XCTAssertEqual(ended["state"] as? String, "cancelled")
+        XCTAssertEqual(ended["signal"] as? Int, 15)
+        await console.close()
+    }
+
+    func testATimerAddedThroughTheCentralSideRunsOnTheAgentAsJobsUntilRemoved() async throws {
+        let bed = try DataCenterTestBed(hosts: ["node-a"])
+        let agent = try bed.startAgent(host: "node-a")
+        let console = try await bed.console()
+        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+
+        let refused = try await console.errorCode("timers.add", ["host": "node-a", "name": "t", "action": "rm", "everySeconds": 1])
+        XCTAssertEqual(refused, "forbidden")
+        let params = ["count": "1", "sleep": "0", "code": "4"]
+        let added = try await console.call("timers.add", ["host": "node-a", "name": "tick", "action": "numbered", "params": params, "everySeconds": 1])
+        XCTAssertEqual((added["timers"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["tick"])
+        XCTAssertTrue(agent.output.contains("timer tick added: numbered every 1 s"), "the agent itself has the timer")
+
+        // Each run is a job: its record, its output and its exit status, like any other.
+        let run = try await console.waitForEvent("job.state", timeout: .seconds(20)) { data in
+            let record = data["job"] as? [String: Any]
+            return record?["requestedBy"] as? String == "timer:tick" && record?["state"] as? String == "failed"
+        }
+        let record = try XCTUnwrap(run["job"] as? [String: Any])
+        XCTAssertEqual(record["action"] as? String, "numbered")
+        XCTAssertEqual(record["params"] as? [String: String], params)
+        XCTAssertEqual(record["exitCode"] as? Int, 4)
+        XCTAssertEqual(record["timeoutSeconds"] as? Int, 600, "the agent's default timeout, as it announced it for the action")
+        let job = try XCTUnwrap(record["id"] as? String)
+        XCTAssertTrue(job.hasPrefix("timer.tick."), job)
+        let text = try await output(of: job, console)
+        XCTAssertEqual(text.stdout, "out 1\ndone\n")
+        XCTAssertEqual(text.stderr, "err 1\n")
+
+        let listed = try await console.call("timers.list", ["host": "node-a"])
+        XCTAssertEqual((listed["timers"] as? [[String: Any]])?.first?["everySeconds"] as? Int, 1)
+        let removed = try await console.call("timers.remove", ["host": "node-a", "name": "tick"])
+        XCTAssertEqual((removed["timers"] as? [Any])?.count, 0)
+        let listedAfter = try await console.call("timers.list", ["host": "node-a"])
+        XCTAssertEqual((listedAfter["timers"] as? [Any])?.count, 0)
+        let unknown = try await console.errorCode("timers.remove", ["host": "node-a", "name": "tick"])
+        XCTAssertEqual(unknown, "not_found")
         await console.close()
     }
 

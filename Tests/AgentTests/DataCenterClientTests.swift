@@ -14,9 +14,14 @@ import XCTest
 /// comes back to its sender, so the client's own request is delivered to it as a request, its reply
 /// comes back as the reply to that request, and its events as events. That exercises correlation,
 /// dispatch both ways, a bad frame, TLS verification and failover without a stand-in server.
+/// A test handler that hands over each session it opens.
+protocol SessionOpening: Sendable {
+    var openedSessions: AsyncStream<DataCenterSession> { get }
+}
+
 final class DataCenterClientTests: XCTestCase {
     /// Records what the client saw; answers every request with `{"answered": <op>}`.
-    final class ReflectingHandler: DataCenterSessionHandler {
+    final class ReflectingHandler: DataCenterSessionHandler, SessionOpening {
         struct Answer: Codable, Sendable { var answered: String }
         struct Note: Codable, Sendable { var text: String }
 
@@ -66,20 +71,22 @@ final class DataCenterClientTests: XCTestCase {
         return gateways
     }
 
-    private func makeClient(_ urls: [String], tls: TLSConfiguration = .makeClientConfiguration(), allowPlain: Bool = true) throws -> DataCenterClient {
+    private func makeClient(
+        _ urls: [String], tls: TLSConfiguration = .makeClientConfiguration(), allowPlain: Bool = true, requestTimeout: Duration = .seconds(10)
+    ) throws -> DataCenterClient {
         var configuration = DataCenterClient.Configuration()
         configuration.backoffInitial = .milliseconds(50)
         configuration.backoffMaximum = .milliseconds(500)
         configuration.pingInterval = .milliseconds(300)
         configuration.silenceTimeout = .seconds(3)
-        configuration.requestTimeout = .seconds(10)
+        configuration.requestTimeout = requestTimeout
         return DataCenterClient(
             endpoints: try urls.map(GatewayEndpoint.init), connector: try WebSocketConnector(tls: tls, allowPlainWebSocket: allowPlain),
             configuration: configuration, logger: Logger(label: "client-test")
         )
     }
 
-    private func nextSession(_ handler: ReflectingHandler, timeout: Duration = .seconds(20)) async throws -> DataCenterSession {
+    private func nextSession(_ handler: some SessionOpening, timeout: Duration = .seconds(20)) async throws -> DataCenterSession {
         try await withThrowingTaskGroup(of: DataCenterSession?.self) { group in
             group.addTask {
                 var iterator = handler.openedSessions.makeAsyncIterator()
@@ -177,6 +184,119 @@ final class DataCenterClientTests: XCTestCase {
         } catch let failure as WebSocketConnector.Failure {
             XCTAssertTrue("\(failure)".contains("not allowed"))
         }
+    }
+
+    /// Answers its own authentication (reflected back by the echo worker) and nothing else, and holds
+    /// its session's task past the connection's end, not cancellable, until ``release()``.
+    final class HoldingHandler: DataCenterSessionHandler, SessionOpening {
+        let opened: AsyncStream<DataCenterSession>.Continuation
+        let openedSessions: AsyncStream<DataCenterSession>
+        private let hold = NIOLockedValueBox<(released: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+        init() {
+            (openedSessions, opened) = AsyncStream.makeStream()
+        }
+
+        func release() {
+            let waiter = hold.withLockedValue { hold in
+                hold.released = true
+                defer { hold.waiter = nil }
+                return hold.waiter
+            }
+            waiter?.resume()
+        }
+
+        func authentication() async throws -> (OperationName, any Encodable & Sendable) {
+            (.authAgent, AgentAuthRequest(host: "node-t", token: "t", agentVersion: "test", actions: []))
+        }
+
+        func sessionOpened(_ session: DataCenterSession, authenticated reply: InboundMessage) async {
+            opened.yield(session)
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let releasedAlready = hold.withLockedValue { hold in
+                    if !hold.released { hold.waiter = waiter }
+                    return hold.released
+                }
+                if releasedAlready { waiter.resume() }
+            }
+        }
+
+        func handleRequest(_ request: InboundMessage, operation: String, session: DataCenterSession) async throws(ProtocolError) -> any Encodable & Sendable {
+            guard operation == OperationName.authAgent.rawValue else {
+                try? await Task.sleep(for: .seconds(3600))
+                throw ProtocolError(.busy, "never answered")
+            }
+            return EmptyPayload()
+        }
+
+        func handleEvent(_ event: InboundMessage, name: String, session: DataCenterSession) async {}
+    }
+
+    /// A request waiting for its reply fails as soon as its connection ends, even while the connection's
+    /// own tasks are still busy (here one that ignores cancellation): not at its request timeout.
+    func testAPendingRequestFailsWhenItsConnectionEndsNotWhenTheConnectionsTasksDo() async throws {
+        let gateway = try startGateways(1)[0]
+        let handler = HoldingHandler()
+        let client = try makeClient(["ws://127.0.0.1:\(gateway.publicPort)/"], requestTimeout: .seconds(60))
+        let running = Task { await client.run(handler) }
+        defer {
+            handler.release()
+            running.cancel()
+        }
+        let session = try await nextSession(handler)
+        let pending = try await session.post(.jobsRunning, EmptyPayload())
+        gateway.process.kill()
+        do {
+            try await pending.value(timeout: .seconds(20))
+            XCTFail("a request on a connection that ended was answered")
+        } catch {
+            XCTAssertTrue(error is DataCenterSession.Closed, "\(error)")
+        }
+    }
+
+    /// Counts its authentication attempts; its token is one the central side never issued.
+    final class WrongTokenHandler: DataCenterSessionHandler {
+        let attempts = NIOLockedValueBox(0)
+        let opened = NIOLockedValueBox(false)
+
+        func authentication() async throws -> (OperationName, any Encodable & Sendable) {
+            attempts.withLockedValue { $0 += 1 }
+            return (.authOperator, OperatorAuthRequest(token: "dct_wrong"))
+        }
+
+        func sessionOpened(_ session: DataCenterSession, authenticated reply: InboundMessage) async {
+            opened.withLockedValue { $0 = true }
+        }
+
+        func handleRequest(_ request: InboundMessage, operation: String, session: DataCenterSession) async throws(ProtocolError) -> any Encodable & Sendable {
+            EmptyPayload()
+        }
+
+        func handleEvent(_ event: InboundMessage, name: String, session: DataCenterSession) async {}
+    }
+
+    /// The central side answers a wrong token with auth_failed and closes: the client's `auth.operator`
+    /// fails then, not at its request timeout (a minute here), so it has tried again several times
+    /// well within the test's bound.
+    func testAWrongTokenFailsAtOnceNotAtTheRequestTimeout() async throws {
+        let bed = try DataCenterTestBed(hosts: [])
+        var configuration = DataCenterClient.Configuration()
+        configuration.backoffInitial = .milliseconds(50)
+        configuration.backoffMaximum = .milliseconds(200)
+        configuration.requestTimeout = .seconds(60)
+        let client = DataCenterClient(
+            endpoints: [try GatewayEndpoint("ws://127.0.0.1:\(bed.gateways[0].publicPort)/")],
+            connector: try WebSocketConnector(allowPlainWebSocket: true), configuration: configuration, logger: Logger(label: "client-test")
+        )
+        let handler = WrongTokenHandler()
+        let running = Task { await client.run(handler) }
+        defer { running.cancel() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while handler.attempts.withLockedValue({ $0 }) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertGreaterThanOrEqual(handler.attempts.withLockedValue { $0 }, 3, "each refused attempt waited for its request timeout")
+        XCTAssertFalse(handler.opened.withLockedValue { $0 }, "a wrong token opened a session")
     }
 
     func testEndpointsAndBackoff() throws {

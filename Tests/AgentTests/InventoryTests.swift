@@ -26,11 +26,14 @@ final class InventoryTests: XCTestCase {
         let virtuozzo = InventoryParsers.prlctlList("vz201 running 10.1.0.7,10.1.0.8/24\nvz202 stopped -\n")
         XCTAssertEqual(virtuozzo[0].ips, ["10.1.0.7", "10.1.0.8"])
         XCTAssertEqual(virtuozzo[1].ips, [])
+        XCTAssertEqual(InventoryParsers.lxcInterfaces("Name: web1\nLink:   veth1A\n TX bytes: 1 KiB\nLink: veth1B\n"), ["veth1A", "veth1B"])
+        let prlctlInfo = "Hardware:\n  hdd0 (+) image='/vz/x.hdd'\n  venet0 (+) type='routed'\n  net0 (+) dev='veth42d11f19' network='Bridged'\n  net1 (+) dev='vme001c42' mac=001C42\n"
+        XCTAssertEqual(InventoryParsers.prlctlInterfaces(prlctlInfo), ["veth42d11f19", "vme001c42"])
     }
 
     func testCollectorRunsEveryConfiguredToolAndNoneGivesAnEmptyList() async throws {
         let commands = InventoryCommands(
-            virsh: AgentFixtures.bin("fake-virsh"), lxcLs: AgentFixtures.bin("fake-lxc-ls"),
+            virsh: AgentFixtures.bin("fake-virsh"), lxcLs: AgentFixtures.bin("fake-lxc-ls"), lxcInfo: AgentFixtures.bin("fake-lxc-info"),
             vzlist: AgentFixtures.bin("fake-vzlist"), prlctl: AgentFixtures.bin("fake-prlctl"), searchPath: false
         )
         let servers = await InventoryCollector(commands: commands, logger: Logger(label: "test")).collect()
@@ -41,6 +44,12 @@ final class InventoryTests: XCTestCase {
         let vm102 = try XCTUnwrap(servers.first { $0.name == "vm102" })
         XCTAssertEqual(vm102.state, "shut off")
         XCTAssertEqual(vm102.ips, [], "a stopped domain has no addresses (virsh fails for it)")
+        // Host-side interfaces for per-VPS bandwidth: lxc-info and prlctl list -i,
+        // for running containers and VMs only.
+        XCTAssertEqual(servers.first { $0.name == "web1" }?.interfaces, ["veth-web1-a", "veth-web1-b"])
+        XCTAssertEqual(servers.first { $0.name == "db1" }?.interfaces, [])
+        XCTAssertEqual(servers.first { $0.name == "vz201" }?.interfaces, ["veth-vz201"])
+        XCTAssertEqual(servers.first { $0.name == "vz202" }?.interfaces, [])
 
         let none = await InventoryCollector(commands: InventoryCommands(searchPath: false), logger: Logger(label: "test")).collect()
         XCTAssertEqual(none, [])

@@ -108,6 +108,13 @@ final class DashboardBrowserTests: XCTestCase {
         let agentTokens = try Dictionary(uniqueKeysWithValues: ["alpha", "beta"].map { ($0, try issueToken(role: "agent", name: $0)) })
         let (gateway, securePort, worker) = try startCentralSide()
         let agents = try startAgents(agentTokens, securePort: securePort)
+        // A timer on alpha's agent (once an hour: it does not run during the test), for the host view.
+        let timer = try CommandRunner.run(
+            TestCluster.binaryPath,
+            ["jobs", "timers", "add", "alpha", "nightly-echo", "3600", "echo", "text=nightly", "--gateway", "wss://127.0.0.1:\(securePort)/",
+             "--ca-file", authority.rootCertificatePath],
+            environment: ["DATACENTERED_TOKEN": operatorToken], timeout: .seconds(40))
+        XCTAssertEqual(timer.status, 0, timer.output)
 
         let control = workDirectory.appendingPathComponent("control")
         try FileManager.default.createDirectory(at: control, withIntermediateDirectories: true)
@@ -121,6 +128,7 @@ final class DashboardBrowserTests: XCTestCase {
             "job": ["host": "alpha", "action": "echo", "params": ["text": "hello from the dashboard"], "expectOutput": "hello from the dashboard"],
             "longJob": ["host": "alpha", "action": "sleep", "params": ["seconds": "300"]],
             "offlineHost": "beta",
+            "timer": "nightly-echo",
         ])
         let browser = try python("walkthrough.py", [config], log: "walkthrough")
         defer { browser.terminate() }
@@ -133,7 +141,7 @@ final class DashboardBrowserTests: XCTestCase {
         try gateway.process.start()
         try gateway.process.waitForPort(port: securePort, timeout: .seconds(20))
         // Until its agent is back, a host may still show online from before the restart, and a
-        // cancel for its job is refused as not online.
+        // cancel for its job waits for the agent to come back.
         for agent in agents.values { try agent.waitForOutput(containing: "connected to gateway", times: 2, timeout: .seconds(60)) }
         done("gateway-up")
         try browser.waitForOutput(containing: "AWAIT kill-agent", timeout: .seconds(90))

@@ -10,6 +10,16 @@ final class PayloadTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode([Timestamp].self, from: Data(#"["yesterday"]"#.utf8)))
     }
 
+    func testTimestampTextSurvivesBeingReadAndWrittenAgain() throws {
+        for _ in 0..<1000 {
+            let stamp = Timestamp(Date(timeIntervalSince1970: Double.random(in: 1_700_000_000...1_900_000_000)))
+            let text = try JSONEncoder().encode([stamp])
+            let again = try JSONEncoder().encode(try JSONDecoder().decode([Timestamp].self, from: text))
+            XCTAssertEqual(String(decoding: again, as: UTF8.self), String(decoding: text, as: UTF8.self))
+        }
+        XCTAssertEqual("\(Timestamp(Date(timeIntervalSince1970: 1.9996)))", "1970-01-01T00:00:02.000Z")
+    }
+
     func testJobStatesAndFinality() throws {
         XCTAssertEqual(JobState.allCases.filter { !$0.isFinal }, [.queued, .running])
         XCTAssertEqual(String(decoding: try JSONEncoder().encode([JobState.timedOut]), as: UTF8.self), #"["timed_out"]"#)

@@ -33,7 +33,7 @@ final class DataCenterTestCluster: @unchecked Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dc-tokens-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         tokenFile = directory.appendingPathComponent("tokens.json").path
-        var tokens = TokenFile()
+        var tokens = TokenHashFile()
         operatorToken = tokens.issue(name: "alice", role: .operator, graceSeconds: nil)
         serviceToken = tokens.issue(name: "backup", role: .service, graceSeconds: nil)
         for host in hosts { agentTokens[host] = tokens.issue(name: host, role: .agent, graceSeconds: nil) }

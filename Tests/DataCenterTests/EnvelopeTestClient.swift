@@ -53,10 +53,20 @@ final class EnvelopeTestClient: @unchecked Sendable {
 
     /// Sends a request and returns its reply.
     func request(_ op: OperationName, _ data: some Encodable & Sendable, timeout: TimeAmount = .seconds(10)) async throws -> InboundMessage {
+        try await replyTo(try await post(op, data), timeout: timeout)
+    }
+
+    /// Sends a request without waiting for its reply; returns its id.
+    func post(_ op: OperationName, _ data: some Encodable & Sendable) async throws -> String {
         nextID += 1
         let id = "t\(nextID)"
         try await sendRaw(Envelope.request(id: id, op: op, data: data))
-        return try await next(timeout: timeout) { if case .reply(re: id?, _) = $0.kind { return true } else { return false } }
+        return id
+    }
+
+    /// Waits for the reply to the posted request `id`.
+    func replyTo(_ id: String, timeout: TimeAmount = .seconds(10)) async throws -> InboundMessage {
+        try await next(timeout: timeout) { if case .reply(re: id?, _) = $0.kind { return true } else { return false } }
     }
 
     /// Sends a request and decodes its successful reply; fails the call on an error reply.

@@ -30,25 +30,3 @@ final class JobOutputLogTests: XCTestCase {
         XCTAssertFalse(log.insert(chunk(0), limit: 10), "a dropped chunk sent again came back")
     }
 }
-
-final class ActionValidationTests: XCTestCase {
-    private let spec = ActionSpec(
-        name: "a",
-        params: [
-            ActionParameter(name: "vps", type: .vpsName), ActionParameter(name: "ip", type: .ip, required: false),
-            ActionParameter(name: "n", type: .int, required: false), ActionParameter(name: "mode", type: .enum, required: false, values: ["x"]),
-        ])
-
-    func testValidParameters() throws {
-        try ActionValidation.validate(["vps": "vps-1", "ip": "10.0.0.1", "n": "-3", "mode": "x"], against: spec)
-        try ActionValidation.validate(["vps": "v", "ip": "::1"], against: spec)
-    }
-
-    func testEachKindOfBadParameter() {
-        for params in [[:], ["vps": "a b"], ["vps": "v", "ip": "10.0.0.256"], ["vps": "v", "n": "1e3"], ["vps": "v", "mode": "y"], ["vps": "v", "other": "1"]] {
-            XCTAssertThrowsError(try ActionValidation.validate(params, against: spec), "\(params)") { error in
-                XCTAssertEqual((error as? ProtocolError)?.code, .badRequest)
-            }
-        }
-    }
-}

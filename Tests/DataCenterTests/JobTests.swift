@@ -4,6 +4,15 @@ import XCTest
 
 /// Jobs end to end, with a test client playing the agent: queueing, delivery, output, cancel, loss.
 final class JobTests: DataCenterTestCase {
+    /// Runs `uptime` on node-1 and has the test agent accept it; returns the job once it is running.
+    private func runningJob(_ person: EnvelopeTestClient, _ agent: EnvelopeTestClient, timeoutSeconds: Int? = nil) async throws -> JobRecord {
+        let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: "uptime", timeoutSeconds: timeoutSeconds), as: JobReply.self).job
+        let (startID, _) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self)
+        try await agent.reply(to: startID, JobStateReply(state: .running))
+        _ = try await person.jobState(job.id, .running)
+        return job
+    }
+
     func testJobQueuedOfflineRunsOnConnectAndStreamsOutputOnceInOrder() async throws {
         dataCenter = try DataCenterTestCluster()
         // The host is known (it authenticated once) but offline when the job is asked for.
@@ -95,14 +104,73 @@ final class JobTests: DataCenterTestCase {
         XCTAssertEqual(ended.signal, 15)
     }
 
+    func testACancelWhileTheHostIsOfflineReachesItsAgentWhenItConnectsAgain() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let job = try await runningJob(person, agent)
+        await agent.close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+
+        // Accepted and recorded, not refused with not_online.
+        let asked = try await person.call(.jobsCancel, JobQuery(job: job.id), as: JobReply.self).job
+        XCTAssertEqual(asked.state, .running)
+        XCTAssertNotNil(asked.cancelRequestedAt)
+        let shown = try await person.call(.jobsShow, JobQuery(job: job.id), as: JobDetailReply.self)
+        XCTAssertEqual(shown.job.cancelRequestedAt, asked.cancelRequestedAt)
+
+        let back = try await dataCenter.agent()
+        let (cancelID, cancel) = try await back.incomingRequest(.jobCancel, as: JobQuery.self)
+        XCTAssertEqual(cancel.job, job.id)
+        try await back.reply(to: cancelID, JobStateReply(state: .cancelled))
+        _ = try await back.call(.jobFinished, JobFinished(job: job.id, state: .cancelled, signal: 15, durationMs: 5), as: EmptyPayload.self)
+        let ended = try await person.jobState(job.id, .cancelled)
+        XCTAssertEqual(ended.signal, 15)
+
+        // Once the job has ended, a later connect gets no cancel.
+        await back.close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let third = try await dataCenter.agent()
+        let noCancel = await third.receivesNothing(within: .milliseconds(500)) { message in
+            if case .request(_, OperationName.jobCancel.rawValue) = message.kind { return true } else { return false }
+        }
+        XCTAssertTrue(noCancel, "a delivered cancel of an ended job was sent again")
+    }
+
+    func testAJobThatNamesNoTimeoutGetsTheOneItsAgentAnnouncedForTheAction() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let actions = [ActionSpec(name: "backup", timeoutSeconds: 7200), ActionSpec(name: "forever", timeoutSeconds: 10_000_000), ActionSpec(name: "uptime")]
+        let agent = try await dataCenter.agent(actions: actions)
+        let person = try await dataCenter.operatorClient()
+        for (action, expected) in [("backup", 7200), ("forever", 86_400), ("uptime", 300)] {
+            let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: action), as: JobReply.self).job
+            XCTAssertEqual(job.timeoutSeconds, expected, action)
+            let start = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self).data
+            XCTAssertEqual(start.timeoutSeconds, expected, action)
+        }
+    }
+
+    func testTheJobsRunningOnAnAgentAreAskedOfTheAgent() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let asked = try await person.post(.jobsRunning, HostQuery(host: "node-1"))
+        let (id, _) = try await agent.incomingRequest(.jobsRunning, as: EmptyPayload.self)
+        try await agent.reply(to: id, RunningJobsReply(jobs: ["j-00000000000000aa", "timer.t.1500"]))
+        let running = try await person.replyTo(asked).payload(RunningJobsReply.self)
+        XCTAssertEqual(running.jobs, ["j-00000000000000aa", "timer.t.1500"])
+
+        let unknown = try await person.failure(.jobsRunning, HostQuery(host: "node-9"))
+        XCTAssertEqual(unknown.code, .notFound)
+        let byAgent = try await agent.failure(.jobsRunning, HostQuery(host: "node-1"))
+        XCTAssertEqual(byAgent.code, .forbidden)
+    }
+
     func testRunningJobOfAVanishedAgentIsLostAfterTimeoutAndGrace() async throws {
         dataCenter = try DataCenterTestCluster(sweepInterval: 0.5, jobGrace: 1)
         let person = try await dataCenter.operatorClient()
         let agent = try await dataCenter.agent()
-        let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: "uptime", timeoutSeconds: 1), as: JobReply.self).job
-        let (startID, _) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self)
-        try await agent.reply(to: startID, JobStateReply(state: .running))
-        _ = try await person.jobState(job.id, .running)
+        let job = try await runningJob(person, agent, timeoutSeconds: 1)
         await agent.abort()
 
         let lost = try await person.jobState(job.id, .lost, timeout: .seconds(15))
@@ -113,10 +181,7 @@ final class JobTests: DataCenterTestCase {
         dataCenter = try DataCenterTestCluster()
         let person = try await dataCenter.operatorClient()
         let agent = try await dataCenter.agent()
-        let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: "uptime"), as: JobReply.self).job
-        let (startID, _) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self)
-        try await agent.reply(to: startID, JobStateReply(state: .running))
-        _ = try await person.jobState(job.id, .running)
+        let job = try await runningJob(person, agent)
 
         _ = try await agent.call(.jobFinished, JobFinished(job: job.id, state: .lost, durationMs: 40), as: EmptyPayload.self)
         let lost = try await person.jobState(job.id, .lost)
@@ -127,10 +192,7 @@ final class JobTests: DataCenterTestCase {
         dataCenter = try DataCenterTestCluster(workers: 2)
         let person = try await dataCenter.operatorClient()
         let agent = try await dataCenter.agent()
-        let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: "uptime"), as: JobReply.self).job
-        let (startID, _) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self)
-        try await agent.reply(to: startID, JobStateReply(state: .running))
-        _ = try await person.jobState(job.id, .running)
+        let job = try await runningJob(person, agent)
         _ = try await agent.call(.jobOutput, OutputChunk(job: job.id, seq: 0, stream: .stdout, data: "before\n"), as: EmptyPayload.self)
 
         // Kill -9 the worker that handles the agent (sticky routing): the other one takes over.

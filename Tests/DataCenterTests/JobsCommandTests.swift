@@ -42,6 +42,25 @@ final class JobsCommandTests: DataCenterTestCase {
         XCTAssertTrue(hosts.standardOutput.contains("node-1\tonline"), hosts.output)
     }
 
+    func testTimersAreAddedListedAndRemoved() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let agent = try await dataCenter.agent()
+        let add = jobsCommand(["timers", "add", "node-1", "restart-101", "60", "vps.restart", "vps=vps101", "mode=soft"])
+        let (addID, timer) = try await agent.incomingRequest(.timerAdd, as: TimerSpec.self, timeout: .seconds(30))
+        XCTAssertEqual(timer, TimerSpec(name: "restart-101", action: "vps.restart", params: ["vps": "vps101", "mode": "soft"], everySeconds: 60))
+        try await agent.reply(to: addID, EmptyPayload())
+        let added = try await add.value
+        XCTAssertEqual(added.status, 0, added.output)
+        XCTAssertTrue(added.standardOutput.contains("restart-101\t60s\tvps.restart\tmode=soft vps=vps101"), added.output)
+
+        let remove = jobsCommand(["timers", "remove", "node-1", "restart-101"])
+        let (removeID, _) = try await agent.incomingRequest(.timerRemove, as: TimerQuery.self, timeout: .seconds(30))
+        try await agent.sendRaw(Envelope.reply(to: removeID, error: ProtocolError(.notFound, "no timer restart-101 on this host")))
+        let removed = try await remove.value
+        XCTAssertNotEqual(removed.status, 0)
+        XCTAssertTrue(removed.standardError.contains("not_found"), removed.output)
+    }
+
     func testRefusedRunAndWrongTokenFailClearly() async throws {
         dataCenter = try DataCenterTestCluster()
         _ = try await dataCenter.agent()

@@ -28,6 +28,18 @@ final class TextPortServiceTests: DataCenterTestCase {
         XCTAssertEqual(ended.exitCode, 0)
     }
 
+    /// A request that the agent answers reaches the service's line connection too, under its own id.
+    func testServiceAddsATimerOverTheTextPort() async throws {
+        let agent = try await dataCenter.agent()
+        let service = try await EnvelopeTestClient.textPort(port: dataCenter.textPort)
+        _ = try await service.call(.authOperator, OperatorAuthRequest(token: dataCenter.serviceToken), as: OperatorAuthReply.self)
+        let add = try await service.post(.timersAdd, TimersAddRequest(host: "node-1", name: "uptime-5m", action: "uptime", everySeconds: 300))
+        let (addID, timer) = try await agent.incomingRequest(.timerAdd, as: TimerSpec.self)
+        try await agent.reply(to: addID, EmptyPayload())
+        let timers = try await service.replyTo(add).payload(TimerListReply.self).timers
+        XCTAssertEqual(timers, [timer])
+    }
+
     func testShellScriptWithNetcat() throws {
         let lines = [
             Envelope.request(id: "1", op: .authOperator, data: OperatorAuthRequest(token: dataCenter.serviceToken)),

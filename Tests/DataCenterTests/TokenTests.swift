@@ -19,19 +19,19 @@ final class TokenTests: XCTestCase {
     }
 
     func testFileHoldsOnlyHashesAndIsPrivate() throws {
-        var file = TokenFile()
+        var file = TokenHashFile()
         let token = file.issue(name: "node-1", role: .agent, graceSeconds: nil)
         try file.save(to: path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertFalse(text.contains(token))
-        XCTAssertTrue(text.contains(TokenFile.hash(token)))
+        XCTAssertTrue(text.contains(TokenHashFile.hash(token)))
         let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
         XCTAssertEqual(mode & 0o777, 0o600)
     }
 
     func testRotationKeepsTheOldTokenForTheGracePeriodOnly() throws {
         let verifier = TokenVerifier(path: path, logger: Logger(label: "test"))
-        var file = TokenFile()
+        var file = TokenHashFile()
         let old = file.issue(name: "alice", role: .operator, graceSeconds: nil)
         try file.save(to: path)
         XCTAssertEqual(verifier.verifyOperator(token: old)?.name, "alice")
@@ -51,7 +51,7 @@ final class TokenTests: XCTestCase {
     }
 
     func testAgentTokensAreBoundToTheirHostAndRolesDoNotMix() throws {
-        var file = TokenFile()
+        var file = TokenHashFile()
         let agent = file.issue(name: "node-1", role: .agent, graceSeconds: nil)
         let service = file.issue(name: "backup", role: .service, graceSeconds: nil)
         try file.save(to: path)
@@ -66,7 +66,7 @@ final class TokenTests: XCTestCase {
     func testMissingOrBrokenFileRefusesOrKeepsWhatWasRead() throws {
         let verifier = TokenVerifier(path: path, logger: Logger(label: "test"))
         XCTAssertNil(verifier.verifyOperator(token: "anything"))
-        var file = TokenFile()
+        var file = TokenHashFile()
         let token = file.issue(name: "alice", role: .operator, graceSeconds: nil)
         try file.save(to: path)
         XCTAssertNotNil(verifier.verifyOperator(token: token))
@@ -75,7 +75,7 @@ final class TokenTests: XCTestCase {
     }
 
     func testRevoke() throws {
-        var file = TokenFile()
+        var file = TokenHashFile()
         _ = file.issue(name: "node-1", role: .agent, graceSeconds: nil)
         XCTAssertTrue(file.revoke(name: "node-1", role: .agent))
         XCTAssertFalse(file.revoke(name: "node-1", role: .agent))

@@ -18,6 +18,13 @@ public struct AllowedAction: Sendable, Equatable {
 
     public var name: String { spec.name }
 
+    /// The spec as the agent announces it: with the timeout that a job naming none gets under `limits`.
+    public func announcedSpec(limits: AgentConfiguration.JobLimits) -> ActionSpec {
+        var announced = spec
+        announced.timeoutSeconds = min(timeoutSeconds ?? limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds)
+        return announced
+    }
+
     public init(spec: ActionSpec, program: String, args: [String] = [], shell: Bool = false, timeoutSeconds: Int? = nil) {
         self.spec = spec
         self.program = program
@@ -29,19 +36,10 @@ public struct AllowedAction: Sendable, Equatable {
     /// The program and argv for `values`, after checking every value against its parameter's type.
     /// - Throws: ``ActionRefusal`` naming the first parameter that is missing, unknown or invalid.
     public func commandLine(for values: [String: String]) throws(ActionRefusal) -> (program: String, arguments: [String]) {
+        if let problem = spec.problem(with: values) {
+            throw .badParameter(action: name, parameter: problem.parameter, reason: problem.reason)
+        }
         let declared = Set(spec.params.map(\.name))
-        if let unknown = values.keys.sorted().first(where: { !declared.contains($0) }) {
-            throw .badParameter(action: name, parameter: unknown, reason: "is not a parameter of this action")
-        }
-        for parameter in spec.params {
-            if let value = values[parameter.name] {
-                if let problem = parameter.problem(with: value) {
-                    throw .badParameter(action: name, parameter: parameter.name, reason: problem)
-                }
-            } else if parameter.required {
-                throw .badParameter(action: name, parameter: parameter.name, reason: "is required")
-            }
-        }
         var arguments: [String] = []
         for element in args {
             let placeholder = String(element.dropFirst().dropLast())

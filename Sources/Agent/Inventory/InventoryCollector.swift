@@ -18,9 +18,7 @@ public struct InventoryCollector: Sendable {
             servers += await attempt("virsh") { try await libvirt(virsh) }
         }
         if let lxcLs = commands.resolve(commands.lxcLs, name: "lxc-ls") {
-            servers += await attempt("lxc-ls") {
-                InventoryParsers.lxcList(try await CollectedCommand.run(lxcLs, ["-f", "-F", "NAME,STATE,IPV4,IPV6"]))
-            }
+            servers += await attempt("lxc-ls") { try await lxc(lxcLs) }
         }
         if let vzlist = commands.resolve(commands.vzlist, name: "vzlist") {
             servers += await attempt("vzlist") {
@@ -28,9 +26,7 @@ public struct InventoryCollector: Sendable {
             }
         }
         if let prlctl = commands.resolve(commands.prlctl, name: "prlctl") {
-            servers += await attempt("prlctl") {
-                InventoryParsers.prlctlList(try await CollectedCommand.run(prlctl, ["list", "-a", "-H", "-o", "name,status,ip_configured"]))
-            }
+            servers += await attempt("prlctl") { try await virtuozzo(prlctl) }
         }
         return servers.sorted { ($0.technology, $0.name) < ($1.technology, $1.name) }
     }
@@ -43,6 +39,29 @@ public struct InventoryCollector: Sendable {
             let interfaces = (try? await CollectedCommand.run(virsh, ["domiflist", domain.name])).map(InventoryParsers.virshInterfaces) ?? []
             let ips = (try? await CollectedCommand.run(virsh, ["domifaddr", domain.name, "--source", "arp"])).map(InventoryParsers.virshAddresses) ?? []
             servers.append(VirtualServer(name: domain.name, state: domain.state, technology: "libvirt", ips: ips, interfaces: interfaces))
+        }
+        return servers
+    }
+
+    /// LXC lists containers in one call; `lxc-info` names the host-side veth of each running one
+    /// (a stopped container has none).
+    private func lxc(_ lxcLs: String) async throws -> [VirtualServer] {
+        var servers = InventoryParsers.lxcList(try await CollectedCommand.run(lxcLs, ["-f", "-F", "NAME,STATE,IPV4,IPV6"]))
+        guard let lxcInfo = commands.resolve(commands.lxcInfo, name: "lxc-info") else { return servers }
+        for index in servers.indices where servers[index].state == "running" {
+            let info = try? await CollectedCommand.run(lxcInfo, ["-n", servers[index].name])
+            servers[index].interfaces = info.map(InventoryParsers.lxcInterfaces) ?? []
+        }
+        return servers
+    }
+
+    /// Virtuozzo lists VMs and containers in one call; `prlctl list -i` names the host-side device of
+    /// each network adapter of a running one (a routed venet address has no device of its own).
+    private func virtuozzo(_ prlctl: String) async throws -> [VirtualServer] {
+        var servers = InventoryParsers.prlctlList(try await CollectedCommand.run(prlctl, ["list", "-a", "-H", "-o", "name,status,ip_configured"]))
+        for index in servers.indices where servers[index].state == "running" {
+            let info = try? await CollectedCommand.run(prlctl, ["list", "-i", servers[index].name])
+            servers[index].interfaces = info.map(InventoryParsers.prlctlInterfaces) ?? []
         }
         return servers
     }

@@ -5,15 +5,20 @@ import Foundation
 public struct InventoryCommands: Sendable, Equatable, Codable {
     public var virsh: String?
     public var lxcLs: String?
+    /// Names a running container's host-side interfaces (for its per-VPS bandwidth).
+    public var lxcInfo: String?
     public var vzlist: String?
     public var prlctl: String?
     /// When false, only the paths given here are used and nothing is looked up on the `PATH`
     /// (tests, and hosts where a tool is installed but must not be asked).
     public var searchPath: Bool
 
-    public init(virsh: String? = nil, lxcLs: String? = nil, vzlist: String? = nil, prlctl: String? = nil, searchPath: Bool = true) {
+    public init(
+        virsh: String? = nil, lxcLs: String? = nil, lxcInfo: String? = nil, vzlist: String? = nil, prlctl: String? = nil, searchPath: Bool = true
+    ) {
         self.virsh = virsh
         self.lxcLs = lxcLs
+        self.lxcInfo = lxcInfo
         self.vzlist = vzlist
         self.prlctl = prlctl
         self.searchPath = searchPath

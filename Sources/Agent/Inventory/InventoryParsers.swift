@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DataCenterProtocol
 
 /// Pure parsers of the inventory commands' output (their table formats, headers and all).
 enum InventoryParsers {
@@ -31,6 +25,26 @@ enum InventoryParsers {
         tableRows(text).compactMap { fields in
             guard fields.count >= 2 else { return nil }
             return VirtualServer(name: String(fields[0]), state: fields[1].lowercased(), technology: "lxc", ips: addresses(fields[2...]))
+        }
+    }
+
+    /// `lxc-info -n NAME`: one `Link:` line per network interface, naming its host-side veth.
+    static func lxcInterfaces(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            return fields.count >= 2 && fields[0] == "Link:" ? String(fields[1]) : nil
+        }
+    }
+
+    /// `prlctl list -i NAME`: each network adapter is a `netN (+) dev='DEVICE' ...` line under Hardware.
+    static func prlctlInterfaces(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            guard let first = fields.first, first.hasPrefix("net"), first.dropFirst(3).allSatisfy(\.isNumber),
+                let device = fields.first(where: { $0.hasPrefix("dev='") })
+            else { return nil }
+            let name = device.dropFirst("dev='".count).prefix { $0 != "'" }
+            return name.isEmpty ? nil : String(name)
         }
     }
 
@@ -72,12 +86,6 @@ enum InventoryParsers {
     /// The address without a `/prefix`, when it is a valid IPv4 or IPv6 address.
     static func validIP(_ text: String) -> String? {
         let address = String(text.split(separator: "/").first ?? "")
-        return isIPAddress(address) ? address : nil
-    }
-
-    /// True for a literal IPv4 or IPv6 address (as `inet_pton` reads them).
-    static func isIPAddress(_ text: String) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 16)
-        return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
+        return ActionParameter.isIPAddress(address) ? address : nil
     }
 }

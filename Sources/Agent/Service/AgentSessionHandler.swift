@@ -19,7 +19,7 @@ struct AgentSessionHandler: DataCenterSessionHandler {
     let window = 64
 
     func authentication() async throws -> (OperationName, any Encodable & Sendable) {
-        (.authAgent, AgentAuthRequest(host: host, token: token, agentVersion: Self.agentVersion, actions: actions))
+        (.authAgent, AgentAuthRequest(host: host, token: token, agentVersion: Self.agentVersion, actions: actions, timers: await timers.list))
     }
 
     func sessionOpened(_ session: DataCenterSession, authenticated reply: InboundMessage) async {

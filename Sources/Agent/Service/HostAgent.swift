@@ -21,7 +21,7 @@ public final class HostAgent: Service {
         guard AgentAuthRequest.isValidHostName(host) else {
             throw AgentConfigurationError.invalid(path: "host", detail: "'\(host)' is not 1 to 64 of A-Z a-z 0-9 . _ -")
         }
-        let token = try TokenFile.read(configuration.tokenFile)
+        let token = try SecretTokenFile.read(configuration.tokenFile)
         lock = try InstanceLock(directory: configuration.stateDirectory)
 
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -42,7 +42,7 @@ public final class HostAgent: Service {
             actions: configuration.actions, limits: configuration.jobs, stateDirectory: configuration.stateDirectory, spool: spool, logger: logger
         )
         handler = AgentSessionHandler(
-            host: host, token: token, actions: configuration.actions.map(\.spec), runner: runner,
+            host: host, token: token, actions: configuration.actions.map { $0.announcedSpec(limits: configuration.jobs) }, runner: runner,
             timers: AgentTimers(actions: configuration.actions, runner: runner, stateDirectory: configuration.stateDirectory, logger: logger),
             spool: spool, reporter: HostReporter(configuration: configuration, logger: logger), logger: logger
         )

@@ -63,7 +63,7 @@ public actor AgentTimers {
     }
 
     private func validate(_ spec: TimerSpec) throws(ProtocolError) {
-        guard JobStore.isValidJobID(spec.name), spec.name.utf8.count <= 64 else {
+        guard TimerSpec.isValidName(spec.name) else {
             throw ProtocolError(.badRequest, "timer name must be 1 to 64 letters, digits or ._:- and not start with a dot")
         }
         guard spec.everySeconds >= 1 else { throw ProtocolError(.badRequest, "everySeconds must be at least 1") }
@@ -87,7 +87,7 @@ public actor AgentTimers {
                 } catch {
                     return
                 }
-                let job = "timer.\(spec.name).\(Int(Date().timeIntervalSince1970 * 1000))"
+                let job = spec.runID(at: Date())
                 do throws(ProtocolError) {
                     _ = try await runner.start(JobStartRequest(job: job, action: spec.action, params: spec.params, timeoutSeconds: 0))
                 } catch {

@@ -74,7 +74,7 @@ public final class TokenVerifier: Sendable {
             loaded.stamp = stamp
             loaded.reportedMissing = false
             do {
-                let file = try TokenFile.load(from: path)
+                let file = try TokenHashFile.load(from: path)
                 loaded.entries = file.tokens.compactMap { entry in Self.bytes(hex: entry.sha256).map { (entry, $0) } }
                 logger.notice("token file read", metadata: ["path": "\(path)", "tokens": "\(loaded.entries.count)"])
             } catch {

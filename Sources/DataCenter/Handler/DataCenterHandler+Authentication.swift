@@ -34,6 +34,9 @@ extension DataCenterHandler {
         let host = request.host
         let hosts = HostStore(data: context.worker.globalData)
         try await hosts.register(host, actions: request.actions)
+        if let timers = request.timers { try await hosts.setTimers(timers, of: host) }
+        // Whatever the previous connection was asked and did not answer, it never will.
+        try await failRelayed(of: host, reason: "host '\(host)' reconnected before it answered", worker: context.worker)
         try await context.api.bindUID(context.clientID, ConnectionRole.agentUID(host))
         let (before, after) = try await hosts.update(host) { $0.online = true }
         ConnectionRole.agent(host: host).record(in: context.session)
@@ -44,6 +47,7 @@ extension DataCenterHandler {
             await push(.hostOnline, HostPresence(host: host, at: .now), to: [ConnectionRole.operatorsGroup], api: context.api)
         }
         try await startQueuedJobs(of: host, api: context.api, data: context.worker.globalData)
+        try await deliverPendingCancels(of: host, api: context.api, jobs: JobStore(data: context.worker.globalData))
     }
 
     private func authenticateOperator(_ context: EventContext, id: String, message: InboundMessage) async throws {

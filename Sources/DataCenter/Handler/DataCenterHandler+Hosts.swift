@@ -38,6 +38,7 @@ extension DataCenterHandler {
             let (before, after) = try await store.update(host) { $0.online = false }
             if before.online, !after.online {
                 logger.info("host offline", metadata: ["host": "\(host)"])
+                try await failRelayed(of: host, reason: "host '\(host)' went offline before it answered", worker: worker)
                 await push(.hostOffline, HostPresence(host: host, at: .now), to: [ConnectionRole.operatorsGroup], api: worker.api)
             }
         }

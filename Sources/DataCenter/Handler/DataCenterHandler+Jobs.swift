@@ -12,8 +12,9 @@ extension DataCenterHandler {
         guard let spec = actions.first(where: { $0.name == run.action }) else {
             throw ProtocolError(.forbidden, "action '\(run.action)' is not allowed on \(run.host)")
         }
-        try ActionValidation.validate(run.params, against: spec)
-        let timeout = run.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds
+        try spec.validate(run.params)
+        // A job that names no timeout gets the one its agent would give it (the action's own).
+        let timeout = run.timeoutSeconds ?? min(spec.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds, configuration.maximumJobTimeoutSeconds)
         guard (1...configuration.maximumJobTimeoutSeconds).contains(timeout) else {
             throw ProtocolError(.badRequest, "'timeoutSeconds' must be 1 to \(configuration.maximumJobTimeoutSeconds)")
         }
@@ -62,15 +63,22 @@ extension DataCenterHandler {
             let (_, cancelled) = try await request.jobs.update(id, { if $0.state == .queued { $0.end(.cancelled) } }),
             cancelled.state == .cancelled
         {
-            try? await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "cancel:\(id)", op: .jobCancel, data: JobQuery(job: id))))
+            try? await sendCancel(cancelled, api: api)
             await pushState(cancelled, api: api)
             return JobReply(job: cancelled)
         }
-        guard try await api.isUIDOnline(ConnectionRole.agentUID(record.host)) else {
-            throw ProtocolError(.notOnline, "host '\(record.host)' is not connected; the job ends when it comes back or times out")
+        // A running job is ended by its agent. The cancel is recorded first, so an agent that is not
+        // connected now (a gateway restart) or loses its connection before the cancel reaches it gets
+        // it when it authenticates again.
+        guard let (before, marked) = try await request.jobs.update(id, { if !$0.state.isFinal, $0.cancelRequestedAt == nil { $0.cancelRequestedAt = .now } })
+        else { throw ProtocolError(.notFound, "no job '\(id)'") }
+        if marked.state.isFinal { throw ProtocolError(.conflict, "job '\(id)' has already ended (\(marked.state.rawValue))") }
+        if before.cancelRequestedAt == nil {
+            try await request.jobs.addPendingCancel(id, host: marked.host)
+            await pushState(marked, api: api)
         }
-        try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "cancel:\(id)", op: .jobCancel, data: JobQuery(job: id))))
-        return JobReply(job: try await request.jobs.record(id) ?? record)
+        try await sendCancel(marked, api: api)
+        return JobReply(job: marked)
     }
 
     func sendStdin(_ request: Request) async throws -> EmptyPayload {
@@ -88,11 +96,19 @@ extension DataCenterHandler {
         return EmptyPayload()
     }
 
+    /// `jobs.running` from an operator: the jobs running on the host's agent now, as the agent says
+    /// (sent on to it; DataCenterHandler+AgentRelay).
+    func listRunningJobs(_ request: Request) async throws {
+        let host = try request.payload(HostQuery.self).host
+        try await relay(.jobsRunning, EmptyPayload(), for: request, host: host, pending: relayEntry(request, .jobsRunning))
+    }
+
     // MARK: - Agents
 
     /// `job.output`: kept and streamed to the job's watchers unless it came before; acknowledged either way.
     func receiveOutput(_ request: Request, host: String) async throws -> EmptyPayload {
         let chunk = try request.payload(OutputChunk.self)
+        try await recordTimerRun(chunk.job, of: host, request)
         try await requireJob(chunk.job, of: host, in: request.jobs)
         if try await request.jobs.appendOutput(chunk, limit: configuration.outputLimitBytes) {
             await push(.jobOutput, chunk, to: [ConnectionRole.watchersGroup(chunk.job)], api: request.context.api)
@@ -106,6 +122,7 @@ extension DataCenterHandler {
         guard finished.state.isFinal else {
             throw ProtocolError(.badRequest, "'state' must be done, failed, cancelled, timed_out or lost")
         }
+        try await recordTimerRun(finished.job, of: host, request)
         try await requireJob(finished.job, of: host, in: request.jobs)
         let outputBytes = try await request.jobs.output(of: finished.job).totalBytes
         let updated = try await request.jobs.update(finished.job) { record in
@@ -128,6 +145,9 @@ extension DataCenterHandler {
 
     /// An agent's reply to a request of ours: `job.start` (accepted, already ran, or refused) or `job.cancel`.
     func handleAgentReply(re: String?, error: ProtocolError?, message: InboundMessage, host: String, context: EventContext) async throws {
+        if let re, re.hasPrefix(AgentRequestRelay.relayPrefix) {
+            return try await completeRelay(re, error: error, message: message, host: host, context: context)
+        }
         guard let re, re.hasPrefix("start:") else {
             if let error { logger.notice("agent refused a request", metadata: ["host": "\(host)", "re": "\(re ?? "null")", "error": "\(error)"]) }
             return
@@ -182,6 +202,26 @@ extension DataCenterHandler {
             job: record.id, action: record.action, params: record.params, stdin: try await jobs.stdin(of: record.id),
             timeoutSeconds: record.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds)
         try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "start:\(record.id)", op: .jobStart, data: start)))
+    }
+
+    /// Sends the cancels recorded for `host`'s jobs that are still running (after its agent authenticated),
+    /// and forgets those of jobs that have ended meanwhile.
+    func deliverPendingCancels(of host: String, api: ClusterAPI, jobs: JobStore) async throws {
+        let pending = try await jobs.pendingCancels(of: host)
+        guard !pending.isEmpty else { return }
+        let running = try await jobs.records(pending).filter { !$0.state.isFinal }
+        let ended = Set(pending).subtracting(running.map(\.id))
+        if !ended.isEmpty { try await jobs.removePendingCancels(ended, host: host) }
+        for record in running {
+            logger.info("cancel delivered after a reconnect", metadata: ["job": "\(record.id)", "host": "\(host)"])
+            try await sendCancel(record, api: api)
+        }
+    }
+
+    /// Asks the job's agent to cancel it (nothing happens when the agent is not connected).
+    func sendCancel(_ record: JobRecord, api: ClusterAPI) async throws {
+        let cancel = Envelope.request(id: "cancel:\(record.id)", op: .jobCancel, data: JobQuery(job: record.id))
+        try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(cancel))
     }
 
     /// Tells the job's watchers and every operator its new state.

@@ -44,11 +44,7 @@ extension DataCenterHandler {
                     before != after
                 else { continue }
                 logger.notice("job overdue", metadata: ["job": "\(record.id)", "host": "\(record.host)", "state": "\(final.rawValue)"])
-                if isConnected {
-                    try await worker.api.sendToUID(
-                        ConnectionRole.agentUID(record.host),
-                        .text(Envelope.request(id: "cancel:\(record.id)", op: .jobCancel, data: JobQuery(job: record.id))))
-                }
+                if isConnected { try await sendCancel(record, api: worker.api) }
                 await pushState(after, api: worker.api)
             default:
                 continue

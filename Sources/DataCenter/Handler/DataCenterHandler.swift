@@ -43,7 +43,7 @@ public struct DataCenterHandler: EventHandler {
         switch inbound.kind {
         case .request(let id, let op):
             let request = Request(id: id, message: inbound, role: role, context: context)
-            let reply: String
+            let reply: String?
             do {
                 reply = try await answer(op, request)
             } catch let error as ProtocolError {
@@ -52,7 +52,7 @@ public struct DataCenterHandler: EventHandler {
                 logger.error("request failed", metadata: ["op": "\(op)", "error": "\(error)"])
                 reply = Envelope.reply(to: id, error: ProtocolError(.internal, "\(error)"))
             }
-            try await context.api.sendToCurrentClient(.text(reply))
+            if let reply { try await context.api.sendToCurrentClient(.text(reply)) }
         case .reply(let re, let error):
             guard case .agent(let host) = role else { return }
             try await handleAgentReply(re: re, error: error, message: inbound, host: host, context: context)
@@ -82,8 +82,9 @@ public struct DataCenterHandler: EventHandler {
         var jobs: JobStore { JobStore(data: context.worker.globalData) }
     }
 
-    /// The reply text to a request, by operation and role.
-    private func answer(_ op: String, _ request: Request) async throws -> String {
+    /// The reply text to a request, by operation and role; nil for a request sent on to an agent,
+    /// which is answered when the agent replies.
+    private func answer(_ op: String, _ request: Request) async throws -> String? {
         guard let operation = OperationName(rawValue: op) else {
             throw ProtocolError(.unknownOperation, "unknown operation '\(op)'")
         }
@@ -107,7 +108,19 @@ public struct DataCenterHandler: EventHandler {
         case (.jobsWatch, _): data = try await showJob(request, watch: true)
         case (.jobsCancel, _): data = try await cancelJob(request)
         case (.jobsStdin, _): data = try await sendStdin(request)
-        case (.jobOutput, _), (.jobFinished, _), (.jobStart, _), (.jobCancel, _), (.jobStdin, _), (.jobsRunning, _),
+        case (.jobsRunning, _):
+            try await listRunningJobs(request)
+            return nil
+        case (.timersList, _):
+            try await listTimers(request)
+            return nil
+        case (.timersAdd, _):
+            try await addTimer(request)
+            return nil
+        case (.timersRemove, _):
+            try await removeTimer(request)
+            return nil
+        case (.jobOutput, _), (.jobFinished, _), (.jobStart, _), (.jobCancel, _), (.jobStdin, _),
             (.timerAdd, _), (.timerRemove, _), (.timerList, _):
             throw ProtocolError(.forbidden, "'\(op)' is answered by agents, not by the central side")
         }

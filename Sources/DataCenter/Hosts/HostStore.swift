@@ -1,7 +1,7 @@
 import DataCenterProtocol
 import Registry
 
-/// Hosts in memcached: every host's latest `HostState`, its agent's allow-list, and the list of host names,
+/// Hosts in memcached: every host's latest `HostState`, its agent's allow-list and timers, and the list of host names,
 /// so that any worker answers about any host.
 struct HostStore: Sendable {
     let data: GlobalData
@@ -10,6 +10,7 @@ struct HostStore: Sendable {
     private static let onlineKey = "dc.hosts.online"
     private static func stateKey(_ host: String) -> String { "dc.host:\(host)" }
     private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
+    private static func timersKey(_ host: String) -> String { "dc.host:\(host):timers" }
 
     /// Every host that ever authenticated, sorted.
     func hostNames() async throws -> [String] {
@@ -62,5 +63,14 @@ struct HostStore: Sendable {
     /// What the host's agent allows, as it said when it last authenticated; nil for an unknown host.
     func actions(of host: String) async throws -> [ActionSpec]? {
         try await data.get(Self.actionsKey(host), as: [ActionSpec].self)
+    }
+
+    /// The timers on the host's agent, as it last said (at its connect, or answering a `timers.*`).
+    func timers(of host: String) async throws -> [TimerSpec] {
+        try await data.get(Self.timersKey(host), as: [TimerSpec].self) ?? []
+    }
+
+    func setTimers(_ timers: [TimerSpec], of host: String) async throws {
+        try await data.set(Self.timersKey(host), json: timers)
     }
 }

@@ -2,8 +2,8 @@ import DataCenterProtocol
 import Foundation
 import Registry
 
-/// Jobs in memcached: records, kept output, the queue of each host, the newest jobs and the
-/// unfinished ones. Nothing about a job lives only in a worker, so a worker killed mid-job loses nothing.
+/// Jobs in memcached: records, kept output, the queue of each host, the cancels each host's agent
+/// is still to get, the newest jobs and the unfinished ones. Nothing about a job lives only in a worker, so a worker killed mid-job loses nothing.
 struct JobStore: Sendable {
     let data: GlobalData
 
@@ -18,6 +18,7 @@ struct JobStore: Sendable {
     private static func outputKey(_ job: String) -> String { "dc.job:\(job):output" }
     private static func stdinKey(_ job: String) -> String { "dc.job:\(job):stdin" }
     private static func queueKey(_ host: String) -> String { "dc.jobs.queue:\(host)" }
+    private static func cancelsKey(_ host: String) -> String { "dc.jobs.cancels:\(host)" }
 
     /// A new job id: `j-` and 16 random hex digits.
     static func newID() -> String {
@@ -32,6 +33,17 @@ struct JobStore: Sendable {
         try await appendID(record.id, to: Self.queueKey(record.host))
         try await appendID(record.id, to: Self.activeKey)
         try await appendID(record.id, to: Self.recentKey, limit: Self.recentLimit)
+    }
+
+    /// Stores a job that its agent started on its own (a timer's run) unless it is stored already.
+    /// - Returns: false when another worker stored it first.
+    func createStarted(_ record: JobRecord) async throws -> Bool {
+        guard try await data.add(Self.recordKey(record.id), Array(try JSONEncoder().encode(record)), expiration: Self.retention) else {
+            return false
+        }
+        if !record.state.isFinal { try await appendID(record.id, to: Self.activeKey) }
+        try await appendID(record.id, to: Self.recentKey, limit: Self.recentLimit)
+        return true
     }
 
     func record(_ job: String) async throws -> JobRecord? {
@@ -60,7 +72,10 @@ struct JobStore: Sendable {
         }
         guard let before else { return nil }
         if after.state != .queued, before.state == .queued { try await removeID(job, from: Self.queueKey(after.host)) }
-        if after.state.isFinal, !before.state.isFinal { try await removeID(job, from: Self.activeKey) }
+        if after.state.isFinal, !before.state.isFinal {
+            try await removeID(job, from: Self.activeKey)
+            if after.cancelRequestedAt != nil { try await removePendingCancels([job], host: after.host) }
+        }
         return (before, after)
     }
 
@@ -72,6 +87,22 @@ struct JobStore: Sendable {
     /// The ids of the jobs waiting for `host`'s agent, oldest first.
     func queue(of host: String) async throws -> [String] {
         try await data.get(Self.queueKey(host), as: [String].self) ?? []
+    }
+
+    /// Records that the running `job` is to be cancelled by `host`'s agent, until the job ends.
+    func addPendingCancel(_ job: String, host: String) async throws {
+        try await appendID(job, to: Self.cancelsKey(host))
+    }
+
+    /// The jobs whose cancel `host`'s agent is still to get.
+    func pendingCancels(of host: String) async throws -> [String] {
+        try await data.get(Self.cancelsKey(host), as: [String].self) ?? []
+    }
+
+    func removePendingCancels(_ jobs: Set<String>, host: String) async throws {
+        _ = try await data.update(Self.cancelsKey(host), as: [String].self) { ids in
+            (ids ?? []).filter { !jobs.contains($0) }
+        }
     }
 
     /// The ids of every unfinished job.

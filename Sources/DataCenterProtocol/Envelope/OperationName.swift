@@ -14,12 +14,16 @@ public enum OperationName: String, Sendable, Hashable, Codable, CaseIterable {
     case jobsWatch = "jobs.watch"
     case jobsCancel = "jobs.cancel"
     case jobsStdin = "jobs.stdin"
+    case timersList = "timers.list"
+    case timersAdd = "timers.add"
+    case timersRemove = "timers.remove"
     case clusterStats = "cluster.stats"
 
     // Central side → agent.
     case jobStart = "job.start"
     case jobCancel = "job.cancel"
     case jobStdin = "job.stdin"
+    /// Also operators → central side (with a `host`), answered by that host's agent.
     case jobsRunning = "jobs.running"
     case timerAdd = "timer.add"
     case timerRemove = "timer.remove"

@@ -3,11 +3,15 @@ public struct ActionSpec: Codable, Sendable, Hashable {
     public var name: String
     public var description: String
     public var params: [ActionParameter]
+    /// The timeout, in seconds, that a job of this action gets on its agent when the job names none
+    /// (the action's own, else the agent's default); absent from agents that predate it.
+    public var timeoutSeconds: Int?
 
-    public init(name: String, description: String = "", params: [ActionParameter] = []) {
+    public init(name: String, description: String = "", params: [ActionParameter] = [], timeoutSeconds: Int? = nil) {
         self.name = name
         self.description = description
         self.params = params
+        self.timeoutSeconds = timeoutSeconds
     }
 }
 

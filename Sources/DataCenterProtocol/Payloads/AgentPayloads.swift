@@ -1,3 +1,5 @@
+import Foundation
+
 /// `job.start`: the central side asks an agent to run a job.
 public struct JobStartRequest: Codable, Sendable, Hashable {
     public var job: String
@@ -46,6 +48,33 @@ public struct TimerSpec: Codable, Sendable, Hashable {
         self.action = action
         self.params = params
         self.everySeconds = everySeconds
+    }
+}
+
+extension TimerSpec {
+    /// True for a timer name: 1 to 64 of `A-Z a-z 0-9 . _ : -`, not starting with a dot.
+    public static func isValidName(_ name: String) -> Bool {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-".utf8)
+        return (1...64).contains(name.utf8.count) && !name.hasPrefix(".") && name.utf8.allSatisfy(allowed.contains)
+    }
+
+    /// The prefix of the job ids of timer runs: `timer.<name>.<unix ms>`.
+    public static let runPrefix = "timer."
+
+    /// The id of this timer's run that starts at `date`.
+    public func runID(at date: Date) -> String {
+        "\(Self.runPrefix)\(name).\(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))"
+    }
+
+    /// The timer name and start of a timer run's job id; nil for any other job id.
+    public static func run(of job: String) -> (timer: String, startedAt: Date)? {
+        guard job.hasPrefix(runPrefix), let dot = job.lastIndex(of: "."), let milliseconds = Int64(job[job.index(after: dot)...]) else {
+            return nil
+        }
+        let nameStart = job.index(job.startIndex, offsetBy: runPrefix.count)
+        guard dot > nameStart else { return nil }
+        let name = job[nameStart..<dot]
+        return (String(name), Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 }
 

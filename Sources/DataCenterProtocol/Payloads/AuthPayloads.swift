@@ -5,12 +5,16 @@ public struct AgentAuthRequest: Codable, Sendable, Hashable {
     public var token: String
     public var agentVersion: String
     public var actions: [ActionSpec]
+    /// The timers the central side registered on the agent, as the agent keeps them (absent from
+    /// agents that predate them), so the central side knows what a timer's runs are.
+    public var timers: [TimerSpec]?
 
-    public init(host: String, token: String, agentVersion: String, actions: [ActionSpec]) {
+    public init(host: String, token: String, agentVersion: String, actions: [ActionSpec], timers: [TimerSpec]? = nil) {
         self.host = host
         self.token = token
         self.agentVersion = agentVersion
         self.actions = actions
+        self.timers = timers
     }
 
     /// True when `name` is a valid host name: 1 to 64 of `A-Z a-z 0-9 . _ -`.

@@ -20,12 +20,15 @@ public struct JobRecord: Codable, Sendable, Hashable {
     public var timeoutSeconds: Int?
     /// Why the job failed without running (the agent refused it), when it did.
     public var error: String?
+    /// When a cancel was asked for while the job ran; the agent gets it (again at every connect)
+    /// until the job ends.
+    public var cancelRequestedAt: Timestamp?
 
     public init(
         id: String, host: String, action: String, params: [String: String], state: JobState = .queued,
         requestedBy: String, queuedAt: Timestamp, startedAt: Timestamp? = nil, endedAt: Timestamp? = nil,
         exitCode: Int? = nil, signal: Int? = nil, durationMs: Int? = nil, outputBytes: Int = 0, timeoutSeconds: Int? = nil,
-        error: String? = nil
+        error: String? = nil, cancelRequestedAt: Timestamp? = nil
     ) {
         self.id = id
         self.host = host
@@ -42,6 +45,7 @@ public struct JobRecord: Codable, Sendable, Hashable {
         self.outputBytes = outputBytes
         self.timeoutSeconds = timeoutSeconds
         self.error = error
+        self.cancelRequestedAt = cancelRequestedAt
     }
 }
 

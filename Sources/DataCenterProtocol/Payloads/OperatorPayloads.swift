@@ -153,3 +153,46 @@ public struct ClusterStatsReply: Codable, Sendable, Hashable {
         self.hosts = hosts
     }
 }
+
+/// `timers.add`: register on `host`'s agent a timer that runs `action` every `everySeconds`
+/// (replacing a timer of the same name).
+public struct TimersAddRequest: Codable, Sendable, Hashable {
+    public var host: String
+    public var name: String
+    public var action: String
+    public var params: [String: String]
+    public var everySeconds: Int
+
+    public init(host: String, name: String, action: String, params: [String: String] = [:], everySeconds: Int) {
+        self.host = host
+        self.name = name
+        self.action = action
+        self.params = params
+        self.everySeconds = everySeconds
+    }
+
+    enum CodingKeys: String, CodingKey { case host, name, action, params, everySeconds }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        host = try container.decode(String.self, forKey: .host)
+        name = try container.decode(String.self, forKey: .name)
+        action = try container.decode(String.self, forKey: .action)
+        params = try container.decodeIfPresent([String: String].self, forKey: .params) ?? [:]
+        everySeconds = try container.decode(Int.self, forKey: .everySeconds)
+    }
+
+    /// The timer as the agent gets it.
+    public var timer: TimerSpec { TimerSpec(name: name, action: action, params: params, everySeconds: everySeconds) }
+}
+
+/// `timers.remove`: which timer of which host.
+public struct TimersRemoveRequest: Codable, Sendable, Hashable {
+    public var host: String
+    public var name: String
+
+    public init(host: String, name: String) {
+        self.host = host
+        self.name = name
+    }
+}

@@ -26,8 +26,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         try container.encode(description)
     }
 
+    /// Milliseconds rounded, not truncated as the formatter's fraction is: a time read back from its
+    /// text (which may land a hair below the millisecond) writes the same text again.
     public var description: String {
-        date.formatted(Self.withFraction)
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        let seconds = (milliseconds / 1000).rounded(.down)
+        let text = Date(timeIntervalSince1970: seconds).formatted(Self.withoutFraction)
+        return text.dropLast() + "." + String(format: "%03d", Int(milliseconds - seconds * 1000)) + "Z"
     }
 
     /// The time `seconds` later.

@@ -12,8 +12,18 @@ struct JobsSubcommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "Run actions on hosts and list hosts and jobs, as an operator or service.",
-        subcommands: [Run.self, Hosts.self, List.self]
+        subcommands: [Run.self, Hosts.self, List.self, Timers.self]
     )
+
+    /// `name=value` arguments as parameters.
+    static func parameters(_ pairs: [String]) throws -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("'\(pair)' is not name=value") }
+            parameters[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return parameters
+    }
 
     struct ConnectionOptions: ParsableArguments {
         @Option(help: "Gateway URL (wss://host:port/, or ws:// on a trusted network); repeat for several.")
@@ -33,7 +43,7 @@ struct JobsSubcommand: AsyncParsableCommand {
         /// Connects, runs `command` on the authenticated session, and returns its exit status.
         func run(_ command: @escaping @Sendable (DataCenterSession, AsyncStream<InboundMessage>) async throws -> Int32) async throws -> Int32 {
             let logger = log.bootstrap(role: "jobs")
-            guard let token = try tokenFile.map({ path in try Agent.TokenFile.read(path) }) ?? ProcessInfo.processInfo.environment["DATACENTERED_TOKEN"]
+            guard let token = try tokenFile.map({ path in try Agent.SecretTokenFile.read(path) }) ?? ProcessInfo.processInfo.environment["DATACENTERED_TOKEN"]
             else { throw ValidationError("give --token-file or set DATACENTERED_TOKEN") }
             var tls = TLSConfiguration.makeClientConfiguration()
             if let caFile { tls.trustRoots = .file(caFile) }
@@ -82,12 +92,7 @@ struct JobsSubcommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            var parameters: [String: String] = [:]
-            for pair in params {
-                guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("'\(pair)' is not name=value") }
-                parameters[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
-            let request = JobsRunRequest(host: host, action: action, params: parameters, stdin: stdin, timeoutSeconds: timeout)
+            let request = JobsRunRequest(host: host, action: action, params: try JobsSubcommand.parameters(params), stdin: stdin, timeoutSeconds: timeout)
             let detach = self.detach
             let status = try await connection.run { session, events in
                 let job = try await session.request(.jobsRun, request).payload(JobReply.self).job

@@ -16,8 +16,8 @@ struct TokenSubcommand: ParsableCommand {
         @Option(help: "The token file, as the workers' --tokens.")
         var file = DataCenterConfiguration().tokenFile
 
-        func load() throws -> TokenFile {
-            FileManager.default.fileExists(atPath: file) ? try TokenFile.load(from: file) : TokenFile()
+        func load() throws -> TokenHashFile {
+            FileManager.default.fileExists(atPath: file) ? try TokenHashFile.load(from: file) : TokenHashFile()
         }
     }
 

@@ -25,7 +25,7 @@ struct StartTokens {
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: tokensFile).deletingLastPathComponent().path, withIntermediateDirectories: true
         )
-        var tokens = FileManager.default.fileExists(atPath: tokensFile) ? try DataCenter.TokenFile.load(from: tokensFile) : DataCenter.TokenFile()
+        var tokens = FileManager.default.fileExists(atPath: tokensFile) ? try DataCenter.TokenHashFile.load(from: tokensFile) : DataCenter.TokenHashFile()
         let operatorToken = tokens.issue(name: operatorName, role: .operator, graceSeconds: nil)
         var agentHost: String?
         var agentToken: String?

@@ -96,6 +96,9 @@ def main():
         row(driver, watched).find_element(By.CSS_SELECTOR, "button").click()
         wait_until(driver, "the host view shows host-info", lambda d: "Kernel" in d.find_element(By.CSS_SELECTOR, "#host-view [data-facts]").text
                    and d.find_element(By.CSS_SELECTOR, "#host-view [data-facts] dd:nth-of-type(3)").text != "–")
+        timer = config["timer"]
+        wait_until(driver, f"the host view lists the timer {timer} from the agent", lambda d: "echo" in d.find_element(
+            By.CSS_SELECTOR, f"#host-view [data-timers] tr[data-timer='{timer}']").text)
         step(driver, "host-view")
 
         job = config["job"]

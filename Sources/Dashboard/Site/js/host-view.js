@@ -1,4 +1,5 @@
-// One host in detail: what it is (host-info), its CPU and bandwidth charts, and its VPS list.
+// One host in detail: what it is (host-info), its CPU and bandwidth charts, its VPS list, and the
+// timers on its agent (asked of the agent when the view opens).
 // Opened from the table; kept current from the same host.changed events as the table.
 
 import * as format from "./format.js";
@@ -35,7 +36,7 @@ export class HostView {
     await this.refresh();
   }
 
-  /** Loads the host's full state (on open, and after a reconnect). */
+  /** Loads the host's full state and its timers (on open, and after a reconnect). */
   async refresh() {
     if (!this.#name) return;
     const name = this.#name;
@@ -45,6 +46,28 @@ export class HostView {
     } catch (error) {
       if (name === this.#name) this.#root.querySelector("[data-error]").textContent = error.message;
     }
+    await this.#loadTimers(name);
+  }
+
+  /** The timers on the host's agent; only a connected agent can say. */
+  async #loadTimers(name) {
+    const note = (text) => [element("tr", {}, [element("td", { colSpan: 4 }, text)])];
+    let rows;
+    try {
+      const { timers } = await this.#connection.request("timers.list", { host: name });
+      rows = timers.map((timer) =>
+        element("tr", { dataset: { timer: timer.name } }, [
+          element("td", {}, timer.name),
+          element("td", {}, format.duration(timer.everySeconds * 1000)),
+          element("td", {}, timer.action),
+          element("td", {}, Object.entries(timer.params ?? {}).map(([key, value]) => `${key}=${value}`).join(" ") || "–"),
+        ])
+      );
+      if (!rows.length) rows = note("No timers.");
+    } catch (error) {
+      rows = note(error.code === "not_online" ? "The host is offline: its timers are on its agent." : error.message);
+    }
+    if (name === this.#name) replaceRows(this.#root.querySelector("[data-timers] tbody"), rows);
   }
 
   close() {

@@ -8,9 +8,10 @@ import Musl
 import Darwin
 #endif
 
-/// The host's token, from a file that only its owner may read (as ssh insists for private keys).
+/// One secret token in plain text (the agent's host token, or the operator token of `datacentered jobs`),
+/// from a file that only its owner may read (as ssh insists for private keys).
 /// The token itself never appears in an error or a log line.
-public enum TokenFile {
+public enum SecretTokenFile {
     public enum Refusal: Error, CustomStringConvertible, Equatable {
         case unreadable(String)
         case tooOpen(path: String, mode: String)

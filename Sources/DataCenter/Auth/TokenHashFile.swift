@@ -2,13 +2,14 @@ import Crypto
 import DataCenterProtocol
 import Foundation
 
-/// The token file: the SHA-256 hashes of every host, operator and service token, never the tokens.
+/// The central side's token file (`--tokens`): the SHA-256 hashes of every host, operator and service
+/// token, never the tokens themselves.
 ///
 /// ```json
 /// {"tokens":[{"name":"node-7","role":"agent","sha256":"9f86…","createdAt":"…","notAfter":null}]}
 /// ```
 /// A rotated token keeps its entry with `notAfter` set, so the old token works until then (the grace period).
-public struct TokenFile: Codable, Sendable, Hashable {
+public struct TokenHashFile: Codable, Sendable, Hashable {
     public var tokens: [TokenEntry]
 
     public init(tokens: [TokenEntry] = []) {
@@ -16,8 +17,8 @@ public struct TokenFile: Codable, Sendable, Hashable {
     }
 
     /// Reads the file at `path`.
-    public static func load(from path: String) throws -> TokenFile {
-        try JSONDecoder().decode(TokenFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    public static func load(from path: String) throws -> TokenHashFile {
+        try JSONDecoder().decode(TokenHashFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// Writes the file at `path`, readable and writable by its owner only (mode 0600), replacing it atomically.
@@ -27,13 +28,13 @@ public struct TokenFile: Codable, Sendable, Hashable {
         let bytes = try encoder.encode(self)
         let temporary = path + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
-            throw TokenFileError("cannot write \(temporary)")
+            throw TokenHashFileError("cannot write \(temporary)")
         }
         // createFile's mode is masked by the umask; make sure nobody else can read the hashes.
         guard chmod(temporary, 0o600) == 0, rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw TokenFileError("cannot replace \(path): \(reason)")
+            throw TokenHashFileError("cannot replace \(path): \(reason)")
         }
     }
 
@@ -106,7 +107,7 @@ public enum TokenRole: String, Codable, Sendable, Hashable, CaseIterable {
 }
 
 /// The token file cannot be written.
-public struct TokenFileError: Error, CustomStringConvertible {
+public struct TokenHashFileError: Error, CustomStringConvertible {
     public let description: String
 
     init(_ description: String) {

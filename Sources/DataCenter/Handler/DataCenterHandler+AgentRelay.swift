@@ -1,0 +1,57 @@
+import DataCenterProtocol
+import Foundation
+import Wire
+import Worker
+
+extension DataCenterHandler {
+    /// A new pending entry for `request`, an operator request that `operation`'s agent request answers.
+    func relayEntry(_ request: Request, _ operation: OperationName) -> AgentRequestRelay.Pending {
+        AgentRequestRelay.Pending(
+            relayID: AgentRequestRelay.newRelayID(), client: request.context.clientID.description, re: request.id, operation: operation)
+    }
+
+    /// Sends `op` to `host`'s agent under the relay id of `pending` and returns without a reply: the
+    /// operator's reply goes out when the agent answers (``completeRelay``), from whichever worker that is.
+    /// - Throws: `not_found` for an unknown host, `not_online` when its agent is not connected.
+    func relay(
+        _ op: OperationName, _ data: some Encodable & Sendable, for request: Request, host: String, pending: AgentRequestRelay.Pending
+    ) async throws {
+        guard try await request.hosts.actions(of: host) != nil else { throw ProtocolError(.notFound, "no host '\(host)'") }
+        let api = request.context.api
+        guard try await api.isUIDOnline(ConnectionRole.agentUID(host)) else {
+            throw ProtocolError(.notOnline, "host '\(host)' is not connected; only its agent can answer this")
+        }
+        try await AgentRequestRelay(data: request.context.worker.globalData).add(pending, host: host)
+        try await api.sendToUID(ConnectionRole.agentUID(host), .text(Envelope.request(id: pending.relayID, op: op, data: data)))
+    }
+
+    /// The agent answered a relayed request: the operator gets the agent's error, or the reply data of
+    /// the operator's operation (for `timers.*`, after the host's timers are recorded).
+    func completeRelay(_ relayID: String, error: ProtocolError?, message: InboundMessage, host: String, context: EventContext) async throws {
+        guard let pending = try await AgentRequestRelay(data: context.worker.globalData).take(relayID, host: host) else { return }
+        let reply: String
+        if let error {
+            reply = Envelope.reply(to: pending.re, error: error)
+        } else if pending.operation == .jobsRunning {
+            reply = Envelope.reply(to: pending.re, data: try message.payload(RunningJobsReply.self))
+        } else {
+            let timers = try await recordTimers(after: pending, reply: message, host: host, data: context.worker.globalData)
+            reply = Envelope.reply(to: pending.re, data: TimerListReply(timers: timers))
+        }
+        try await answerRelayed(pending, reply, api: context.api)
+    }
+
+    /// Answers every request still waiting for `host`'s agent with `not_online` (it went offline, or
+    /// connected again without having replied).
+    func failRelayed(of host: String, reason: String, worker: WorkerContext) async throws {
+        for pending in try await AgentRequestRelay(data: worker.globalData).takeAll(host: host) {
+            try await answerRelayed(pending, Envelope.reply(to: pending.re, error: ProtocolError(.notOnline, reason)), api: worker.api)
+        }
+    }
+
+    private func answerRelayed(_ pending: AgentRequestRelay.Pending, _ reply: String, api: ClusterAPI) async throws {
+        guard let client = ClientID(pending.client) else { return }
+        // The operator may have gone meanwhile: nothing to answer then.
+        try? await api.sendToClient(client, .text(reply))
+    }
+}

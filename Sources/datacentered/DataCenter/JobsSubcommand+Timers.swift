@@ -1,0 +1,80 @@
+import ArgumentParser
+import DataCenterClient
+import DataCenterProtocol
+
+extension JobsSubcommand {
+    /// `datacentered jobs timers`: the timers registered on a host's agent; each run is a job.
+    struct Timers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, add and remove the timers on a host's agent (run an action every N seconds).",
+            discussion: "Each run of a timer is a job, listed by 'jobs list' as requested by timer:NAME.",
+            subcommands: [List.self, Add.self, Remove.self]
+        )
+
+        /// Prints the host's timers, one per line.
+        static func printTimers(_ reply: InboundMessage) throws {
+            print(["NAME", "EVERY", "ACTION", "PARAMS"].joined(separator: "\t"))
+            for timer in try reply.payload(TimerListReply.self).timers {
+                let params = timer.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                print([timer.name, "\(timer.everySeconds)s", timer.action, params].joined(separator: "\t"))
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the timers on a host.")
+
+            @Argument(help: "The host.") var host: String
+            @OptionGroup var connection: ConnectionOptions
+
+            func run() async throws {
+                let query = HostQuery(host: host)
+                let status = try await connection.run { session, _ in
+                    try Timers.printTimers(try await session.request(.timersList, query))
+                    return 0
+                }
+                throw ExitCode(status)
+            }
+        }
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Add (or replace) a timer that runs an action on a host every N seconds.",
+                discussion: "Parameters are name=value pairs, checked against the action's typed parameters."
+            )
+
+            @Argument(help: "The host.") var host: String
+            @Argument(help: "The timer's name.") var name: String
+            @Argument(help: "Seconds between runs.") var everySeconds: Int
+            @Argument(help: "The action, from the host's allow-list.") var action: String
+            @Argument(help: "Parameters, name=value.") var params: [String] = []
+            @OptionGroup var connection: ConnectionOptions
+
+            func run() async throws {
+                let request = TimersAddRequest(
+                    host: host, name: name, action: action, params: try JobsSubcommand.parameters(params), everySeconds: everySeconds)
+                let status = try await connection.run { session, _ in
+                    try Timers.printTimers(try await session.request(.timersAdd, request))
+                    return 0
+                }
+                throw ExitCode(status)
+            }
+        }
+
+        struct Remove: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Remove a timer from a host.")
+
+            @Argument(help: "The host.") var host: String
+            @Argument(help: "The timer's name.") var name: String
+            @OptionGroup var connection: ConnectionOptions
+
+            func run() async throws {
+                let request = TimersRemoveRequest(host: host, name: name)
+                let status = try await connection.run { session, _ in
+                    try Timers.printTimers(try await session.request(.timersRemove, request))
+                    return 0
+                }
+                throw ExitCode(status)
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import ClusterTesting
+import DataCenterProtocol
+import Foundation
+import XCTest
+
+/// Timers on agents through the central side, with a test client playing the agent: `timers.*` are
+/// checked, sent on to the agent and answered with its reply; a timer's runs become job records.
+final class TimerTests: DataCenterTestCase {
+    func testTimersAreCheckedThenSentOnToTheAgentAndAnsweredWithItsReply() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let unknownHost = try await person.failure(.timersList, HostQuery(host: "node-9"))
+        XCTAssertEqual(unknownHost.code, .notFound)
+        let agent = try await dataCenter.agent()
+
+        // Refused by the central side, with the agent's own rules, before anything reaches the agent.
+        let refusals: [(TimersAddRequest, ErrorCode)] = [
+            (TimersAddRequest(host: "node-1", name: "t", action: "rm", everySeconds: 5), .forbidden),
+            (TimersAddRequest(host: "node-1", name: "t", action: "vps.restart", params: ["vps": "-rf"], everySeconds: 5), .badRequest),
+            (TimersAddRequest(host: "node-1", name: ".t", action: "uptime", everySeconds: 5), .badRequest),
+            (TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 0), .badRequest),
+        ]
+        for (request, code) in refusals {
+            let error = try await person.failure(.timersAdd, request)
+            XCTAssertEqual(error.code, code, "\(request)")
+        }
+        let nothingSent = await agent.receivesNothing(within: .milliseconds(300)) { _ in true }
+        XCTAssertTrue(nothingSent)
+
+        // Added: the agent gets timer.add, the operator its reply (the host's timers).
+        let add = try await person.post(.timersAdd, TimersAddRequest(host: "node-1", name: "uptime-1m", action: "uptime", everySeconds: 60))
+        let (addID, timer) = try await agent.incomingRequest(.timerAdd, as: TimerSpec.self)
+        XCTAssertEqual(timer, TimerSpec(name: "uptime-1m", action: "uptime", everySeconds: 60))
+        try await agent.reply(to: addID, EmptyPayload())
+        let added = try await person.replyTo(add).payload(TimerListReply.self)
+        XCTAssertEqual(added.timers, [timer])
+
+        // Listed: what the agent says.
+        let list = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (listID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        try await agent.reply(to: listID, TimerListReply(timers: [timer]))
+        let listed = try await person.replyTo(list).payload(TimerListReply.self)
+        XCTAssertEqual(listed.timers, [timer])
+
+        // The agent's error reaches the operator with its code.
+        let removeUnknown = try await person.post(.timersRemove, TimersRemoveRequest(host: "node-1", name: "other"))
+        let (unknownID, _) = try await agent.incomingRequest(.timerRemove, as: TimerQuery.self)
+        try await agent.sendRaw(Envelope.reply(to: unknownID, error: ProtocolError(.notFound, "no timer other on this host")))
+        guard case .reply(_, let error?) = try await person.replyTo(removeUnknown).kind else { return XCTFail("removing an unknown timer succeeded") }
+        XCTAssertEqual(error.code, .notFound)
+
+        let remove = try await person.post(.timersRemove, TimersRemoveRequest(host: "node-1", name: "uptime-1m"))
+        let (removeID, removed) = try await agent.incomingRequest(.timerRemove, as: TimerQuery.self)
+        XCTAssertEqual(removed.name, "uptime-1m")
+        try await agent.reply(to: removeID, EmptyPayload())
+        let afterRemove = try await person.replyTo(remove).payload(TimerListReply.self)
+        XCTAssertEqual(afterRemove.timers, [])
+
+        // An agent that goes away without answering: the operator gets not_online, not silence.
+        let unanswered = try await person.post(.timersList, HostQuery(host: "node-1"))
+        _ = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        await agent.close()
+        guard case .reply(_, let gone?) = try await person.replyTo(unanswered).kind else { return XCTFail("an unanswered request succeeded") }
+        XCTAssertEqual(gone.code, .notOnline)
+        let offline = try await person.failure(.timersList, HostQuery(host: "node-1"))
+        XCTAssertEqual(offline.code, .notOnline)
+    }
+
+    /// The operator's worker sends the request on; the agent's worker, another one, answers the operator.
+    func testTheAgentsAnswerReachesTheOperatorFromAnotherWorker() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 2)
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        // The worker logs after it replied: poll (bounded) for the line.
+        func worker(thatLogged line: String) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let index = dataCenter.workers.firstIndex(where: { $0.output.contains(line) }) { return index }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw TestFailure("no worker logged '\(line)'")
+        }
+        let personWorker = try await worker(thatLogged: "operator authenticated")
+        let agentWorker = try await worker(thatLogged: "agent authenticated")
+        XCTAssertNotEqual(personWorker, agentWorker, "the gateway gives its clients to the workers in turn")
+
+        let list = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (listID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        let timer = TimerSpec(name: "t", action: "uptime", everySeconds: 5)
+        try await agent.reply(to: listID, TimerListReply(timers: [timer]))
+        let listed = try await person.replyTo(list).payload(TimerListReply.self)
+        XCTAssertEqual(listed.timers, [timer])
+    }
+
+    func testATimerRunIsAJobWithItsOutputAndExitStatus() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        // The agent announces its timers when it authenticates.
+        let agent = try await EnvelopeTestClient.webSocket(port: dataCenter.gateway.publicPort)
+        let timer = TimerSpec(name: "disk.check", action: "vps.restart", params: ["vps": "vps101"], everySeconds: 30)
+        _ = try await agent.call(
+            .authAgent,
+            AgentAuthRequest(
+                host: "node-1", token: try XCTUnwrap(dataCenter.agentTokens["node-1"]), agentVersion: "test",
+                actions: DataCenterTestCluster.actions, timers: [timer]),
+            as: AgentAuthReply.self)
+
+        let started = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down))
+        let run = timer.runID(at: started)
+        _ = try await agent.call(.jobOutput, OutputChunk(job: run, seq: 0, stream: .stdout, data: "checked\n"), as: EmptyPayload.self)
+        let running = try await person.jobState(run, .running)
+        XCTAssertEqual(running.host, "node-1")
+        XCTAssertEqual(running.action, "vps.restart")
+        XCTAssertEqual(running.params, ["vps": "vps101"])
+        XCTAssertEqual(running.requestedBy, "timer:disk.check")
+        XCTAssertEqual(running.startedAt, Timestamp(started))
+        _ = try await agent.call(.jobOutput, OutputChunk(job: run, seq: 0, stream: .stdout, data: "checked\n"), as: EmptyPayload.self)
+        _ = try await agent.call(.jobFinished, JobFinished(job: run, state: .failed, exitCode: 2, durationMs: 20), as: EmptyPayload.self)
+        let failed = try await person.jobState(run, .failed)
+        XCTAssertEqual(failed.exitCode, 2)
+
+        let shown = try await person.call(.jobsShow, JobQuery(job: run), as: JobDetailReply.self)
+        XCTAssertEqual(shown.output, [OutputChunk(job: run, seq: 0, stream: .stdout, data: "checked\n")])
+        let listed = try await person.call(.jobsList, JobsListRequest(host: "node-1"), as: JobsListReply.self).jobs
+        XCTAssertEqual(listed.map(\.id), [run])
+
+        // A run whose first news is its end (it printed nothing) is recorded too; a job id that is not a
+        // timer run is still unknown.
+        let quick = timer.runID(at: started.addingTimeInterval(30))
+        _ = try await agent.call(.jobFinished, JobFinished(job: quick, state: .done, exitCode: 0, durationMs: 5), as: EmptyPayload.self)
+        _ = try await person.jobState(quick, .done)
+        let unknown = try await agent.failure(.jobFinished, JobFinished(job: "j-0000000000000000", state: .done, exitCode: 0, durationMs: 5))
+        XCTAssertEqual(unknown.code, .notFound)
+    }
+
+    func testRunIDsNameTheirTimerAndStart() {
+        let timer = TimerSpec(name: "a.b:c-1", action: "x", everySeconds: 5)
+        let id = timer.runID(at: Date(timeIntervalSince1970: 1.5))
+        XCTAssertEqual(id, "timer.a.b:c-1.1500")
+        XCTAssertEqual(TimerSpec.run(of: id)?.timer, "a.b:c-1")
+        XCTAssertEqual(TimerSpec.run(of: id)?.startedAt, Date(timeIntervalSince1970: 1.5))
+        XCTAssertNil(TimerSpec.run(of: "j-00ff"))
+        XCTAssertNil(TimerSpec.run(of: "timer..15"))
+        XCTAssertNil(TimerSpec.run(of: "timer.x.soon"))
+        XCTAssertNil(TimerSpec.run(of: "timer.15"))
+    }
+}
