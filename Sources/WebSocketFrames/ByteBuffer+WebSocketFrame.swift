@@ -3,7 +3,7 @@ import NIOWebSocket
 
 extension ByteBuffer {
     /// The length of a server frame's header (unmasked) for a payload of `length` bytes.
-    static func webSocketFrameHeaderLength(payloadLength length: Int) -> Int {
+    public static func webSocketFrameHeaderLength(payloadLength length: Int) -> Int {
         switch length {
         case ..<126: 2
         case ...0xFFFF: 4
@@ -13,7 +13,7 @@ extension ByteBuffer {
 
     /// Writes the header of a final, unmasked server frame (RFC 6455, section 5.2) with the length
     /// in its shortest form.
-    mutating func writeWebSocketFrameHeader(opcode: WebSocketOpcode, payloadLength length: Int) {
+    public mutating func writeWebSocketFrameHeader(opcode: WebSocketOpcode, payloadLength length: Int) {
         let first = 0x80 | UInt8(webSocketOpcode: opcode)
         switch length {
         case ..<126:
@@ -26,7 +26,7 @@ extension ByteBuffer {
     }
 
     /// Writes a whole final server frame: its header, then `payload`.
-    mutating func writeWebSocketFrame(opcode: WebSocketOpcode, payload: ByteBuffer) {
+    public mutating func writeWebSocketFrame(opcode: WebSocketOpcode, payload: ByteBuffer) {
         writeWebSocketFrameHeader(opcode: opcode, payloadLength: payload.readableBytes)
         writeImmutableBuffer(payload)
     }

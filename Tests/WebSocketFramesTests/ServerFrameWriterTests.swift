@@ -1,0 +1,24 @@
+import NIOCore
+import NIOWebSocket
+import WebSocketFrames
+import XCTest
+
+/// Server frames are final, unmasked, and carry their length in its shortest form.
+final class ServerFrameWriterTests: XCTestCase {
+    func testHeaderLengthsAndBytes() {
+        for (size, header) in [(0, 2), (5, 2), (125, 2), (126, 4), (65535, 4), (65536, 10)] {
+            let payload = ByteBuffer(repeating: UInt8(ascii: "a"), count: size)
+            var frame = ByteBuffer()
+            frame.writeWebSocketFrame(opcode: .binary, payload: payload)
+            XCTAssertEqual(ByteBuffer.webSocketFrameHeaderLength(payloadLength: size), header, "payload \(size)")
+            XCTAssertEqual(frame.readableBytes, header + size, "payload \(size)")
+            XCTAssertEqual(frame.getInteger(at: 0, as: UInt8.self), 0x82)
+            switch header {
+            case 2: XCTAssertEqual(frame.getInteger(at: 1, as: UInt8.self), UInt8(size))
+            case 4: XCTAssertEqual(frame.getInteger(at: 2, as: UInt16.self), UInt16(size))
+            default: XCTAssertEqual(frame.getInteger(at: 2, as: UInt64.self), UInt64(size))
+            }
+            XCTAssertEqual(frame.getSlice(at: header, length: size), payload)
+        }
+    }
+}
