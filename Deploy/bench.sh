@@ -244,6 +244,16 @@ if a["heap"] is not None and b["heap"] is not None:
 PY
 }
 
+# rss_kb PID... : summed VmRSS in kB.
+rss_kb() {
+  local total=0 pid kb
+  for pid in "$@"; do
+    kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
 # record JSON_LINE KEY=VALUE... : adds fields to a loadgen JSON summary, and the server's figures
 # per operation, and appends it to the results.
 record() {
