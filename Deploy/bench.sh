@@ -305,6 +305,10 @@ run_measured() {
   # shellcheck disable=SC2086
   s1="$(sample $spids)"
   wait_pid "$lg" 120 || true
+  local pid
+  for pid in $spids; do
+    kill -0 "$pid" 2>/dev/null || { failed_row "$target" "$test" "server process $pid ended during the test"; return 0; }
+  done
   local json
   json="$(tail -n 1 "$OUT/$name.log")"
   if [[ "$json" != "{"* ]]; then failed_row "$target" "$test" "no JSON summary (see $name.log)"; return 0; fi

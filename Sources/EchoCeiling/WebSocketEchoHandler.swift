@@ -7,8 +7,9 @@ import WebSocketFrames
 /// broadcasts it to every client when its first byte is `B` (the cluster's echo / broadcast demo
 /// semantics); answers pings and closes, and closes with the RFC 6455 code on a protocol breach.
 ///
-/// Each reply is one buffer, frame header and payload, written in `channelRead` and flushed once in
-/// `channelReadComplete`; a broadcast's frame is encoded once for every client.
+/// Each reply is one buffer, frame header and payload (the header written in front of the message
+/// the reader unmasked, no copy), written in `channelRead` and flushed once in `channelReadComplete`;
+/// a broadcast's frame is encoded once for every client.
 final class WebSocketEchoHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -55,25 +56,33 @@ final class WebSocketEchoHandler: ChannelInboundHandler {
         input.receive(unwrapInboundIn(data))
         let allocator = context.channel.allocator
         while let event = input.next(allocator: allocator) {
-            switch event {
-            case .message(let payload, let isBinary):
-                guard !closing else { continue }
-                let frame = Self.frame(isBinary ? .binary : .text, payload, allocator: allocator)
-                if payload.getInteger(at: payload.readerIndex, as: UInt8.self) == UInt8(ascii: "B") {
-                    hub.broadcast(frame)
-                } else {
-                    context.write(wrapOutboundOut(frame), promise: nil)
-                }
-                flushPending = true
-            case .ping(let payload):
-                guard !closing else { continue }
-                context.write(wrapOutboundOut(Self.frame(.pong, payload, allocator: allocator)), promise: nil)
-                flushPending = true
-            case .close(let code):
-                close(code: code, context: context)
-            case .failure(let code, _):
-                close(code: UInt16(webSocketErrorCode: code), context: context)
+            handle(event, context: context)
+        }
+    }
+
+    /// Takes the event whole, so that a message's buffer is this handler's alone and its frame header
+    /// is written in place.
+    private func handle(_ event: consuming WebSocketFrameReader.Event, context: ChannelHandlerContext) {
+        switch consume event {
+        case .message(var payload, let isBinary):
+            guard !closing else { return }
+            let isBroadcast = payload.getInteger(at: payload.readerIndex, as: UInt8.self) == UInt8(ascii: "B")
+            payload.prependWebSocketFrameHeader(opcode: isBinary ? .binary : .text, allocator: context.channel.allocator)
+            if isBroadcast {
+                hub.broadcast(payload)
+            } else {
+                context.write(wrapOutboundOut(payload), promise: nil)
             }
+            flushPending = true
+        case .ping(var payload):
+            guard !closing else { return }
+            payload.prependWebSocketFrameHeader(opcode: .pong, allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(payload), promise: nil)
+            flushPending = true
+        case .close(let code):
+            close(code: code, context: context)
+        case .failure(let code, _):
+            close(code: UInt16(webSocketErrorCode: code), context: context)
         }
     }
 
@@ -88,14 +97,6 @@ final class WebSocketEchoHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         hub.remove(self)
         context.close(promise: nil)
-    }
-
-    /// A final frame: its header, then `payload`, in one buffer.
-    private static func frame(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let length = payload.readableBytes
-        var frame = allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: length) + length)
-        frame.writeWebSocketFrame(opcode: opcode, payload: payload)
-        return frame
     }
 
     /// Writes a close frame with `code` (none when nil), then closes the connection.

@@ -11,17 +11,44 @@ extension ByteBuffer {
         }
     }
 
+    /// The longest header a server frame has (a 64-bit length).
+    public static let largestWebSocketFrameHeaderLength = 10
+
     /// Writes the header of a final, unmasked server frame (RFC 6455, section 5.2) with the length
     /// in its shortest form.
     public mutating func writeWebSocketFrameHeader(opcode: WebSocketOpcode, payloadLength length: Int) {
+        let written = setWebSocketFrameHeader(opcode: opcode, payloadLength: length, at: writerIndex)
+        moveWriterIndex(forwardBy: written)
+    }
+
+    /// Makes the readable bytes a whole final server frame carrying them: writes its header in the
+    /// room in front of them (``WebSocketFrameReader`` leaves that room in front of each message), or,
+    /// when there is not enough, copies them behind a header in a new buffer.
+    public mutating func prependWebSocketFrameHeader(opcode: WebSocketOpcode, allocator: ByteBufferAllocator) {
+        let length = readableBytes
+        let headerLength = Self.webSocketFrameHeaderLength(payloadLength: length)
+        guard readerIndex >= headerLength else {
+            var frame = allocator.buffer(capacity: headerLength + length)
+            frame.writeWebSocketFrame(opcode: opcode, payload: self)
+            self = frame
+            return
+        }
+        let start = readerIndex - headerLength
+        setWebSocketFrameHeader(opcode: opcode, payloadLength: length, at: start)
+        moveReaderIndex(to: start)
+    }
+
+    /// Sets a server frame's header at `index`; how many bytes it took.
+    @discardableResult
+    private mutating func setWebSocketFrameHeader(opcode: WebSocketOpcode, payloadLength length: Int, at index: Int) -> Int {
         let first = 0x80 | UInt8(webSocketOpcode: opcode)
         switch length {
         case ..<126:
-            writeMultipleIntegers(first, UInt8(length))
+            return setMultipleIntegers(first, UInt8(length), at: index)
         case ...0xFFFF:
-            writeMultipleIntegers(first, UInt8(126), UInt16(length))
+            return setMultipleIntegers(first, UInt8(126), UInt16(length), at: index)
         default:
-            writeMultipleIntegers(first, UInt8(127), UInt64(length))
+            return setMultipleIntegers(first, UInt8(127), UInt64(length), at: index)
         }
     }
 

@@ -11,7 +11,7 @@ import NIOWebSocket
 public struct WebSocketFrameReader {
     /// What a client's frames amount to.
     public enum Event: Sendable {
-        /// A whole message, unmasked.
+        /// A whole message, unmasked, with room for a server frame's header in front of it.
         case message(ByteBuffer, isBinary: Bool)
         /// A ping and its payload, unmasked, to be answered with a pong carrying the same.
         case ping(ByteBuffer)
@@ -134,10 +134,15 @@ public struct WebSocketFrameReader {
         switch header.opcode {
         case .text, .binary:
             let isBinary = header.opcode == .binary
-            var message = allocator.buffer(capacity: payload.readableBytes)
+            // Room in front for a server frame's header, so that a server sending the message on as a
+            // frame writes the header there (prependWebSocketFrameHeader) instead of copying it.
+            let headroom = ByteBuffer.largestWebSocketFrameHeaderLength
+            var message = allocator.buffer(capacity: headroom + payload.readableBytes)
+            message.moveWriterIndex(forwardBy: headroom)
+            message.moveReaderIndex(forwardBy: headroom)
             message.writeUnmasked(payload, mask: header.mask)
             fragmented = Fragmented(payload: message, isBinary: isBinary)
-            return finishFragment(at: 0, isFinal: header.isFinal)
+            return finishFragment(at: headroom, isFinal: header.isFinal)
         case .continuation:
             guard let start = fragmented?.payload.writerIndex else { return nil }
             fragmented?.payload.writeUnmasked(payload, mask: header.mask)
