@@ -22,7 +22,9 @@
 # counted by Deploy/bench-malloc-count.c, compiled here and loaded with LD_PRELOAD into the
 # servers only). Idle tests: the gateways' resident memory per connection, allocations per
 # connection opened, and the servers' CPU, wake-ups and allocations while every connection sits
-# idle for BENCH_IDLE_WINDOW seconds (no busy polling: ~0).
+# idle for BENCH_IDLE_WINDOW seconds (no busy polling: ~0). With BENCH_CALLGRIND=1, rtt with 1 and
+# 100 clients against each echo-ceiling binary on one event loop under valgrind's callgrind: the
+# user-space instructions per round trip, a count the machine's load does not change.
 # Output: a table at the end, results in $BENCH_OUT (results.jsonl, summary.json, one log per
 # process), and a last line `BENCH_SUMMARY {...}`.
 #
@@ -39,6 +41,7 @@
 #   BENCH_WORKERS=N          its echo workers (default 2)
 #   BENCH_CEILING_LOOPS=N    echo-ceiling event loops (default: cores)
 #   BENCH_CEILING_BEFORE=PATH  an older echo-ceiling binary, measured too (target ceiling-before)
+#   BENCH_CALLGRIND=1        also count echo-ceiling's instructions per round trip (valgrind)
 #   BENCH_LOADGEN_LOOPS=N    load generator event loops (default: cores)
 #   BENCH_NO_MALLOC_COUNT=1  run the servers without the allocation counter
 #   BENCH_NO_BUILD=1         use the existing release build
@@ -270,7 +273,8 @@ for pair in sys.argv[2:]:
 ops = row.get("ops") or 0
 for key, per_op, scale, digits in (("server_cpu_s", "server_cpu_us_per_op", 1e6, 3),
                                    ("server_context_switches", "server_switches_per_op", 1, 2),
-                                   ("server_allocations", "server_allocations_per_op", 1, 2)):
+                                   ("server_allocations", "server_allocations_per_op", 1, 2),
+                                   ("user_instructions", "user_instructions_per_op", 1, 0)):
     if key in row and ops:
         row[per_op] = round(row[key] * scale / ops, digits)
 print(json.dumps(row))
@@ -463,6 +467,44 @@ measure_ceiling() {
   stop "$pid"
 }
 
+# run_callgrind TARGET BINARY CONNECTIONS : rtt against an echo-ceiling binary with one event loop
+# under callgrind, its instruction count zeroed and dumped at the edges of the measured window.
+run_callgrind() {
+  local target="$1" binary="$2" n="$3" test="callgrind-rtt-$3" port pid lg
+  local name="$target-$test" stripped="$OUT/$target-echo-ceiling-symbols-only"
+  log "$target: $test"
+  # valgrind 3.19 cannot read the DWARF 5 debug information of Swift 6 binaries: keep symbols only.
+  strip -g -o "$stripped" "$binary"
+  read -r port <<< "$(free_ports 1)"
+  start "$name-server" valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.%p.callgrind" \
+    "$stripped" --listen "127.0.0.1:$port" --event-loops 1
+  pid=$STARTED_PID
+  if ! wait_for_lines "$OUT/$name-server.log" "listening on" 1 120 "$pid"; then
+    stop "$pid"; failed_row "$target" "$test" "no server under valgrind (see $name-server.log)"; return 0
+  fi
+  start "$name" "$BIN/loadgen" rtt --url "ws://127.0.0.1:$port/" --connections "$n" --duration "$DURATION" \
+    --warmup "$WARMUP" --event-loops "$LOADGEN_LOOPS" --label "$name"
+  lg=$STARTED_PID
+  if ! wait_for_lines "$OUT/$name.log" "^measure start" 1 $((WARMUP + DURATION + 120)) "$lg"; then
+    wait_pid "$lg" 30 || true; stop "$pid"; failed_row "$target" "$test" "no measured window (see $name.log)"; return 0
+  fi
+  callgrind_control -z "$pid" > /dev/null 2>&1
+  if ! wait_for_lines "$OUT/$name.log" "^measure end" 1 $((DURATION + 60)) "$lg"; then
+    wait_pid "$lg" 30 || true; stop "$pid"; failed_row "$target" "$test" "window did not end (see $name.log)"; return 0
+  fi
+  callgrind_control -d "$pid" > /dev/null 2>&1
+  wait_pid "$lg" 120 || true
+  stop "$pid"
+  local json instructions
+  json="$(tail -n 1 "$OUT/$name.log")"
+  instructions="$(cat "$OUT/$name.$pid.callgrind."* 2>/dev/null | awk '/^summary:/ { total += $2 } END { print total + 0 }')"
+  if [[ "$json" != "{"* ]] || [ "$instructions" = 0 ]; then
+    failed_row "$target" "$test" "no JSON summary or no callgrind dump (see $name.log, $name-server.log)"; return 0
+  fi
+  record "$json" "target=$target" "test=$test" "user_instructions=$instructions"
+  tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %d round trips under callgrind: %d user-space instructions per round trip" % (r["ops"], r["user_instructions_per_op"]))'
+}
+
 # ---------------------------------------------------------------- build
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
   log "building release"
@@ -507,6 +549,12 @@ fi
 if [ "$ONLY" != cluster ]; then
   measure_ceiling ceiling "$BIN/echo-ceiling" 1
   [ -n "$CEILING_BEFORE" ] && measure_ceiling ceiling-before "$CEILING_BEFORE" 0
+  if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then
+    for n in 1 100; do
+      run_callgrind ceiling "$BIN/echo-ceiling" "$n"
+      [ -n "$CEILING_BEFORE" ] && run_callgrind ceiling-before "$CEILING_BEFORE" "$n"
+    done
+  fi
 fi
 
 # ---------------------------------------------------------------- report
@@ -527,6 +575,10 @@ print(line % ("target", "test", "conns", "ops/s", "p50 us", "p90 us", "p99 us", 
 for r in rows:
     if "error" in r:
         print("%-14s %-12s  FAILED: %s" % (r["target"], r["test"], r["error"])); continue
+    if "user_instructions_per_op" in r:
+        print("%-14s %-12s %7s   %s round trips under callgrind, %s user-space instructions per round trip" % (
+            r["target"], r["test"], r["connections"], r["ops"], fmt(r["user_instructions_per_op"])))
+        continue
     if r.get("mode") == "idle":
         print("%-14s %-12s %7s   %s/%s echoed (p99 %s us), %s B/conn (heap %s), %s allocs/conn opened, open in %.1f s; idle %.0f s: %.3f CPU s, %s ctxsw, %s allocs" % (
             r["target"], r["test"], r["connections"], r["ok"], r["connections"], fmt(r.get("p99_us")),
@@ -549,14 +601,16 @@ for (target, test), r in by.items():
                    "throughput_fraction": ratio(r["ops_per_sec"], c["ops_per_sec"], 3),
                    "p50_ratio": ratio(r["p50_us"], c["p50_us"]),
                    "p99_ratio": ratio(r["p99_us"], c["p99_us"]),
-                   "server_cpu_per_op_ratio": ratio(r.get("server_cpu_us_per_op"), c.get("server_cpu_us_per_op"))})
+                   "server_cpu_per_op_ratio": ratio(r.get("server_cpu_us_per_op"), c.get("server_cpu_us_per_op")),
+                   "instructions_per_op_ratio": ratio(r.get("user_instructions_per_op"), c.get("user_instructions_per_op"))})
 if ratios:
     print()
     print("each target as a fraction of its baseline in this run (throughput: higher is better; latency, CPU: lower is better)")
-    print("%-14s %-15s %-12s %11s %9s %9s %14s" % ("target", "baseline", "test", "throughput", "p50 x", "p99 x", "srv CPU/op x"))
+    print("%-14s %-15s %-17s %11s %9s %9s %14s %14s" % ("target", "baseline", "test", "throughput", "p50 x", "p99 x", "srv CPU/op x", "instr/op x"))
     for q in ratios:
-        print("%-14s %-15s %-12s %11s %9s %9s %14s" % (q["target"], q["baseline"], q["test"], fmt(q["throughput_fraction"], "{:.1%}"),
-              fmt(q["p50_ratio"], "{:.2f}"), fmt(q["p99_ratio"], "{:.2f}"), fmt(q["server_cpu_per_op_ratio"], "{:.2f}")))
+        print("%-14s %-15s %-17s %11s %9s %9s %14s %14s" % (q["target"], q["baseline"], q["test"], fmt(q["throughput_fraction"], "{:.1%}"),
+              fmt(q["p50_ratio"], "{:.2f}"), fmt(q["p99_ratio"], "{:.2f}"), fmt(q["server_cpu_per_op_ratio"], "{:.2f}"),
+              fmt(q["instructions_per_op_ratio"], "{:.2f}")))
 summary = {"layouts": layouts, "results": rows, "ratios": ratios}
 json.dump(summary, open(sys.argv[2], "w"), indent=1)
 print()
