@@ -76,10 +76,29 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // The WebSocket frames a server reads from its clients and writes to them (RFC 6455),
+        // straight from and into ByteBuffers: the gateway's and echo-ceiling's.
+        .target(
+            name: "WebSocketFrames",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "WebSocketFramesTests",
+            dependencies: [
+                "WebSocketFrames",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         .target(
             name: "Gateway",
             dependencies: [
-                "Wire", "ClusterLogging",
+                "Wire", "ClusterLogging", "WebSocketFrames",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -188,10 +207,11 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
-        // The single-hop NIO WebSocket echo / broadcast server the cluster is compared with.
+        // The single-hop WebSocket echo / broadcast server the cluster is compared with.
         .executableTarget(
             name: "EchoCeiling",
             dependencies: [
+                "WebSocketFrames",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

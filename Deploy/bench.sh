@@ -1,29 +1,49 @@
 #!/usr/bin/env bash
 # Benchmarks the DataCentered cluster (memcached + gateways + echo workers) against echo-ceiling,
-# a single-hop SwiftNIO WebSocket server with the same echo / broadcast semantics. Loopback only.
+# a single-hop SwiftNIO WebSocket server with the same echo / broadcast semantics and the same
+# WebSocket frame reader and writer (the WebSocketFrames target). Loopback only.
 #
-#   make bench                       # everything (about 5-10 minutes)
-#   BENCH_QUICK=1 make bench         # small counts, a smoke check (about 1-2 minutes)
+#   make bench                       # everything (about 8-10 minutes)
+#   BENCH_QUICK=1 make bench         # small counts, a smoke check (about 2-3 minutes)
 #   BENCH_ONLY=ceiling Deploy/bench.sh   # echo-ceiling alone (no memcached, no cluster)
 #
-# Tests: rtt with 1, 100, 1000 clients; fanout to 1000 subscribers; idle at 10,000 and
-# BENCH_IDLE_MAX (default 100,000) connections; then rtt, fanout and idle 10k against echo-ceiling.
-# For each: throughput, latency, server and client CPU seconds over the measured window, server
-# CPU microseconds per operation, and for idle the gateways' resident memory per connection.
+# Cluster layouts, each measured whole (gateways and workers counted together):
+#   default      one gateway process with its default event loops (one per core), one echo worker
+#   recommended  BENCH_GATEWAYS gateway processes x BENCH_GATEWAY_LOOPS loops sharing the port
+#                (SO_REUSEPORT), BENCH_WORKERS echo workers
+#   spread       the largest idle step: enough 1-loop gateways for BENCH_IDLE_MAX connections
+#                (at most 14,000 each: a process may hold 20,000 descriptors), one worker
+# Tests: rtt with 1, 100, 1000 clients; fanout to 1000 subscribers; idle at 10,000 (and
+# BENCH_IDLE_MAX, default 100,000) connections; then the same rtt, fanout and idle 10k against
+# echo-ceiling (and, with BENCH_CEILING_BEFORE, rtt and fanout against an older echo-ceiling).
+# For each test, over the measured window: throughput, latency, server CPU per operation, server
+# context switches per operation (every thread's voluntary + involuntary, /proc/PID/task/*/status)
+# and server heap allocations per operation (malloc, calloc, realloc and aligned allocations,
+# counted by Deploy/bench-malloc-count.c, compiled here and loaded with LD_PRELOAD into the
+# servers only). Idle tests: the gateways' resident memory per connection, allocations per
+# connection opened, and the servers' CPU, wake-ups and allocations while every connection sits
+# idle for BENCH_IDLE_WINDOW seconds (no busy polling: ~0). With BENCH_CALLGRIND=1, rtt with 1 and
+# 100 clients against each echo-ceiling binary on one event loop under valgrind's callgrind: the
+# user-space instructions per round trip, a count the machine's load does not change.
 # Output: a table at the end, results in $BENCH_OUT (results.jsonl, summary.json, one log per
 # process), and a last line `BENCH_SUMMARY {...}`.
 #
 # Environment (all optional):
 #   BENCH_QUICK=1            small counts and short runs
 #   BENCH_ONLY=all|cluster|ceiling
-#   BENCH_IDLE_MAX=N         largest idle step (default 100000; <= 10000 skips the large step)
+#   BENCH_LAYOUTS="default recommended"   cluster layouts to measure (rtt, fanout, idle small)
+#   BENCH_IDLE_MAX=N         largest idle step (default 100000; <= the small step skips it)
+#   BENCH_IDLE_WINDOW=S      seconds the idle connections are watched (default 5)
 #   BENCH_DURATION=S         measured seconds per rtt/fanout test (default 10)
 #   BENCH_WARMUP=S           warm-up seconds (default 2)
-#   BENCH_GATEWAYS=N         gateway processes for rtt/fanout/idle-10k (default 2)
-#   BENCH_GATEWAY_LOOPS=N    --event-loops of each gateway (default 1)
-#   BENCH_WORKERS=N          echo workers (default 2)
+#   BENCH_GATEWAYS=N         gateway processes of the recommended layout (default 2)
+#   BENCH_GATEWAY_LOOPS=N    --event-loops of each of its gateways (default 1)
+#   BENCH_WORKERS=N          its echo workers (default 2)
 #   BENCH_CEILING_LOOPS=N    echo-ceiling event loops (default: cores)
+#   BENCH_CEILING_BEFORE=PATH  an older echo-ceiling binary, measured too (target ceiling-before)
+#   BENCH_CALLGRIND=1        also count echo-ceiling's instructions per round trip (valgrind)
 #   BENCH_LOADGEN_LOOPS=N    load generator event loops (default: cores)
+#   BENCH_NO_MALLOC_COUNT=1  run the servers without the allocation counter
 #   BENCH_NO_BUILD=1         use the existing release build
 #   BENCH_DATACENTERED=PATH  the cluster binary (default .build/release/datacentered)
 #   BENCH_OUT=DIR            where logs and results go (default .build/bench/<timestamp>)
@@ -44,7 +64,7 @@ if [ "$QUICK" = 1 ]; then
   IDLE_SMALL=2000
   IDLE_MAX="${BENCH_IDLE_MAX:-4000}"
   IDLE_PER_PROCESS=1000
-  IDLE_HOLD=2
+  IDLE_WINDOW="${BENCH_IDLE_WINDOW:-2}"
 else
   DURATION="${BENCH_DURATION:-10}"
   WARMUP="${BENCH_WARMUP:-2}"
@@ -53,12 +73,14 @@ else
   IDLE_SMALL=10000
   IDLE_MAX="${BENCH_IDLE_MAX:-100000}"
   IDLE_PER_PROCESS=15000   # each process may hold at most 20,000 descriptors
-  IDLE_HOLD=5
+  IDLE_WINDOW="${BENCH_IDLE_WINDOW:-5}"
 fi
+LAYOUTS="${BENCH_LAYOUTS:-default recommended}"
 GATEWAYS="${BENCH_GATEWAYS:-2}"
 GATEWAY_LOOPS="${BENCH_GATEWAY_LOOPS:-1}"
 WORKERS="${BENCH_WORKERS:-2}"
 CEILING_LOOPS="${BENCH_CEILING_LOOPS:-$CORES}"
+CEILING_BEFORE="${BENCH_CEILING_BEFORE:-}"
 LOADGEN_LOOPS="${BENCH_LOADGEN_LOOPS:-$CORES}"
 CONNECTIONS_PER_GATEWAY=14000  # leaves room below the 20,000-descriptor limit for uneven spreading
 OUT="${BENCH_OUT:-$ROOT/.build/bench/$(date +%Y%m%d-%H%M%S)}"
@@ -66,9 +88,16 @@ RESULTS="$OUT/results.jsonl"
 SECRET="bench-$(head -c 18 /dev/urandom | base64)"
 CLK_TCK="$(getconf CLK_TCK)"
 DATACENTERED="${BENCH_DATACENTERED:-$BIN/datacentered}"
+MALLOC_DIR="$OUT/malloc-count"
 
 case "$ONLY" in all|cluster|ceiling) ;; *) echo "bench: BENCH_ONLY must be all, cluster or ceiling" >&2; exit 2 ;; esac
-mkdir -p "$OUT"
+for layout in $LAYOUTS; do
+  case "$layout" in default|recommended) ;; *) echo "bench: BENCH_LAYOUTS takes default and recommended" >&2; exit 2 ;; esac
+done
+if [ -n "$CEILING_BEFORE" ] && [ ! -x "$CEILING_BEFORE" ]; then
+  echo "bench: BENCH_CEILING_BEFORE=$CEILING_BEFORE is not an executable" >&2; exit 2
+fi
+mkdir -p "$OUT" "$MALLOC_DIR"
 : > "$RESULTS"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -166,18 +195,56 @@ print(" ".join(map(str, found)))
 PY
 }
 
-# cpu_ticks PID... : utime + stime of the processes, in clock ticks (0 for a missing one).
-cpu_ticks() {
-  local total=0 pid stat rest
-  for pid in "$@"; do
-    stat="$(cat "/proc/$pid/stat" 2>/dev/null || true)"
-    [ -z "$stat" ] && continue
-    rest="${stat##*) }"
-    # shellcheck disable=SC2086
-    set -- $rest
-    total=$((total + ${12} + ${13}))
-  done
-  echo "$total"
+# sample PID... : one JSON object of the processes' summed counters: CPU clock ticks (utime + stime),
+# context switches of every thread (voluntary + involuntary) and, from the allocation counter's files
+# (null when it is off), heap allocations, frees, bytes allocated and bytes freed; a process that is
+# gone counts 0.
+sample() {
+  python3 - "$MALLOC_DIR" "$@" <<'PY'
+import glob, json, struct, sys
+malloc_dir, pids = sys.argv[1], sys.argv[2:]
+ticks = switches = 0
+heap = [0, 0, 0, 0]  # allocations, frees, bytes allocated, bytes freed
+counted = False
+for pid in pids:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    fields = stat.rsplit(") ", 1)[1].split()
+    ticks += int(fields[11]) + int(fields[12])
+    for status in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            for line in open(status):
+                if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                    switches += int(line.split()[1])
+        except OSError:
+            pass
+    try:
+        data = open(f"{malloc_dir}/{pid}", "rb").read()
+        for word in range(4):
+            heap[word] += sum(struct.unpack_from("<Q", data, offset + 8 * word)[0] for offset in range(0, len(data), 64))
+        counted = True
+    except OSError:
+        pass
+print(json.dumps({"ticks": ticks, "switches": switches, "heap": heap if counted else None}))
+PY
+}
+
+# delta PREFIX BEFORE AFTER : the figures of a window (two samples) as KEY=VALUE lines for `record`,
+# PREFIX before each key: CPU seconds, context switches, allocations, and the growth of the live heap
+# (bytes allocated minus bytes freed).
+delta() {
+  python3 - "$1" "$2" "$3" "$CLK_TCK" <<'PY'
+import json, sys
+prefix, a, b, tck = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+print(f"{prefix}cpu_s={round((b['ticks'] - a['ticks']) / tck, 3)}")
+print(f"{prefix}context_switches={b['switches'] - a['switches']}")
+if a["heap"] is not None and b["heap"] is not None:
+    grown = [after - before for before, after in zip(a["heap"], b["heap"])]
+    print(f"{prefix}allocations={grown[0]}")
+    print(f"{prefix}heap_bytes={grown[2] - grown[3]}")
+PY
 }
 
 # rss_kb PID... : summed VmRSS in kB.
@@ -190,9 +257,8 @@ rss_kb() {
   echo "$total"
 }
 
-ticks_to_seconds() { python3 -c "print(round($1 / $CLK_TCK, 3))"; }
-
-# record JSON_LINE KEY=VALUE... : adds fields to a loadgen JSON summary and appends it to results.
+# record JSON_LINE KEY=VALUE... : adds fields to a loadgen JSON summary, and the server's figures
+# per operation, and appends it to the results.
 record() {
   local json="$1"; shift
   python3 - "$json" "$@" >> "$RESULTS" <<'PY'
@@ -205,8 +271,12 @@ for pair in sys.argv[2:]:
     except ValueError:
         row[key] = value
 ops = row.get("ops") or 0
-if "server_cpu_s" in row and ops:
-    row["server_cpu_us_per_op"] = round(row["server_cpu_s"] * 1e6 / ops, 3)
+for key, per_op, scale, digits in (("server_cpu_s", "server_cpu_us_per_op", 1e6, 3),
+                                   ("server_context_switches", "server_switches_per_op", 1, 2),
+                                   ("server_allocations", "server_allocations_per_op", 1, 2),
+                                   ("user_instructions", "user_instructions_per_op", 1, 0)):
+    if key in row and ops:
+        row[per_op] = round(row[key] * scale / ops, digits)
 print(json.dumps(row))
 PY
 }
@@ -217,12 +287,12 @@ failed_row() {
 }
 
 # ---------------------------------------------------------------- one measured loadgen run
-# run_measured TARGET TEST "SERVER_PIDS" LOADGEN_ARGS... : rtt or fanout, CPU sampled over the window.
+# run_measured TARGET TEST "SERVER_PIDS" LOADGEN_ARGS... : rtt or fanout, the servers sampled over
+# the measured window.
 run_measured() {
   local target="$1" test="$2" spids="$3"; shift 3
   local name="$target-$test" lg
   log "$target: $test"
-  # shellcheck disable=SC2086
   start "$name" "$BIN/loadgen" "$@" --duration "$DURATION" --warmup "$WARMUP" \
     --event-loops "$LOADGEN_LOOPS" --label "$name"
   lg=$STARTED_PID
@@ -230,39 +300,46 @@ run_measured() {
   if ! wait_for_lines "$OUT/$name.log" "^measure start" 1 "$budget" "$lg"; then
     wait_pid "$lg" 30 || true; failed_row "$target" "$test" "no measured window (see $name.log)"; return 0
   fi
-  # shellcheck disable=SC2086
   local s0 s1
-  s0="$(cpu_ticks $spids)"
+  # shellcheck disable=SC2086
+  s0="$(sample $spids)"
   if ! wait_for_lines "$OUT/$name.log" "^measure end" 1 $((DURATION + 60)) "$lg"; then
     wait_pid "$lg" 30 || true; failed_row "$target" "$test" "window did not end (see $name.log)"; return 0
   fi
   # shellcheck disable=SC2086
-  s1="$(cpu_ticks $spids)"
+  s1="$(sample $spids)"
   wait_pid "$lg" 120 || true
+  local pid
+  for pid in $spids; do
+    kill -0 "$pid" 2>/dev/null || { failed_row "$target" "$test" "server process $pid ended during the test"; return 0; }
+  done
   local json
   json="$(tail -n 1 "$OUT/$name.log")"
   if [[ "$json" != "{"* ]]; then failed_row "$target" "$test" "no JSON summary (see $name.log)"; return 0; fi
-  record "$json" "target=$target" "test=$test" \
-    "server_cpu_s=$(ticks_to_seconds $((s1 - s0)))"
-  tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %.0f ops/s  p50 %s us  p99 %s us  lost %s  server %.2f CPU s (%s us/op)" % (r["ops_per_sec"], r["p50_us"], r["p99_us"], r["lost"], r["server_cpu_s"], r.get("server_cpu_us_per_op", "-")))'
+  local fields
+  mapfile -t fields < <(delta server_ "$s0" "$s1")
+  record "$json" "target=$target" "test=$test" "${fields[@]}"
+  tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %.0f ops/s  p50 %s us  p99 %s us  lost %s  server %.2f CPU s: %s us, %s context switches, %s allocations per op" % (r["ops_per_sec"], r["p50_us"], r["p99_us"], r["lost"], r["server_cpu_s"], r.get("server_cpu_us_per_op", "-"), r.get("server_switches_per_op", "-"), r.get("server_allocations_per_op", "-")))'
 }
 
 # ---------------------------------------------------------------- idle connections
-# run_idle TARGET TEST N URL "SERVER_PIDS" : N connections spread over several loadgen processes,
-# each with its own 127.0.0.x source address; server RSS sampled before and after opening them.
+# run_idle TARGET TEST N URL "RSS_PIDS" "SERVER_PIDS" : N connections spread over several loadgen
+# processes, each with its own 127.0.0.x source address. RSS_PIDS' resident memory is sampled
+# before and after opening them; SERVER_PIDS (RSS_PIDS and any workers) over the opening and over
+# IDLE_WINDOW seconds with every connection open and silent; then each connection echoes once.
 run_idle() {
-  local target="$1" test="$2" total="$3" url="$4" spids="$5"
+  local target="$1" test="$2" total="$3" url="$4" rpids="$5" spids="$6"
   local procs=$(( (total + IDLE_PER_PROCESS - 1) / IDLE_PER_PROCESS ))
   local release="$OUT/$target-$test.release" k share lgs=() names=()
   rm -f "$release"
   log "$target: $test ($total connections, $procs load generator processes)"
+  local rss0 rss1 s0 s1 s2 g0 g1 t0 t1
   # shellcheck disable=SC2086
-  local rss0 s0 t0
-  rss0="$(rss_kb $spids)"; s0="$(cpu_ticks $spids)"; t0="$(date +%s.%N)"
+  rss0="$(rss_kb $rpids)"; g0="$(sample $rpids)"; s0="$(sample $spids)"; t0="$(date +%s.%N)"
   for ((k = 0; k < procs; k++)); do
     share=$(( total / procs + (k < total % procs ? 1 : 0) ))
     local name="$target-$test-$k"
-    start "$name" "$BIN/loadgen" idle --url "$url" --connections "$share" --duration "$IDLE_HOLD" \
+    start "$name" "$BIN/loadgen" idle --url "$url" --connections "$share" --duration "$IDLE_WINDOW" \
       --hold-file "$release" --source-ips "127.0.0.$((20 + k))" --connect-rate 500 \
       --event-loops "$LOADGEN_LOOPS" --label "$name"
     lgs+=("$STARTED_PID"); names+=("$name")
@@ -271,17 +348,23 @@ run_idle() {
   for ((k = 0; k < procs; k++)); do
     wait_for_lines "$OUT/${names[$k]}.log" "^connected " 1 400 "${lgs[$k]}" || ok=0
   done
-  local t1 rss1 s1
   t1="$(date +%s.%N)"
   # shellcheck disable=SC2086
-  rss1="$(rss_kb $spids)"; s1="$(cpu_ticks $spids)"
+  rss1="$(rss_kb $rpids)"; g1="$(sample $rpids)"; s1="$(sample $spids)"
+  sleep "$IDLE_WINDOW"   # the measured idle window itself, not a wait for readiness
+  # shellcheck disable=SC2086
+  s2="$(sample $spids)"
   touch "$release"
   for ((k = 0; k < procs; k++)); do wait_pid "${lgs[$k]}" 200 || true; done
-  python3 - "$OUT" "$target" "$test" "$total" "$rss0" "$rss1" "$(ticks_to_seconds $((s1 - s0)))" "$t0" "$t1" "${names[@]}" >> "$RESULTS" <<'PY'
+  local opening idle
+  opening="$(delta server_connect_ "$s0" "$s1" | paste -sd ' ') $(delta gateway_connect_ "$g0" "$g1" | grep heap_bytes || true)"
+  idle="$(delta server_idle_ "$s1" "$s2" | paste -sd ' ')"
+  python3 - "$OUT" "$target" "$test" "$total" "$rss0" "$rss1" "$t0" "$t1" "$IDLE_WINDOW" "$opening $idle" "${names[@]}" >> "$RESULTS" <<'PY'
 import json, sys
-out, target, test, total, rss0, rss1, cpu, t0, t1 = sys.argv[1:10]
+out, target, test, total, rss0, rss1, t0, t1, window, fields = sys.argv[1:11]
+names = sys.argv[11:]
 rows = []
-for name in sys.argv[10:]:
+for name in names:
     try:
         rows.append(json.loads(open(f"{out}/{name}.log").read().strip().splitlines()[-1]))
     except Exception:
@@ -290,7 +373,7 @@ connected = sum(r["connected"] for r in rows)
 ok = sum(r["ok"] for r in rows)
 row = {
     "mode": "idle", "target": target, "test": test, "connections": int(total),
-    "processes": len(sys.argv) - 10, "summaries": len(rows),
+    "processes": len(names), "summaries": len(rows),
     "connected": connected, "connect_failed": int(total) - connected,
     "connect_seconds": round(float(t1) - float(t0), 3),
     "max_process_connect_seconds": max((r["connect_seconds"] for r in rows), default=0),
@@ -298,20 +381,37 @@ row = {
     "p50_us": max((r["p50_us"] for r in rows), default=0), "p99_us": max((r["p99_us"] for r in rows), default=0),
     "server_rss_before_kb": int(rss0), "server_rss_after_kb": int(rss1),
     "bytes_per_connection": round((int(rss1) - int(rss0)) * 1024 / connected) if connected else None,
-    "server_cpu_connect_s": float(cpu),
+    "idle_window_s": float(window),
     "client_cpu_s": round(sum(r["client_cpu_s"] for r in rows), 3),
 }
+for pair in fields.split():
+    key, _, value = pair.partition("=")
+    row[key] = json.loads(value)
+if connected and "server_connect_allocations" in row:
+    row["server_allocations_per_connection"] = round(row["server_connect_allocations"] / connected, 1)
+if connected and "gateway_connect_heap_bytes" in row:
+    row["heap_bytes_per_connection"] = round(row["gateway_connect_heap_bytes"] / connected)
 print(json.dumps(row))
 PY
-  tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %d/%d open in %.1f s, %d echoed after holding; server RSS +%d kB = %s bytes/connection" % (r["connected"], r["connections"], r["connect_seconds"], r["ok"], r["server_rss_after_kb"]-r["server_rss_before_kb"], r["bytes_per_connection"]))'
+  tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %d/%d open in %.1f s, %d echoed after holding; gateway RSS +%d kB = %s bytes/connection (live heap %s bytes); %s allocations per connection opened; idle %.0f s: %.3f CPU s, %d context switches, %s allocations" % (r["connected"], r["connections"], r["connect_seconds"], r["ok"], r["server_rss_after_kb"]-r["server_rss_before_kb"], r["bytes_per_connection"], r.get("heap_bytes_per_connection", "-"), r.get("server_allocations_per_connection", "-"), r["idle_window_s"], r["server_idle_cpu_s"], r["server_idle_context_switches"], r.get("server_idle_allocations", "-")))'
   [ "$ok" = 1 ] || log "some load generators never reported their connections (see $target-$test-*.log)"
 }
 
-# ---------------------------------------------------------------- the cluster
+# ---------------------------------------------------------------- the servers
+# Only the servers get the allocation counter.
+COUNT_ENV=()
+if [ "${BENCH_NO_MALLOC_COUNT:-0}" != 1 ]; then
+  COUNTER="$OUT/bench-malloc-count.so"
+  gcc -O2 -shared -fPIC -o "$COUNTER" "$ROOT/Deploy/bench-malloc-count.c"
+  COUNT_ENV=(LD_PRELOAD="$COUNTER" MALLOC_COUNT_DIR="$MALLOC_DIR")
+fi
+
 MC_PID=""; GATEWAY_PIDS=(); WORKER_PIDS=(); WS_PORT=""
 
+# start_cluster GATEWAYS LOOPS WORKERS : LOOPS "default" leaves --event-loops out (one per core).
 start_cluster() {
-  local gateways="$1" loops="$2" workers="$3" ports i mc_port
+  local gateways="$1" loops="$2" workers="$3" ports i mc_port loop_args=()
+  [ "$loops" != default ] && loop_args=(--event-loops "$loops")
   read -r -a ports <<< "$(free_ports $((gateways + 2)))"
   mc_port="${ports[0]}"; WS_PORT="${ports[1]}"
   local memcached_user=()
@@ -321,16 +421,16 @@ start_cluster() {
   wait_port "$mc_port" 15
   GATEWAY_PIDS=(); WORKER_PIDS=()
   for ((i = 0; i < gateways; i++)); do
-    start "gateway-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$DATACENTERED" gateway \
+    start "gateway-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "${COUNT_ENV[@]}" "$DATACENTERED" gateway \
       --listen "127.0.0.1:$WS_PORT" --lan-ip 127.0.0.1 --lan-port "${ports[$((i + 2))]}" \
-      --memcached "127.0.0.1:$mc_port" --reuse-port --event-loops "$loops"
+      --memcached "127.0.0.1:$mc_port" --reuse-port "${loop_args[@]}"
     GATEWAY_PIDS+=("$STARTED_PID")
   done
   for ((i = 0; i < gateways; i++)); do
     wait_for_lines "$OUT/gateway-$WS_PORT-$i.log" "gateway ready" 1 30 "${GATEWAY_PIDS[$i]}"
   done
   for ((i = 0; i < workers; i++)); do
-    start "worker-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$DATACENTERED" worker \
+    start "worker-$WS_PORT-$i" env DATACENTERED_SECRET_KEY="$SECRET" "${COUNT_ENV[@]}" "$DATACENTERED" worker \
       --memcached "127.0.0.1:$mc_port" --handler echo
     WORKER_PIDS+=("$STARTED_PID")
   done
@@ -343,6 +443,66 @@ start_cluster() {
 stop_cluster() {
   stop "${WORKER_PIDS[@]}" "${GATEWAY_PIDS[@]}" "$MC_PID"
   WORKER_PIDS=(); GATEWAY_PIDS=(); MC_PID=""
+}
+
+# layout_row TARGET DESCRIPTION : names a target's layout in the results.
+layout_row() {
+  python3 -c 'import json,sys; print(json.dumps({"mode":"layout","target":sys.argv[1],"layout":sys.argv[2]}))' "$1" "$2" >> "$RESULTS"
+}
+
+# measure_ceiling TARGET BINARY WITH_IDLE : rtt, fanout (and idle) against an echo-ceiling binary.
+measure_ceiling() {
+  local target="$1" binary="$2" with_idle="$3" port pid
+  read -r port <<< "$(free_ports 1)"
+  start "$target-$port" env "${COUNT_ENV[@]}" "$binary" --listen "127.0.0.1:$port" --event-loops "$CEILING_LOOPS"
+  pid=$STARTED_PID
+  wait_for_lines "$OUT/$target-$port.log" "listening on" 1 15 "$pid"
+  layout_row "$target" "$binary, $CEILING_LOOPS event loops"
+  local url="ws://127.0.0.1:$port/" n
+  for n in "${RTT_CLIENTS[@]}"; do
+    run_measured "$target" "rtt-$n" "$pid" rtt --url "$url" --connections "$n"
+  done
+  run_measured "$target" "fanout-$FANOUT_CLIENTS" "$pid" fanout --url "$url" --connections "$FANOUT_CLIENTS"
+  [ "$with_idle" = 1 ] && run_idle "$target" "idle-$IDLE_SMALL" "$IDLE_SMALL" "$url" "$pid" "$pid"
+  stop "$pid"
+}
+
+# run_callgrind TARGET BINARY CONNECTIONS : rtt against an echo-ceiling binary with one event loop
+# under callgrind, its instruction count zeroed and dumped at the edges of the measured window.
+run_callgrind() {
+  local target="$1" binary="$2" n="$3" test="callgrind-rtt-$3" port pid lg
+  local name="$target-$test" stripped="$OUT/$target-echo-ceiling-symbols-only"
+  log "$target: $test"
+  # valgrind 3.19 cannot read the DWARF 5 debug information of Swift 6 binaries: keep symbols only.
+  strip -g -o "$stripped" "$binary"
+  read -r port <<< "$(free_ports 1)"
+  start "$name-server" valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.%p.callgrind" \
+    "$stripped" --listen "127.0.0.1:$port" --event-loops 1
+  pid=$STARTED_PID
+  if ! wait_for_lines "$OUT/$name-server.log" "listening on" 1 120 "$pid"; then
+    stop "$pid"; failed_row "$target" "$test" "no server under valgrind (see $name-server.log)"; return 0
+  fi
+  start "$name" "$BIN/loadgen" rtt --url "ws://127.0.0.1:$port/" --connections "$n" --duration "$DURATION" \
+    --warmup "$WARMUP" --event-loops "$LOADGEN_LOOPS" --label "$name"
+  lg=$STARTED_PID
+  if ! wait_for_lines "$OUT/$name.log" "^measure start" 1 $((WARMUP + DURATION + 120)) "$lg"; then
+    wait_pid "$lg" 30 || true; stop "$pid"; failed_row "$target" "$test" "no measured window (see $name.log)"; return 0
+  fi
+  callgrind_control -z "$pid" > /dev/null 2>&1
+  if ! wait_for_lines "$OUT/$name.log" "^measure end" 1 $((DURATION + 60)) "$lg"; then
+    wait_pid "$lg" 30 || true; stop "$pid"; failed_row "$target" "$test" "window did not end (see $name.log)"; return 0
+  fi
+  callgrind_control -d "$pid" > /dev/null 2>&1
+  wait_pid "$lg" 120 || true
+  stop "$pid"
+  local json instructions
+  json="$(tail -n 1 "$OUT/$name.log")"
+  instructions="$(cat "$OUT/$name.$pid.callgrind."* 2>/dev/null | awk '/^summary:/ { total += $2 } END { print total + 0 }')"
+  if [[ "$json" != "{"* ]] || [ "$instructions" = 0 ]; then
+    failed_row "$target" "$test" "no JSON summary or no callgrind dump (see $name.log, $name-server.log)"; return 0
+  fi
+  record "$json" "target=$target" "test=$test" "user_instructions=$instructions"
+  tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %d round trips under callgrind: %d user-space instructions per round trip" % (r["ops"], r["user_instructions_per_op"]))'
 }
 
 # ---------------------------------------------------------------- build
@@ -359,83 +519,99 @@ log "results in $OUT (quick=$QUICK, duration=${DURATION}s, warm-up=${WARMUP}s, i
 
 # ---------------------------------------------------------------- cluster runs
 if [ "$ONLY" != ceiling ]; then
-  start_cluster "$GATEWAYS" "$GATEWAY_LOOPS" "$WORKERS"
-  URL="ws://127.0.0.1:$WS_PORT/"
-  SERVER="${GATEWAY_PIDS[*]} ${WORKER_PIDS[*]}"
-  for n in "${RTT_CLIENTS[@]}"; do
-    run_measured cluster "rtt-$n" "$SERVER" rtt --url "$URL" --connections "$n"
+  for layout in $LAYOUTS; do
+    case "$layout" in
+      default) start_cluster 1 default 1; layout_row default "1 gateway x $CORES event loops (its default), 1 worker" ;;
+      recommended) start_cluster "$GATEWAYS" "$GATEWAY_LOOPS" "$WORKERS"
+        layout_row recommended "$GATEWAYS gateways x $GATEWAY_LOOPS event loop(s), $WORKERS workers" ;;
+    esac
+    URL="ws://127.0.0.1:$WS_PORT/"
+    SERVER="${GATEWAY_PIDS[*]} ${WORKER_PIDS[*]}"
+    for n in "${RTT_CLIENTS[@]}"; do
+      run_measured "$layout" "rtt-$n" "$SERVER" rtt --url "$URL" --connections "$n"
+    done
+    run_measured "$layout" "fanout-$FANOUT_CLIENTS" "$SERVER" fanout --url "$URL" --connections "$FANOUT_CLIENTS"
+    run_idle "$layout" "idle-$IDLE_SMALL" "$IDLE_SMALL" "$URL" "${GATEWAY_PIDS[*]}" "$SERVER"
+    stop_cluster
   done
-  run_measured cluster "fanout-$FANOUT_CLIENTS" "$SERVER" fanout --url "$URL" --connections "$FANOUT_CLIENTS"
-  run_idle cluster "idle-$IDLE_SMALL" "$IDLE_SMALL" "$URL" "${GATEWAY_PIDS[*]}"
-  stop_cluster
 
   if [ "$IDLE_MAX" -gt "$IDLE_SMALL" ]; then
     big_gateways=$(( (IDLE_MAX + CONNECTIONS_PER_GATEWAY - 1) / CONNECTIONS_PER_GATEWAY ))
     [ "$big_gateways" -lt "$GATEWAYS" ] && big_gateways="$GATEWAYS"
     start_cluster "$big_gateways" 1 1
-    run_idle cluster "idle-$IDLE_MAX" "$IDLE_MAX" "ws://127.0.0.1:$WS_PORT/" "${GATEWAY_PIDS[*]}"
+    layout_row spread "$big_gateways gateways x 1 event loop, 1 worker"
+    run_idle spread "idle-$IDLE_MAX" "$IDLE_MAX" "ws://127.0.0.1:$WS_PORT/" "${GATEWAY_PIDS[*]}" "${GATEWAY_PIDS[*]} ${WORKER_PIDS[*]}"
     stop_cluster
   fi
 fi
 
 # ---------------------------------------------------------------- ceiling runs
 if [ "$ONLY" != cluster ]; then
-  read -r CEILING_PORT <<< "$(free_ports 1)"
-  start "echo-ceiling-$CEILING_PORT" "$BIN/echo-ceiling" --listen "127.0.0.1:$CEILING_PORT" --event-loops "$CEILING_LOOPS"
-  CEILING_PID=$STARTED_PID
-  wait_for_lines "$OUT/echo-ceiling-$CEILING_PORT.log" "listening on" 1 15 "$CEILING_PID"
-  URL="ws://127.0.0.1:$CEILING_PORT/"
-  for n in "${RTT_CLIENTS[@]}"; do
-    run_measured ceiling "rtt-$n" "$CEILING_PID" rtt --url "$URL" --connections "$n"
-  done
-  run_measured ceiling "fanout-$FANOUT_CLIENTS" "$CEILING_PID" fanout --url "$URL" --connections "$FANOUT_CLIENTS"
-  run_idle ceiling "idle-$IDLE_SMALL" "$IDLE_SMALL" "$URL" "$CEILING_PID"
-  stop "$CEILING_PID"
+  measure_ceiling ceiling "$BIN/echo-ceiling" 1
+  [ -n "$CEILING_BEFORE" ] && measure_ceiling ceiling-before "$CEILING_BEFORE" 0
+  if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then
+    for n in 1 100; do
+      run_callgrind ceiling "$BIN/echo-ceiling" "$n"
+      [ -n "$CEILING_BEFORE" ] && run_callgrind ceiling-before "$CEILING_BEFORE" "$n"
+    done
+  fi
 fi
 
 # ---------------------------------------------------------------- report
 python3 - "$RESULTS" "$OUT/summary.json" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+layouts = {r["target"]: r["layout"] for r in rows if r.get("mode") == "layout"}
+rows = [r for r in rows if r.get("mode") != "layout"]
 def fmt(v, spec="{:.0f}"):
     if v is None or v == "": return "-"
     return spec.format(v) if isinstance(v, (int, float)) else str(v)
 print()
-print("%-8s %-12s %7s %11s %8s %8s %8s %9s %7s %9s %9s %9s" % (
-    "target", "test", "conns", "ops/s", "p50 us", "p90 us", "p99 us", "max us", "lost", "srv CPU s", "srv us/op", "cli CPU s"))
+for target, layout in layouts.items():
+    print("%-14s %s" % (target, layout))
+print()
+line = "%-14s %-12s %7s %9s %8s %8s %8s %6s %9s %9s %9s %9s"
+print(line % ("target", "test", "conns", "ops/s", "p50 us", "p90 us", "p99 us", "lost", "srv us/op", "ctxsw/op", "allocs/op", "cli CPU s"))
 for r in rows:
     if "error" in r:
-        print("%-8s %-12s  FAILED: %s" % (r["target"], r["test"], r["error"])); continue
-    if r.get("mode") == "idle":
-        print("%-8s %-12s %7s %11s %8s %8s %8s %9s %7s %9s %9s %9s   %s/%s echoed, %s B/conn, open in %.1f s" % (
-            r["target"], r["test"], r["connections"], "-", fmt(r.get("p50_us")), "-", fmt(r.get("p99_us")), "-",
-            "-", fmt(r.get("server_cpu_connect_s"), "{:.2f}"), "-", fmt(r.get("client_cpu_s"), "{:.2f}"),
-            r["ok"], r["connections"], fmt(r.get("bytes_per_connection")), r["connect_seconds"]))
+        print("%-14s %-12s  FAILED: %s" % (r["target"], r["test"], r["error"])); continue
+    if "user_instructions_per_op" in r:
+        print("%-14s %-12s %7s   %s round trips under callgrind, %s user-space instructions per round trip" % (
+            r["target"], r["test"], r["connections"], r["ops"], fmt(r["user_instructions_per_op"])))
         continue
-    print("%-8s %-12s %7s %11s %8s %8s %8s %9s %7s %9s %9s %9s" % (
+    if r.get("mode") == "idle":
+        print("%-14s %-12s %7s   %s/%s echoed (p99 %s us), %s B/conn (heap %s), %s allocs/conn opened, open in %.1f s; idle %.0f s: %.3f CPU s, %s ctxsw, %s allocs" % (
+            r["target"], r["test"], r["connections"], r["ok"], r["connections"], fmt(r.get("p99_us")),
+            fmt(r.get("bytes_per_connection")), fmt(r.get("heap_bytes_per_connection")), fmt(r.get("server_allocations_per_connection"), "{:.1f}"), r["connect_seconds"],
+            r["idle_window_s"], r["server_idle_cpu_s"], fmt(r.get("server_idle_context_switches")), fmt(r.get("server_idle_allocations"))))
+        continue
+    print(line % (
         r["target"], r["test"], r["connections"], fmt(r["ops_per_sec"]), r["p50_us"], r["p90_us"], r["p99_us"],
-        r["max_us"], r["lost"], fmt(r.get("server_cpu_s"), "{:.2f}"), fmt(r.get("server_cpu_us_per_op"), "{:.1f}"),
-        fmt(r.get("client_cpu_window_s"), "{:.2f}")))
-ratios = []
+        r["lost"], fmt(r.get("server_cpu_us_per_op"), "{:.1f}"), fmt(r.get("server_switches_per_op"), "{:.2f}"),
+        fmt(r.get("server_allocations_per_op"), "{:.1f}"), fmt(r.get("client_cpu_window_s"), "{:.2f}")))
 by = {(r.get("target"), r.get("test")): r for r in rows if "error" not in r}
+def ratio(a, b, digits=2):
+    return round(a / b, digits) if a is not None and b else None
+ratios = []
 for (target, test), r in by.items():
-    c = by.get(("ceiling", test))
-    if target != "cluster" or not c or r.get("mode") == "idle": continue
-    ratio = {"test": test,
-             "throughput_fraction": round(r["ops_per_sec"] / c["ops_per_sec"], 3) if c["ops_per_sec"] else None,
-             "p50_ratio": round(r["p50_us"] / c["p50_us"], 2) if c["p50_us"] else None,
-             "p99_ratio": round(r["p99_us"] / c["p99_us"], 2) if c["p99_us"] else None,
-             "server_cpu_per_op_ratio": round(r["server_cpu_us_per_op"] / c["server_cpu_us_per_op"], 2)
-                 if r.get("server_cpu_us_per_op") and c.get("server_cpu_us_per_op") else None}
-    ratios.append(ratio)
+    baseline = "ceiling-before" if target == "ceiling" else "ceiling"
+    c = by.get((baseline, test))
+    if target == "ceiling-before" or not c or r.get("mode") == "idle": continue
+    ratios.append({"target": target, "baseline": baseline, "test": test,
+                   "throughput_fraction": ratio(r["ops_per_sec"], c["ops_per_sec"], 3),
+                   "p50_ratio": ratio(r["p50_us"], c["p50_us"]),
+                   "p99_ratio": ratio(r["p99_us"], c["p99_us"]),
+                   "server_cpu_per_op_ratio": ratio(r.get("server_cpu_us_per_op"), c.get("server_cpu_us_per_op")),
+                   "instructions_per_op_ratio": ratio(r.get("user_instructions_per_op"), c.get("user_instructions_per_op"))})
 if ratios:
     print()
-    print("cluster as a fraction of the ceiling (throughput: higher is better; latency, CPU: lower is better)")
-    print("%-12s %11s %9s %9s %14s" % ("test", "throughput", "p50 x", "p99 x", "srv CPU/op x"))
+    print("each target as a fraction of its baseline in this run (throughput: higher is better; latency, CPU: lower is better)")
+    print("%-14s %-15s %-17s %11s %9s %9s %14s %14s" % ("target", "baseline", "test", "throughput", "p50 x", "p99 x", "srv CPU/op x", "instr/op x"))
     for q in ratios:
-        print("%-12s %11s %9s %9s %14s" % (q["test"], fmt(q["throughput_fraction"], "{:.1%}"),
-              fmt(q["p50_ratio"], "{:.2f}"), fmt(q["p99_ratio"], "{:.2f}"), fmt(q["server_cpu_per_op_ratio"], "{:.2f}")))
-summary = {"results": rows, "cluster_vs_ceiling": ratios}
+        print("%-14s %-15s %-17s %11s %9s %9s %14s %14s" % (q["target"], q["baseline"], q["test"], fmt(q["throughput_fraction"], "{:.1%}"),
+              fmt(q["p50_ratio"], "{:.2f}"), fmt(q["p99_ratio"], "{:.2f}"), fmt(q["server_cpu_per_op_ratio"], "{:.2f}"),
+              fmt(q["instructions_per_op_ratio"], "{:.2f}")))
+summary = {"layouts": layouts, "results": rows, "ratios": ratios}
 json.dump(summary, open(sys.argv[2], "w"), indent=1)
 print()
 print("BENCH_SUMMARY " + json.dumps(summary, separators=(",", ":")))

@@ -3,7 +3,7 @@
 # the text port's line decoder, the handshake messages (link handshake JSON, a WebSocket
 # handshake's query and headers) and the gateway's client WebSocket frame reader. Each target
 # (Tests/Fuzz/*Fuzz.swift) is compiled with the sources it exercises (Wire's, or the gateway's
-# Sources/Gateway/WebSocket) under `swiftc -sanitize=fuzzer` (so libFuzzer sees their coverage) and
+# Sources/WebSocketFrames) under `swiftc -sanitize=fuzzer` (so libFuzzer sees their coverage) and
 # linked with the debug build's SwiftNIO objects; it starts from its seed corpus (Tests/Fuzz/Corpus/<target>).
 #
 #   Deploy/fuzz.sh [executions per target, default 1000000] [target ...]
@@ -34,7 +34,7 @@ done
 target_sources() {
   sources=()
   case "$1" in
-    WebSocketFrameReader) while IFS= read -r file; do sources+=("$file"); done < <(find Sources/Gateway/WebSocket -name '*.swift' | sort) ;;
+    WebSocketFrameReader) while IFS= read -r file; do sources+=("$file"); done < <(find Sources/WebSocketFrames -name '*.swift' | sort) ;;
     *) while IFS= read -r file; do sources+=("$file"); done < <(find Sources/Wire -name '*.swift' ! -name LinkKey.swift | sort) ;;
   esac
 }

@@ -2,14 +2,14 @@ import ArgumentParser
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A single-hop SwiftNIO WebSocket server with the cluster's echo / broadcast demo semantics:
-/// the ceiling that the gateway + worker cluster is measured against.
+/// A single-hop SwiftNIO WebSocket server with the cluster's echo / broadcast demo semantics and the
+/// gateway's WebSocket frame reader and writer (WebSocketFrames): the ceiling that the gateway +
+/// worker cluster is measured against, and the cost of that WebSocket layer alone.
 @main
 struct EchoCeiling: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,8 +26,8 @@ struct EchoCeiling: ParsableCommand {
     @Flag(help: "Set SO_REUSEPORT so several processes can share the port.")
     var reusePort = false
 
-    @Option(help: "Largest accepted WebSocket frame, in bytes.")
-    var maxFrameSize: Int = 1 << 16
+    @Option(help: "Largest accepted WebSocket message, in bytes (a larger one closes its connection with 1009).")
+    var maxMessageSize: Int = 1 << 16
 
     @Option(help: "Listen backlog.")
     var backlog: Int32 = 4096
@@ -36,6 +36,10 @@ struct EchoCeiling: ParsableCommand {
         guard (1...256).contains(eventLoops) else { throw ValidationError("--event-loops must be 1...256") }
         guard Self.split(listen) != nil else { throw ValidationError("--listen must be HOST:PORT") }
     }
+
+    /// Receive buffers sized as the gateway sizes its clients': small while a client is idle or sends
+    /// small messages, growing with reads that fill them.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
 
     static func split(_ hostPort: String) -> (host: String, port: Int)? {
         guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
@@ -47,7 +51,7 @@ struct EchoCeiling: ParsableCommand {
         let (host, port) = Self.split(listen)!
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         let hubs = try Self.makeHubs(group: group)
-        let maxFrameSize = self.maxFrameSize
+        let maxMessageSize = self.maxMessageSize
 
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: backlog)
@@ -56,26 +60,12 @@ struct EchoCeiling: ParsableCommand {
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 guard let hub = hubs[ObjectIdentifier(channel.eventLoop)] else {
                     return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 }
-                let upgrader = NIOWebSocketServerUpgrader(
-                    maxFrameSize: maxFrameSize,
-                    automaticErrorHandling: false,
-                    shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
-                    upgradePipelineHandler: { channel, _ in
-                        channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            // Frames leave pre-encoded (see ServerFrame), written at the head of
-                            // the pipeline, past NIO's per-frame encoder.
-                            let output = RawFrameWriter()
-                            try sync.addHandler(output, position: .first)
-                            let outputContext = try sync.context(handler: output)
-                            try sync.addHandler(WebSocketEchoHandler(hub: hub.value, output: outputContext))
-                        }
-                    }
-                )
+                let upgrader = WebSocketUpgrader(hub: hub, maxMessageSize: maxMessageSize)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.configureHTTPServerPipeline(

@@ -1,30 +1,30 @@
 import NIOCore
 import NIOWebSocket
+import WebSocketFrames
 
-/// One WebSocket client of the ceiling server: echoes a message to its sender, or broadcasts it to
-/// every client when its first byte is `B` (the cluster's echo / broadcast demo semantics).
+/// One WebSocket client of the ceiling server, its whole pipeline after the upgrade: reads frames
+/// straight from the received bytes (``WebSocketInput``) and echoes a message to its sender, or
+/// broadcasts it to every client when its first byte is `B` (the cluster's echo / broadcast demo
+/// semantics); answers pings and closes, and closes with the RFC 6455 code on a protocol breach.
 ///
-/// Replies are written in `channelRead` and flushed once in `channelReadComplete`. Frames go out
-/// pre-encoded as `ByteBuffer`s through `output`, the context of a `RawFrameWriter` at the head
-/// of the pipeline.
-final class WebSocketEchoHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
+/// Each reply is one buffer, frame header and payload (the header written in front of the message
+/// the reader unmasked, no copy), written in `channelRead` and flushed once in `channelReadComplete`;
+/// a broadcast's frame is encoded once for every client.
+final class WebSocketEchoHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let hub: LoopHub
-    private let output: ChannelHandlerContext
+    private var input: WebSocketInput
     private var context: ChannelHandlerContext?
     private var flushPending = false
-    /// Fragments of a message that arrived in several frames.
-    private var fragments: ByteBuffer?
-    private var fragmentsOpcode: WebSocketOpcode = .text
     private var closing = false
     /// Position in the hub's client list, kept by the hub.
     var hubIndex = -1
 
-    init(hub: LoopHub, output: ChannelHandlerContext) {
+    init(hub: LoopHub, maxMessageSize: Int) {
         self.hub = hub
-        self.output = output
+        self.input = WebSocketInput(maxMessageSize: maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -42,104 +42,77 @@ final class WebSocketEchoHandler: ChannelInboundHandler, RemovableChannelHandler
         context.fireChannelInactive()
     }
 
+    /// Writes a frame broadcast by the hub (flushed by `flush`).
     func write(_ frame: ByteBuffer) {
-        guard context != nil, !closing else { return }
-        output.write(wrapOutboundOut(frame), promise: nil)
+        guard let context, !closing else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
     }
 
     func flush() {
-        if context != nil { output.flush() }
+        context?.flush()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
-            if frame.fin {
-                message(ServerFrame.encode(echoing: frame, opcode: frame.opcode, allocator: context.channel.allocator), context: context)
+        input.receive(unwrapInboundIn(data))
+        let allocator = context.channel.allocator
+        while let event = input.next(allocator: allocator) {
+            handle(event, context: context)
+        }
+    }
+
+    /// Takes the event whole, so that a message's buffer is this handler's alone and its frame header
+    /// is written in place.
+    private func handle(_ event: consuming WebSocketFrameReader.Event, context: ChannelHandlerContext) {
+        switch consume event {
+        case .message(var payload, let isBinary):
+            guard !closing else { return }
+            let isBroadcast = payload.getInteger(at: payload.readerIndex, as: UInt8.self) == UInt8(ascii: "B")
+            payload.prependWebSocketFrameHeader(opcode: isBinary ? .binary : .text, allocator: context.channel.allocator)
+            if isBroadcast {
+                hub.broadcast(payload)
             } else {
-                fragmentsOpcode = frame.opcode
-                fragments = frame.unmaskedData
+                context.write(wrapOutboundOut(payload), promise: nil)
             }
-        case .continuation:
-            guard var buffer = fragments else { return protocolError(context: context) }
-            var part = frame.unmaskedData
-            buffer.writeBuffer(&part)
-            if frame.fin {
-                fragments = nil
-                message(ServerFrame.encode(opcode: fragmentsOpcode, payload: buffer, allocator: context.channel.allocator), context: context)
-            } else {
-                fragments = buffer
-            }
-        case .ping:
-            output.write(wrapOutboundOut(ServerFrame.encode(opcode: .pong, payload: frame.unmaskedData, allocator: context.channel.allocator)), promise: nil)
             flushPending = true
-        case .pong:
-            break
-        case .connectionClose:
-            close(context: context, payload: frame.unmaskedData)
-        default:
-            protocolError(context: context)
+        case .ping(var payload):
+            guard !closing else { return }
+            payload.prependWebSocketFrameHeader(opcode: .pong, allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(payload), promise: nil)
+            flushPending = true
+        case .close(let code):
+            close(code: code, context: context)
+        case .failure(let code, _):
+            close(code: UInt16(webSocketErrorCode: code), context: context)
         }
-    }
-
-    /// `encoded` is the complete server frame; its payload starts after the header.
-    private func message(_ encoded: ByteBuffer, context: ChannelHandlerContext) {
-        if Self.isBroadcast(encoded) {
-            hub.broadcast(encoded)
-        } else {
-            output.write(wrapOutboundOut(encoded), promise: nil)
-        }
-        flushPending = true
-    }
-
-    /// First payload byte is `B`.
-    private static func isBroadcast(_ encoded: ByteBuffer) -> Bool {
-        guard let second: UInt8 = encoded.getInteger(at: encoded.readerIndex + 1) else { return false }
-        let length = Int(second & 0x7F)
-        let headerBytes = length < 126 ? 2 : (length == 126 ? 4 : 10)
-        return encoded.getInteger(at: encoded.readerIndex + headerBytes, as: UInt8.self) == UInt8(ascii: "B")
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if flushPending {
             flushPending = false
-            output.flush()
+            context.flush()
         }
         context.fireChannelReadComplete()
-    }
-
-    private func close(context: ChannelHandlerContext, payload: ByteBuffer) {
-        guard !closing else { return }
-        let reply = ServerFrame.encode(opcode: .connectionClose, payload: payload, allocator: context.channel.allocator)
-        closing = true
-        hub.remove(self)
-        let channel = context.channel
-        output.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in
-            channel.close(promise: nil)
-        }
-    }
-
-    private func protocolError(context: ChannelHandlerContext) {
-        var payload = context.channel.allocator.buffer(capacity: 2)
-        payload.write(webSocketErrorCode: .protocolError)
-        close(context: context, payload: payload)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         hub.remove(self)
         context.close(promise: nil)
     }
+
+    /// Writes a close frame with `code` (none when nil), then closes the connection.
+    private func close(code: UInt16?, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        hub.remove(self)
+        var frame = context.channel.allocator.buffer(capacity: 4)
+        frame.writeWebSocketFrameHeader(opcode: .connectionClose, payloadLength: code == nil ? 0 : 2)
+        if let code { frame.writeInteger(code) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
 }
 
 @available(*, unavailable)
 extension WebSocketEchoHandler: Sendable {}
-
-/// Sits at the head of the pipeline so that pre-encoded frames skip `WebSocketFrameEncoder`.
-final class RawFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-}
-
-@available(*, unavailable)
-extension RawFrameWriter: Sendable {}

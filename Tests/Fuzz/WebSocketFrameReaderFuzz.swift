@@ -1,5 +1,5 @@
 // libFuzzer target (Deploy/fuzz.sh): the gateway's client WebSocket frame reader on arbitrary bytes,
-// arriving in chunks. Compiled into one module with Sources/Gateway/WebSocket, so it calls it without an import.
+// arriving in chunks. Compiled into one module with Sources/WebSocketFrames, so it calls it without an import.
 import NIOCore
 import NIOWebSocket
 

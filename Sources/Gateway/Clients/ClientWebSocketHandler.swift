@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import WebSocketFrames
 import Wire
 
 /// A WebSocket client's whole pipeline after the upgrade: reads its frames straight from the

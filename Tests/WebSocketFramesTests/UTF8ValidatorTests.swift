@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import Gateway
+@testable import WebSocketFrames
 
 /// The incremental UTF-8 check agrees with the standard library's decoder on every input, however
 /// the input is split into pieces.

@@ -8,10 +8,10 @@ import NIOWebSocket
 ///
 /// It holds only the message under reassembly; the bytes of an incomplete frame stay with the
 /// caller, who passes them again with more. After a close or a failure it reads nothing more.
-struct WebSocketFrameReader {
+public struct WebSocketFrameReader {
     /// What a client's frames amount to.
-    enum Event {
-        /// A whole message, unmasked.
+    public enum Event: Sendable {
+        /// A whole message, unmasked, with room for a server frame's header in front of it.
         case message(ByteBuffer, isBinary: Bool)
         /// A ping and its payload, unmasked, to be answered with a pong carrying the same.
         case ping(ByteBuffer)
@@ -25,7 +25,7 @@ struct WebSocketFrameReader {
     /// The fragmented message under reassembly.
     private var fragmented: Fragmented?
     /// True after a close or a failure: nothing more is read.
-    private(set) var isFinished = false
+    public private(set) var isFinished = false
 
     private struct Fragmented {
         var payload: ByteBuffer
@@ -35,15 +35,15 @@ struct WebSocketFrameReader {
 
     /// The size of the frame that the bytes passed last begin, when its header was whole but its
     /// payload not yet: room to reserve for the rest.
-    private(set) var incompleteFrameSize: Int?
+    public private(set) var incompleteFrameSize: Int?
 
-    init(maxMessageSize: Int) {
+    public init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
     }
 
     /// Reads frames from `buffer` until one completes an event; nil when `buffer` ends before that.
     /// Consumes the frames it reads, and never part of one.
-    mutating func next(from buffer: inout ByteBuffer, allocator: ByteBufferAllocator) -> Event? {
+    public mutating func next(from buffer: inout ByteBuffer, allocator: ByteBufferAllocator) -> Event? {
         while !isFinished {
             guard let frame = readFrame(from: &buffer) else { return nil }
             let event: Event?
@@ -134,10 +134,15 @@ struct WebSocketFrameReader {
         switch header.opcode {
         case .text, .binary:
             let isBinary = header.opcode == .binary
-            var message = allocator.buffer(capacity: payload.readableBytes)
+            // Room in front for a server frame's header, so that a server sending the message on as a
+            // frame writes the header there (prependWebSocketFrameHeader) instead of copying it.
+            let headroom = ByteBuffer.largestWebSocketFrameHeaderLength
+            var message = allocator.buffer(capacity: headroom + payload.readableBytes)
+            message.moveWriterIndex(forwardBy: headroom)
+            message.moveReaderIndex(forwardBy: headroom)
             message.writeUnmasked(payload, mask: header.mask)
             fragmented = Fragmented(payload: message, isBinary: isBinary)
-            return finishFragment(at: 0, isFinal: header.isFinal)
+            return finishFragment(at: headroom, isFinal: header.isFinal)
         case .continuation:
             guard let start = fragmented?.payload.writerIndex else { return nil }
             fragmented?.payload.writeUnmasked(payload, mask: header.mask)
