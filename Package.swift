@@ -179,6 +179,8 @@ let package = Package(
         .executableTarget(
             name: "LoadGen",
             dependencies: [
+                "DataCenterProtocol", "DataCenterClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -288,7 +290,7 @@ let package = Package(
         .testTarget(
             name: "LoadGenTests",
             dependencies: [
-                "LoadGen", "EchoCeiling",
+                "LoadGen", "EchoCeiling", "ClusterTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
