@@ -133,6 +133,12 @@ generator_sum() {  # generator_sum FIELD: the field summed over the generators' 
   echo "$total"
 }
 
+last_json() {  # last_json FILE: its last line when that is a JSON object, else {}
+  local line
+  line="$(tail -n 1 "$1" 2>/dev/null || true)"
+  [[ "$line" == "{"* ]] && echo "$line" || echo '{}'
+}
+
 wait_online() {  # wait_online COUNT TIMEOUT: until the generators count COUNT authenticated agents
   local deadline=$((SECONDS + $2))
   until [ "$(generator_sum online)" -ge "$1" ]; do
@@ -176,7 +182,7 @@ start_gateway() {  # start_gateway INDEX
   GATEWAY_PIDS[$i]=$STARTED_PID
 }
 for ((i = 0; i < GATEWAYS; i++)); do start_gateway "$i"; done
-for ((i = 0; i < GATEWAYS; i++)); do wait_for "$OUT/gateway-$i.log" "gateway registered in memcached" 30; done
+for ((i = 0; i < GATEWAYS; i++)); do wait_for "$OUT/gateway-$i.log" "gateway ready" 30; done
 WORKER_PIDS=()
 for ((i = 0; i < WORKERS; i++)); do
   start "worker-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$BIN/datacentered" worker --name "fleet$i" \
@@ -221,7 +227,7 @@ sleep 1.1   # let the generators' status lines catch up with the window's end
 r1=$(generator_sum reports); c1=$(cpu_ticks $(server_pids)); m1=$(memcached_ops); t1=$(date +%s.%N)
 rss_loaded=$(rss_kb $(server_pids))
 grep -v '^{' "$OUT/operator-latency.log" || true
-STEADY="$(tail -n 1 "$OUT/operator-latency.log")"
+STEADY="$(last_json "$OUT/operator-latency.log")"
 
 # One job on JOBS hosts, then a cancel of another.
 JOB_RESULT='{}'
@@ -229,7 +235,7 @@ if [ "$JOBS" -gt 0 ]; then
   "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --hosts-file "$OUT/names.txt" \
     --jobs "$JOBS" --job-wait 60 > "$OUT/operator-jobs.log" 2>&1 || true
   grep -v '^{' "$OUT/operator-jobs.log" || true
-  JOB_RESULT="$(tail -n 1 "$OUT/operator-jobs.log")"
+  JOB_RESULT="$(last_json "$OUT/operator-jobs.log")"
 fi
 
 # Every gateway restarted: how long until every agent is back.
@@ -247,14 +253,14 @@ if [ "$RESTART" = 1 ]; then
   for ((i = 0; i < GATEWAYS; i++)); do start_gateway "$i"; done
   "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --expect-online "$AGENTS" \
     --online-timeout 180 > "$OUT/operator-restart.log" 2>&1 || true
-  back_at="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["online_at_unix"])' "$OUT/operator-restart.log" 2>/dev/null || echo 0)"
   sleep 1.1
   auth1=$(generator_sum authentications)
   RESTART_RESULT="$(python3 -c "
 import json, sys
-row = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-print(json.dumps({'restart_agents_online': row.get('agents_online', 0), 'restart_back_seconds': round($back_at - $restart_at, 2),
-                  'restart_reauthentications': $auth1 - $auth0}))" "$OUT/operator-restart.log" 2>/dev/null || echo '{}')"
+row = json.loads(sys.argv[1])
+print(json.dumps({'restart_agents_online': row.get('agents_online', 0),
+                  'restart_back_seconds': round(row['online_at_unix'] - $restart_at, 2) if 'online_at_unix' in row else None,
+                  'restart_reauthentications': $auth1 - $auth0}))" "$(last_json "$OUT/operator-restart.log")")"
 fi
 
 touch "$STOP"

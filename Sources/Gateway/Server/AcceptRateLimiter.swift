@@ -1,41 +1,42 @@
 import NIOCore
 
-/// Caps how fast a listener accepts connections: a token bucket of `perSecond` tokens (holding at most
-/// `burst`) that the listener's reads wait for. Connections beyond the rate wait in the kernel's accept
-/// backlog instead of all arriving at once, so a fleet reconnecting after a restart is taken in at a
-/// pace the gateway and the workers behind it can authenticate, and none of it times out in a queue
-/// inside the process. One accept read may take a few connections (`maxMessagesPerRead`); the bucket
-/// then goes below zero and the next read waits longer, so the average rate holds.
+/// Caps how fast a listener accepts connections by holding back the listener's reads: connections
+/// beyond the rate wait in the kernel's accept backlog instead of all arriving at once, so a fleet
+/// reconnecting after a restart is taken in at a pace the gateway and the workers behind it can
+/// authenticate, and none of it times out in a queue inside the process.
+///
+/// The rate is kept as a virtual schedule (GCRA, the token bucket in whole nanoseconds): each accepted
+/// connection moves `due` one interval on; a read may go while `due` is at most `burst - 1` intervals
+/// ahead. One accept read may take a few connections (`maxMessagesPerRead`); `due` then runs further
+/// ahead and the next read waits longer, so the average rate holds.
 final class AcceptRateLimiter: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Channel
     typealias InboundOut = Channel
     typealias OutboundIn = Never
 
-    private let perSecond: Double
-    private let burst: Double
-    private var tokens: Double
-    private var refilledAt: NIODeadline
+    private let interval: TimeAmount
+    private let allowance: TimeAmount
+    private var due: NIODeadline
     private var delayedRead: Scheduled<Void>?
 
     /// - Parameters:
     ///   - perSecond: accepts per second on average, at least 1.
     ///   - burst: accepts allowed at once after a quiet spell (default: one second's worth).
-    init(perSecond: Int, burst: Int? = nil, now: NIODeadline = .now()) {
+    ///   - now: the listener's event loop's clock (`EventLoop.now`).
+    init(perSecond: Int, burst: Int? = nil, now: NIODeadline) {
         precondition(perSecond > 0, "an accept rate is at least 1 per second")
-        self.perSecond = Double(perSecond)
-        self.burst = Double(max(1, burst ?? perSecond))
-        self.tokens = self.burst
-        self.refilledAt = now
+        interval = .nanoseconds(1_000_000_000 / Int64(perSecond))
+        allowance = interval * (max(1, burst ?? perSecond) - 1)
+        due = now
     }
 
     func read(context: ChannelHandlerContext) {
-        refill(now: .now())
-        if tokens >= 1 {
+        let wait = due - allowance - context.eventLoop.now
+        if wait <= .zero {
             context.read()
             return
         }
         guard delayedRead == nil else { return }
-        let wait = TimeAmount.nanoseconds(Int64((1 - tokens) / perSecond * 1e9))
         delayedRead = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
             self.delayedRead = nil
             self.read(context: context)
@@ -43,7 +44,7 @@ final class AcceptRateLimiter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        tokens -= 1
+        due = max(due, context.eventLoop.now) + interval
         context.fireChannelRead(data)
     }
 
@@ -56,11 +57,5 @@ final class AcceptRateLimiter: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         delayedRead?.cancel()
         delayedRead = nil
-    }
-
-    private func refill(now: NIODeadline) {
-        let elapsed = Double((now - refilledAt).nanoseconds) / 1e9
-        refilledAt = now
-        tokens = min(burst, tokens + elapsed * perSecond)
     }
 }

@@ -233,7 +233,7 @@ public final class GatewayServer: Service {
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if configuration.maxAcceptsPerSecond > 0 {
-                        try channel.pipeline.syncOperations.addHandler(AcceptRateLimiter(perSecond: configuration.maxAcceptsPerSecond))
+                        try channel.pipeline.syncOperations.addHandler(AcceptRateLimiter(perSecond: configuration.maxAcceptsPerSecond, now: channel.eventLoop.now))
                     }
                 }
             }

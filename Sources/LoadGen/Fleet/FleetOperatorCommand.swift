@@ -76,9 +76,11 @@ struct FleetOperatorCommand: AsyncParsableCommand {
             summary += try await waitForOnline(handler, started: started)
         }
         if latencyDuration > 0 {
+            try await waitForSession(handler, started: started)
             summary += try await measureLatency(handler)
         }
         if jobs > 0 {
+            try await waitForSession(handler, started: started)
             let fanOut = try await JobFanOut(handler: handler, hosts: Array(targets.prefix(jobs)), wait: jobWait)
             summary += try await fanOut.runAndCollect()
             summary += try await fanOut.runAndCancel()
@@ -103,6 +105,16 @@ struct FleetOperatorCommand: AsyncParsableCommand {
         let seconds = (ContinuousClock.now - started).seconds
         Output.line("online: \(online)/\(expectOnline) agents after \(String(format: "%.1f", seconds)) s")
         return [("agents_online", .int(online)), ("online_seconds", .double(seconds)), ("online_at_unix", .double(Date().timeIntervalSince1970))]
+    }
+
+    /// Waits (as long as --online-timeout) until the operator's connection is authenticated.
+    private func waitForSession(_ handler: FleetOperator, started: ContinuousClock.Instant) async throws {
+        while handler.session == nil {
+            guard ContinuousClock.now - started < .milliseconds(Int64(onlineTimeout * 1000)) else {
+                throw ValidationError("the operator could not connect and authenticate within \(onlineTimeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     private func measureLatency(_ handler: FleetOperator) async throws -> [(String, JSONValue)] {

@@ -13,8 +13,12 @@ final class SimulatedAgent: DataCenterSessionHandler {
 
     private struct Link {
         var session: DataCenterSession?
-        var periods = ReportPeriods(hostInfo: 60, cpu: 10, bandwidth: 10)
+        /// The report periods, as the central side asked at the last authentication (nil before the first).
+        var periods: ReportPeriods?
     }
+
+    /// The real agent's own periods, for what the central side leaves out.
+    private static let ownPeriods = ReportPeriods(hostInfo: 60, cpu: 10, bandwidth: 10)
 
     let host: SimulatedHost
     private let token: String
@@ -37,9 +41,9 @@ final class SimulatedAgent: DataCenterSessionHandler {
         let requested = (try? reply.payload(AgentAuthReply.self).reportPeriods) ?? ReportPeriods()
         link.withLock { link in
             link.session = session
-            if let value = requested.hostInfo { link.periods.hostInfo = value }
-            if let value = requested.cpu { link.periods.cpu = value }
-            if let value = requested.bandwidth { link.periods.bandwidth = value }
+            link.periods = ReportPeriods(
+                hostInfo: requested.hostInfo ?? Self.ownPeriods.hostInfo, cpu: requested.cpu ?? Self.ownPeriods.cpu,
+                bandwidth: requested.bandwidth ?? Self.ownPeriods.bandwidth)
         }
         counters.increment(\.authentications)
         counters.increment(\.online)
@@ -68,14 +72,20 @@ final class SimulatedAgent: DataCenterSessionHandler {
 
     func handleEvent(_ event: InboundMessage, name: String, session: DataCenterSession) async {}
 
-    /// Sends the periodic reports for as long as the task runs, the first of each kind at a random
-    /// point of its period (hosts of a real fleet do not start in step).
+    /// Sends the periodic reports for as long as the task runs, once the first authentication has said
+    /// the periods; the first of each kind at a random point of its period (hosts of a real fleet do
+    /// not start in step).
     func report() async {
-        var schedule = ReportSchedule(periods: link.withLock { $0.periods })
+        var first: ReportPeriods?
+        while first == nil {
+            guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
+            first = link.withLock { $0.periods }
+        }
+        var schedule = ReportSchedule(periods: first!)
         while !Task.isCancelled {
             let (kind, due) = schedule.next()
             guard (try? await Task.sleep(until: due)) != nil else { return }
-            let (session, periods) = link.withLock { ($0.session, $0.periods) }
+            let (session, periods) = link.withLock { ($0.session, $0.periods ?? Self.ownPeriods) }
             schedule.advance(kind, periods: periods)
             guard let session else { continue }
             switch kind {
