@@ -13,6 +13,8 @@
 #   FLEET_GATEWAYS=N        gateway processes on one public port (default 2)
 #   FLEET_WORKERS=N         datacenter workers (default 2)
 #   FLEET_JOBS=N            hosts the job and the cancel fan out to (default 1000, at most FLEET_AGENTS)
+#   FLEET_FANOUT=N          service connections the fan-outs are shared over (default 4: a worker
+#                           handles one connection's requests in order, so N connections reach N workers)
 #   FLEET_LATENCY=S         seconds of the steady-state window (default 30)
 #   FLEET_ACCEPT_RATE=N     accepts per second per gateway (--max-accepts-per-second, default 200)
 #   FLEET_RAMP=S            seconds over which the agents first connect (default 20)
@@ -32,6 +34,7 @@ GENERATORS="${FLEET_GENERATORS:-4}"
 GATEWAYS="${FLEET_GATEWAYS:-2}"
 WORKERS="${FLEET_WORKERS:-2}"
 JOBS="${FLEET_JOBS:-1000}"
+FANOUT="${FLEET_FANOUT:-4}"
 LATENCY="${FLEET_LATENCY:-30}"
 ACCEPT_RATE="${FLEET_ACCEPT_RATE:-200}"
 RAMP="${FLEET_RAMP:-20}"
@@ -56,7 +59,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
-  rm -f "$OUT/agents.tsv" "$OUT/operator.token" "$OUT/tokens.json"
+  rm -f "$OUT/agents.tsv" "$OUT/operator.token" "$OUT/service.token" "$OUT/tokens.json"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -153,7 +156,7 @@ done
 command -v memcached > /dev/null || { echo "bench-fleet: memcached missing (Deploy/install-deps.sh)" >&2; exit 1; }
 
 read -r MC_PORT WS_PORT LAN_BASE <<< "$(free_ports 3)"
-log "fleet of $AGENTS agents in $GENERATORS generators; $GATEWAYS gateways (accept cap $ACCEPT_RATE/s each), $WORKERS workers; out $OUT"
+log "fleet of $AGENTS agents in $GENERATORS generators; $GATEWAYS gateways (accept cap $ACCEPT_RATE/s each), $WORKERS workers; fan-out over $FANOUT connections; out $OUT"
 log "load before: $(uptime)"
 
 # Tokens: one bulk issue for every host (one write of the token file), and the measuring operator.
@@ -162,6 +165,7 @@ seq -f "fleet-%05g" 1 "$AGENTS" > "$OUT/names.txt"
 issued_at=$(date +%s.%N)
 "$BIN/datacentered" token issue --role agent --names-from "$OUT/names.txt" --file "$OUT/tokens.json" > "$OUT/agents.tsv"
 "$BIN/datacentered" token issue --role operator --name fleet-operator --file "$OUT/tokens.json" > "$OUT/operator.token"
+"$BIN/datacentered" token issue --role service --name fleet-fanout --file "$OUT/tokens.json" > "$OUT/service.token"
 TOKEN_SECONDS=$(python3 -c "import sys; print(round($(date +%s.%N) - $issued_at, 2))")
 log "issued $AGENTS host tokens in $TOKEN_SECONDS s"
 umask 022
@@ -233,7 +237,8 @@ STEADY="$(last_json "$OUT/operator-latency.log")"
 JOB_RESULT='{}'
 if [ "$JOBS" -gt 0 ]; then
   "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --hosts-file "$OUT/names.txt" \
-    --jobs "$JOBS" --job-wait 60 > "$OUT/operator-jobs.log" 2>&1 || true
+    --jobs "$JOBS" --job-wait 60 --fanout-connections "$FANOUT" --service-token-file "$OUT/service.token" \
+    > "$OUT/operator-jobs.log" 2>&1 || true
   grep -v '^{' "$OUT/operator-jobs.log" || true
   JOB_RESULT="$(last_json "$OUT/operator-jobs.log")"
 fi

@@ -4,7 +4,8 @@ import XCTest
 
 /// The fleet benchmark's two halves against a real cluster (memcached, a gateway, a datacenter worker):
 /// a few simulated agents authenticate with bulk-issued host tokens and report, and the operator sees
-/// their reports, fans a job out to them and cancels another. Counts only; nothing is timed.
+/// their reports; two service connections fan a job out to them and cancel another. Counts only;
+/// nothing is timed.
 final class FleetEndToEndTests: XCTestCase {
     private static let agents = 3
     private var cluster: TestCluster?
@@ -37,6 +38,10 @@ final class FleetEndToEndTests: XCTestCase {
             TestCluster.binaryPath, ["token", "issue", "--role", "operator", "--name", "fleet-operator", "--file", tokens])
         XCTAssertEqual(operatorToken.status, 0, operatorToken.output)
         try operatorToken.standardOutput.write(toFile: path("operator.token"), atomically: true, encoding: .utf8)
+        let serviceToken = try CommandRunner.run(
+            TestCluster.binaryPath, ["token", "issue", "--role", "service", "--name", "fleet-fanout", "--file", tokens])
+        XCTAssertEqual(serviceToken.status, 0, serviceToken.output)
+        try serviceToken.standardOutput.write(toFile: path("service.token"), atomically: true, encoding: .utf8)
 
         let cluster = try TestCluster()
         self.cluster = cluster
@@ -56,7 +61,8 @@ final class FleetEndToEndTests: XCTestCase {
         let measured = try CommandRunner.run(
             Self.executable("loadgen"),
             ["fleet-operator", "--url", url, "--token-file", path("operator.token"), "--hosts-file", names, "--expect-online", "\(Self.agents)",
-             "--latency-duration", "2", "--jobs", "\(Self.agents)", "--job-wait", "30"],
+             "--latency-duration", "2", "--jobs", "\(Self.agents)", "--job-wait", "30",
+             "--fanout-connections", "2", "--service-token-file", path("service.token")],
             timeout: .seconds(90))
         XCTAssertEqual(measured.status, 0, measured.output)
         let summary = try lastJSON(measured.standardOutput)

@@ -2,15 +2,17 @@ import DataCenterClient
 import DataCenterProtocol
 import Synchronization
 
-/// The measuring operator: a dashboard's connection (`auth.operator`, so it is in the operators' group
-/// and gets every `host.changed`), recording what arrives in `OperatorObservations`.
+/// A measuring connection, recording what arrives in `OperatorObservations`: with an operator token it
+/// is a dashboard's (in the operators' group: every `host.changed` and `job.state`); with a service
+/// token it gets the events of the jobs it runs.
 final class FleetOperator: DataCenterSessionHandler {
     private let token: String
-    let observations = OperatorObservations()
+    let observations: OperatorObservations
     private let current = Mutex<DataCenterSession?>(nil)
 
-    init(token: String) {
+    init(token: String, observations: OperatorObservations = OperatorObservations()) {
         self.token = token
+        self.observations = observations
     }
 
     /// The open session, if any.

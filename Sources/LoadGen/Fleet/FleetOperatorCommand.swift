@@ -39,19 +39,25 @@ struct FleetOperatorCommand: AsyncParsableCommand {
     @Option(help: "Give up waiting for a fan-out's results after this many seconds.")
     var jobWait: Double = 60
 
+    @Option(help: "Connections the fan-outs are shared over (more than 1 needs --service-token-file: each is a service).")
+    var fanoutConnections: Int = 1
+
+    @Option(help: "A file holding a service token (first line), for --fanout-connections above 1.")
+    var serviceTokenFile: String?
+
     func validate() throws {
         guard expectOnline >= 0, onlineTimeout > 0, onlineTimeout <= 600 else { throw ValidationError("--online-timeout must be in (0, 600]") }
         guard latencyDuration >= 0, latencyDuration <= 600 else { throw ValidationError("--latency-duration must be in [0, 600]") }
         guard (0...20_000).contains(jobs) else { throw ValidationError("--jobs must be 0...20000") }
         guard jobs == 0 || hostsFile != nil else { throw ValidationError("--jobs needs --hosts-file") }
         guard jobWait > 0, jobWait <= 600 else { throw ValidationError("--job-wait must be in (0, 600]") }
+        guard (1...64).contains(fanoutConnections) else { throw ValidationError("--fanout-connections must be 1...64") }
+        guard fanoutConnections == 1 || serviceTokenFile != nil else { throw ValidationError("--fanout-connections above 1 needs --service-token-file") }
         _ = try FleetAgentsCommand.endpoints(url)
     }
 
     func run() async throws {
-        guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).split(separator: "\n").first.map(String.init) else {
-            throw ValidationError("cannot read an operator token from \(tokenFile)")
-        }
+        let token = try Self.readToken(tokenFile)
         let targets: [String] = try hostsFile.map { path in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
             return text.split(separator: "\n").compactMap { $0.split(separator: "\t").first.map(String.init) }
@@ -59,16 +65,8 @@ struct FleetOperatorCommand: AsyncParsableCommand {
         guard targets.count >= jobs else { throw ValidationError("--jobs \(jobs) but \(hostsFile ?? "") names \(targets.count) hosts") }
 
         let handler = FleetOperator(token: token)
-        var logger = Logger(label: "fleet-operator")
-        logger.logLevel = .error
-        var settings = DataCenterClient.Configuration()
-        settings.backoffInitial = .milliseconds(200)
-        settings.backoffMaximum = .seconds(2)
-        let client = DataCenterClient(
-            endpoints: try FleetAgentsCommand.endpoints(url), connector: try WebSocketConnector(allowPlainWebSocket: true),
-            configuration: settings, logger: logger)
         let started = ContinuousClock.now
-        let connection = Task { await client.run(handler) }
+        let connection = try connect(handler)
         defer { connection.cancel() }
 
         var summary: [(String, JSONValue)] = [("mode", .string("fleet-operator"))]
@@ -80,12 +78,41 @@ struct FleetOperatorCommand: AsyncParsableCommand {
             summary += try await measureLatency(handler)
         }
         if jobs > 0 {
-            try await waitForSession(handler, started: started)
-            let fanOut = try await JobFanOut(handler: handler, hosts: Array(targets.prefix(jobs)), wait: jobWait)
+            var fanOutConnections = [handler]
+            if let serviceTokenFile, fanoutConnections > 1 {
+                let serviceToken = try Self.readToken(serviceTokenFile)
+                fanOutConnections = (0..<fanoutConnections).map { _ in FleetOperator(token: serviceToken, observations: handler.observations) }
+            }
+            let tasks = try fanOutConnections.filter { $0 !== handler }.map { try connect($0) }
+            defer { tasks.forEach { $0.cancel() } }
+            for connection in fanOutConnections { try await waitForSession(connection, started: started) }
+            let fanOut = try JobFanOut(
+                connections: fanOutConnections, observations: handler.observations, hosts: Array(targets.prefix(jobs)), wait: jobWait)
+            summary += [("fanout_connections", .int(fanOutConnections.count))]
             summary += try await fanOut.runAndCollect()
             summary += try await fanOut.runAndCancel()
         }
         Output.line(JSONValue.fields(summary).encoded)
+    }
+
+    /// Keeps `handler`'s connection open (reconnecting) until the returned task is cancelled.
+    private func connect(_ handler: FleetOperator) throws -> Task<Void, Never> {
+        var logger = Logger(label: "fleet-operator")
+        logger.logLevel = .error
+        var settings = DataCenterClient.Configuration()
+        settings.backoffInitial = .milliseconds(200)
+        settings.backoffMaximum = .seconds(2)
+        let client = DataCenterClient(
+            endpoints: try FleetAgentsCommand.endpoints(url), connector: try WebSocketConnector(allowPlainWebSocket: true),
+            configuration: settings, logger: logger)
+        return Task { await client.run(handler) }
+    }
+
+    private static func readToken(_ path: String) throws -> String {
+        guard let token = try? String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first.map(String.init) else {
+            throw ValidationError("cannot read a token from \(path)")
+        }
+        return token
     }
 
     /// Polls `cluster.stats` until `--expect-online` agents are online; the time counts from the start

@@ -3,9 +3,10 @@ import DataCenterClient
 import DataCenterProtocol
 import Foundation
 
-/// One job fanned out to many hosts through the operator's connection, timed from the moment the
-/// first `jobs.run` goes out: when each job's first output chunk and its final state reach the
-/// operator; then a second fan-out that is cancelled, timed from the first `jobs.cancel`.
+/// One job fanned out to many hosts, timed from the moment the first `jobs.run` goes out: when each
+/// job's first output chunk and its final state reach the requester; then a second fan-out that is
+/// cancelled, timed from the first `jobs.cancel`. The hosts are shared out over the given connections
+/// (a worker handles one connection's requests in order, so several connections reach several workers).
 struct JobFanOut {
     /// The first output chunk of this share of the jobs must arrive within `firstChunkTarget`.
     static let firstChunkShare = 0.99
@@ -13,17 +14,24 @@ struct JobFanOut {
     /// Every exit status, and every cancel, within this many seconds.
     static let completionTarget = 2.0
 
-    let handler: FleetOperator
+    let observations: OperatorObservations
     let hosts: [String]
     let wait: Double
-    private let session: DataCenterSession
+    private let sessions: [DataCenterSession]
 
-    init(handler: FleetOperator, hosts: [String], wait: Double) async throws {
-        self.handler = handler
+    init(connections: [FleetOperator], observations: OperatorObservations, hosts: [String], wait: Double) throws {
+        self.observations = observations
         self.hosts = hosts
         self.wait = wait
-        guard let session = handler.session else { throw ValidationError("the operator is not connected") }
-        self.session = session
+        sessions = try connections.map { connection in
+            guard let session = connection.session else { throw ValidationError("a fan-out connection is not connected") }
+            return session
+        }
+    }
+
+    /// The connection that carries the `index`-th host's requests.
+    private func session(for index: Int) -> DataCenterSession {
+        sessions[index % sessions.count]
     }
 
     /// `fleet.echo` on every host: first chunks and exit statuses.
@@ -57,7 +65,7 @@ struct JobFanOut {
         _ = try await waitUntil(jobs) { $0.firstChunk != nil || $0.ended != nil }
         let cancelling = ContinuousClock.now
         var pending: [DataCenterSession.PendingReply] = []
-        for job in jobs { pending.append(try await session.post(.jobsCancel, JobQuery(job: job))) }
+        for (index, job) in jobs.enumerated() { pending.append(try await session(for: index).post(.jobsCancel, JobQuery(job: job))) }
         var cancelRefused = 0
         for reply in pending where (try? await reply.value()) == nil { cancelRefused += 1 }
         let sightings = try await waitUntil(jobs) { $0.ended != nil }
@@ -82,8 +90,8 @@ struct JobFanOut {
     private func start(_ action: String) async throws -> (started: ContinuousClock.Instant, jobs: [String], refused: Int) {
         let started = ContinuousClock.now
         var pending: [DataCenterSession.PendingReply] = []
-        for host in hosts {
-            pending.append(try await session.post(.jobsRun, JobsRunRequest(host: host, action: action, timeoutSeconds: Int(wait) + 60)))
+        for (index, host) in hosts.enumerated() {
+            pending.append(try await session(for: index).post(.jobsRun, JobsRunRequest(host: host, action: action, timeoutSeconds: Int(wait) + 60)))
         }
         var jobs: [String] = []
         var refused = 0
@@ -97,7 +105,7 @@ struct JobFanOut {
     private func waitUntil(_ jobs: [String], _ done: (OperatorObservations.JobSighting) -> Bool) async throws -> [OperatorObservations.JobSighting] {
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while true {
-            let sightings = handler.observations.sightings(of: jobs)
+            let sightings = observations.sightings(of: jobs)
             if sightings.allSatisfy(done) || ContinuousClock.now >= deadline { return sightings }
             try await Task.sleep(for: .milliseconds(10))
         }
