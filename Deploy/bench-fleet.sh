@@ -236,7 +236,9 @@ STEADY="$(last_json "$OUT/operator-latency.log")"
 # One job on JOBS hosts, then a cancel of another.
 JOB_RESULT='{}'
 if [ "$JOBS" -gt 0 ]; then
-  "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --hosts-file "$OUT/names.txt" \
+  # Every (AGENTS / JOBS)-th host, so that the job reaches every generator process alike.
+  awk -v stride=$((AGENTS / JOBS)) '(NR - 1) % stride == 0' "$OUT/names.txt" | head -n "$JOBS" > "$OUT/job-hosts.txt"
+  "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --hosts-file "$OUT/job-hosts.txt" \
     --jobs "$JOBS" --job-wait 60 --fanout-connections "$FANOUT" --service-token-file "$OUT/service.token" \
     > "$OUT/operator-jobs.log" 2>&1 || true
   grep -v '^{' "$OUT/operator-jobs.log" || true
