@@ -225,10 +225,12 @@ sleep 12
 
 # Steady state: reports, CPU, memcached, RSS, and what the operator sees.
 r0=$(generator_sum reports); c0=$(cpu_ticks $(server_pids)); m0=$(memcached_ops); t0=$(date +%s.%N)
+g0=$(cpu_ticks "${GATEWAY_PIDS[@]}"); w0=$(cpu_ticks "${WORKER_PIDS[@]}")
 "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --latency-duration "$LATENCY" \
   > "$OUT/operator-latency.log" 2>&1
 sleep 1.1   # let the generators' status lines catch up with the window's end
 r1=$(generator_sum reports); c1=$(cpu_ticks $(server_pids)); m1=$(memcached_ops); t1=$(date +%s.%N)
+g1=$(cpu_ticks "${GATEWAY_PIDS[@]}"); w1=$(cpu_ticks "${WORKER_PIDS[@]}")
 rss_loaded=$(rss_kb $(server_pids))
 grep -v '^{' "$OUT/operator-latency.log" || true
 STEADY="$(last_json "$OUT/operator-latency.log")"
@@ -290,6 +292,8 @@ row = {
     "operator_updates_per_sec": steady.get("operator_updates_per_sec"),
     "report_to_operator_p50_ms": steady.get("latency_p50_ms"), "report_to_operator_p99_ms": steady.get("latency_p99_ms"),
     "server_cpu_us_per_report": round(server_cpu_s * 1e6 / reports, 1) if reports else None,
+    "gateway_cpu_us_per_report": round(($g1 - $g0) / $CLK_TCK * 1e6 / reports, 1) if reports else None,
+    "worker_cpu_us_per_report": round(($w1 - $w0) / $CLK_TCK * 1e6 / reports, 1) if reports else None,
     "memcached_ops_per_report": round(($m1 - $m0) / reports, 2) if reports else None,
     "server_rss_idle_mib": round($rss_idle / 1024, 1), "server_rss_loaded_mib": round($rss_loaded / 1024, 1),
     "server_rss_kib_per_agent": round(($rss_loaded - $rss_idle) / $AGENTS, 1),
@@ -305,7 +309,7 @@ def show(label, value, target=""):
     print(f"  {label:<44} {value}{'   (target ' + target + ')' if target else ''}")
 print(f"fleet benchmark: {r['agents']} agents, {r['gateways']} gateways, {r['workers']} workers")
 show("reports handled per second", r["reports_per_sec"])
-show("server CPU per report (idle baseline off), us", r["server_cpu_us_per_report"])
+show("server CPU per report (idle baseline off), us", f"{r['server_cpu_us_per_report']} (gateways {r['gateway_cpu_us_per_report']}, workers {r['worker_cpu_us_per_report']})")
 show("memcached operations per report", r["memcached_ops_per_report"])
 show("server RSS per agent (idle baseline off), KiB", r["server_rss_kib_per_agent"], "<= 64")
 show("report -> operator p50 / p99, ms", f"{r['report_to_operator_p50_ms']} / {r['report_to_operator_p99_ms']}", "p99 <= 1000")
