@@ -291,6 +291,7 @@ row = {
     "reports_per_sec": round(reports / window, 1),
     "operator_updates_per_sec": steady.get("operator_updates_per_sec"),
     "report_to_operator_p50_ms": steady.get("latency_p50_ms"), "report_to_operator_p99_ms": steady.get("latency_p99_ms"),
+    "report_to_central_p50_ms": steady.get("to_central_p50_ms"), "report_to_central_p99_ms": steady.get("to_central_p99_ms"),
     "server_cpu_us_per_report": round(server_cpu_s * 1e6 / reports, 1) if reports else None,
     "gateway_cpu_us_per_report": round(($g1 - $g0) / $CLK_TCK * 1e6 / reports, 1) if reports else None,
     "worker_cpu_us_per_report": round(($w1 - $w0) / $CLK_TCK * 1e6 / reports, 1) if reports else None,
@@ -313,6 +314,7 @@ show("server CPU per report (idle baseline off), us", f"{r['server_cpu_us_per_re
 show("memcached operations per report", r["memcached_ops_per_report"])
 show("server RSS per agent (idle baseline off), KiB", r["server_rss_kib_per_agent"], "<= 64")
 show("report -> operator p50 / p99, ms", f"{r['report_to_operator_p50_ms']} / {r['report_to_operator_p99_ms']}", "p99 <= 1000")
+show("  of which until the central side handled it", f"{r['report_to_central_p50_ms']} / {r['report_to_central_p99_ms']}")
 if "job_hosts" in r:
     show(f"job on {r['job_hosts']}: first chunk p99, ms", f"{r['job_first_chunk_p99_ms']} ({r['job_first_chunk_within_target']*100:.1f}% within 0.5 s)", "99% within 500")
     show(f"job on {r['job_hosts']}: every exit status, ms", f"{r['job_all_results_ms']} ({r['job_results']} results, {r['job_exit_0']} exit 0)", "<= 2000")

@@ -37,7 +37,9 @@ final class FleetOperator: DataCenterSessionHandler {
         switch EventName(rawValue: name) {
         case .hostChanged?:
             guard let change = try? event.payload(HostChange.self) else { return }
-            observations.hostChanged(sentAt: change.bandwidth?.interfaces.first?.rxBytes, now: wallNow)
+            observations.hostChanged(
+                sentAt: change.bandwidth?.interfaces.first?.rxBytes,
+                handledAt: change.lastReportAt.map { Int64($0.date.timeIntervalSince1970 * 1_000_000) }, now: wallNow)
         case .jobOutput?:
             if let chunk = try? event.payload(OutputChunk.self) { observations.jobOutput(chunk.job, at: now) }
         case .jobState?:

@@ -147,13 +147,13 @@ struct FleetOperatorCommand: AsyncParsableCommand {
     private func measureLatency(_ handler: FleetOperator) async throws -> [(String, JSONValue)] {
         _ = handler.observations.takeHostChanges()
         try await Task.sleep(for: .milliseconds(Int64(latencyDuration * 1000)))
-        let (latency, count) = handler.observations.takeHostChanges()
-        func ms(_ percentile: Double) -> Double {
-            latency.totalCount == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000
+        let (latency, toCentral, count) = handler.observations.takeHostChanges()
+        func ms(_ percentile: Double, of histogram: Histogram<UInt64> = latency) -> Double {
+            histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
         }
         let perSecond = Double(count) / latencyDuration
         Output.line(
-            "reports seen by the operator: \(count) host.changed (\(String(format: "%.0f", perSecond))/s); bandwidth report→operator ms p50 \(ms(50)) p99 \(ms(99)) max \(latency.totalCount == 0 ? 0 : Double(latency.max) / 1000) (\(latency.totalCount) samples)"
+            "reports seen by the operator: \(count) host.changed (\(String(format: "%.0f", perSecond))/s); bandwidth report→operator ms p50 \(ms(50)) p99 \(ms(99)) max \(latency.totalCount == 0 ? 0 : Double(latency.max) / 1000) (\(latency.totalCount) samples); of which until the central side handled it: p50 \(ms(50, of: toCentral)) p99 \(ms(99, of: toCentral))"
         )
         return [
             ("operator_updates", .int(count)),
@@ -162,6 +162,8 @@ struct FleetOperatorCommand: AsyncParsableCommand {
             ("latency_p50_ms", .double(ms(50))),
             ("latency_p99_ms", .double(ms(99))),
             ("latency_max_ms", .double(latency.totalCount == 0 ? 0 : Double(latency.max) / 1000)),
+            ("to_central_p50_ms", .double(ms(50, of: toCentral))),
+            ("to_central_p99_ms", .double(ms(99, of: toCentral))),
         ]
     }
 }

@@ -2,8 +2,9 @@ import DataCenterProtocol
 import Histogram
 import Synchronization
 
-/// What the measuring operator connection has seen: report→operator latencies of `host.changed`,
-/// and when each job's first output chunk and final state arrived.
+/// What the measuring operator connection has seen: report→operator latencies of `host.changed`
+/// (and the part of them until the central side handled the report, from the `lastReportAt` it
+/// stamps), and when each job's first output chunk and final state arrived.
 final class OperatorObservations: Sendable {
     struct JobSighting: Sendable {
         var firstChunk: ContinuousClock.Instant?
@@ -14,6 +15,7 @@ final class OperatorObservations: Sendable {
 
     private struct State {
         var latency = OperatorObservations.histogram()
+        var toCentral = OperatorObservations.histogram()
         var hostChanges = 0
         var jobs: [String: JobSighting] = [:]
     }
@@ -24,11 +26,14 @@ final class OperatorObservations: Sendable {
         Histogram(lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    /// A `host.changed`; `sentAt` is the stamp of a bandwidth report it carries (µs since the epoch).
-    func hostChanged(sentAt: Int64?, now: Int64) {
+    /// A `host.changed`; `sentAt` is the stamp of a bandwidth report it carries and `handledAt` the
+    /// central side's `lastReportAt` (µs since the epoch).
+    func hostChanged(sentAt: Int64?, handledAt: Int64?, now: Int64) {
         state.withLock { state in
             state.hostChanges += 1
-            if let sentAt { state.latency.record(UInt64(max(1, now - sentAt))) }
+            guard let sentAt else { return }
+            state.latency.record(UInt64(max(1, now - sentAt)))
+            if let handledAt { state.toCentral.record(UInt64(max(1, handledAt - sentAt))) }
         }
     }
 
@@ -50,14 +55,16 @@ final class OperatorObservations: Sendable {
         }
     }
 
-    /// The latencies and the number of `host.changed` since the last call, and starts counting afresh.
-    func takeHostChanges() -> (latency: Histogram<UInt64>, count: Int) {
+    /// The latencies (to the operator, and to the central side's handling) and the number of
+    /// `host.changed` since the last call, and starts counting afresh.
+    func takeHostChanges() -> (latency: Histogram<UInt64>, toCentral: Histogram<UInt64>, count: Int) {
         state.withLock { state in
             defer {
                 state.latency = Self.histogram()
+                state.toCentral = Self.histogram()
                 state.hostChanges = 0
             }
-            return (state.latency, state.hostChanges)
+            return (state.latency, state.toCentral, state.hostChanges)
         }
     }
 
