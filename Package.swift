@@ -198,6 +198,8 @@ let package = Package(
         .executableTarget(
             name: "LoadGen",
             dependencies: [
+                "DataCenterProtocol", "DataCenterClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -309,7 +311,7 @@ let package = Package(
         .testTarget(
             name: "LoadGenTests",
             dependencies: [
-                "LoadGen", "EchoCeiling",
+                "LoadGen", "EchoCeiling", "ClusterTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],

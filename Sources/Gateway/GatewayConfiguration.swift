@@ -50,6 +50,9 @@ public struct GatewayConfiguration: Sendable {
     /// Bytes of client events a worker may hold unacknowledged; past that its clients' new events
     /// wait at the gateway until it catches up (GatewayWorker's `sendToWorkerBufferSize`, which drops them).
     public var maxWorkerBacklogBytes = 64 * 1024 * 1024
+    /// Client connections accepted per second on each public listener at most (0: no cap); the rest
+    /// wait in the kernel's backlog, so a fleet reconnecting at once is taken in at a steady pace.
+    public var maxAcceptsPerSecond = 0
     /// A client that has not finished its HTTP upgrade by then is closed.
     public var handshakeTimeout = TimeAmount.seconds(10)
     /// A worker link that has not proved the key by then is closed.
@@ -110,6 +113,9 @@ public struct GatewayConfiguration: Sendable {
         }
         guard clientSendBufferSize > 0 else {
             throw GatewayConfigurationError.invalidClientSendBufferSize(clientSendBufferSize)
+        }
+        guard maxAcceptsPerSecond >= 0 else {
+            throw GatewayConfigurationError.invalidAcceptRate(maxAcceptsPerSecond)
         }
         guard pingInterval >= .zero, pingNotResponseLimit >= 0 else {
             throw GatewayConfigurationError.invalidHeartbeat
@@ -180,6 +186,7 @@ public enum GatewayConfigurationError: Error, CustomStringConvertible {
     case invalidUnauthenticatedLinkLimit(Int)
     case messageLargerThanLinkFrame(message: Int, linkFrame: Int)
     case invalidDeliveryFailureLimit(Int)
+    case invalidAcceptRate(Int)
 
     public var description: String {
         switch self {
@@ -197,6 +204,8 @@ public enum GatewayConfigurationError: Error, CustomStringConvertible {
             return "a client message of up to \(message) bytes (--max-message-size) does not fit in a worker link frame of \(linkFrame) bytes with the \(GatewayConfiguration.linkFrameReserve) bytes kept for the header and session: lower --max-message-size to \(linkFrame - GatewayConfiguration.linkFrameReserve) or raise --max-link-frame-size (gateways and workers alike) to \(message + GatewayConfiguration.linkFrameReserve)"
         case .invalidDeliveryFailureLimit(let limit):
             return "the delivery failures allowed per event (\(limit)) must be at least 1"
+        case .invalidAcceptRate(let rate):
+            return "max accepts per second must be 0 (no cap) or more (got \(rate))"
         case .invalidUnauthenticatedLinkLimit(let limit):
             return "the limit of links waiting to prove the key (\(limit)) must be at least 1"
         }

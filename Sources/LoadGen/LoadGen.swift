@@ -8,9 +8,10 @@ struct LoadGen: AsyncParsableCommand {
         commandName: "loadgen",
         abstract: "WebSocket load generator for DataCentered (loopback only).",
         discussion: """
-            Modes: rtt (echo round trips), fanout (broadcast deliveries), idle (held connections).
+            Modes: rtt (echo round trips), fanout (broadcast deliveries), idle (held connections);
+            fleet-agents and fleet-operator (the datacenter fleet benchmark, Deploy/bench-fleet.sh).
             The last line of output is a JSON object with every figure.
             """,
-        subcommands: [RTTCommand.self, FanoutCommand.self, IdleCommand.self]
+        subcommands: [RTTCommand.self, FanoutCommand.self, IdleCommand.self, FleetAgentsCommand.self, FleetOperatorCommand.self]
     )
 }

@@ -71,6 +71,9 @@ struct GatewaySubcommand: AsyncParsableCommand {
     @Option(help: "Links that may wait to prove the secret key at once; more are refused at once and counted.")
     var maxUnauthenticatedLinks = 64
 
+    @Option(help: "Client connections each public listener accepts per second at most (0: no cap); the rest wait in the kernel's backlog.")
+    var maxAcceptsPerSecond = 0
+
     @Option(help: "Seconds a client may take to finish its WebSocket handshake (and TLS handshake) before it is closed.")
     var handshakeTimeout = 10
 
@@ -122,6 +125,7 @@ struct GatewaySubcommand: AsyncParsableCommand {
         configuration.maxUnauthenticatedLinks = maxUnauthenticatedLinks
         configuration.linkKeepalive = try keepalive.policy
         configuration.handshakeTimeout = .seconds(Int64(handshakeTimeout))
+        configuration.maxAcceptsPerSecond = maxAcceptsPerSecond
         configuration.clientSendBufferSize = clientSendBuffer
         configuration.onSendBufferFull = onSendBufferFull
         configuration.pingInterval = try Self.duration(pingInterval, option: "--ping-interval")

@@ -6,15 +6,31 @@ import Registry
 struct HostStore: Sendable {
     let data: GlobalData
 
-    private static let indexKey = "dc.hosts"
-    private static let onlineKey = "dc.hosts.online"
+    /// The list of hosts and the list of online hosts are each spread over this many memcached items by
+    /// a hash of the host name, so an authentication or a host going offline rewrites a list of a few
+    /// dozen names rather than one of the whole fleet, and workers seldom race on the same item.
+    private static let buckets = 64
+    private static func indexKey(bucket: Int) -> String { "dc.hosts.\(bucket)" }
+    private static func onlineKey(bucket: Int) -> String { "dc.hosts.online.\(bucket)" }
     private static func stateKey(_ host: String) -> String { "dc.host:\(host)" }
     private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
     private static func timersKey(_ host: String) -> String { "dc.host:\(host):timers" }
 
+    /// FNV-1a of the name: the same in every process (Swift's `hashValue` is seeded per process).
+    private static func bucket(of host: String) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in host.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(buckets))
+    }
+
+    /// The names in every bucket of a spread list, sorted.
+    private func allNames(_ key: (_ bucket: Int) -> String) async throws -> [String] {
+        try await data.get((0..<Self.buckets).map(key), as: [String].self).flatMap { $0 }.sorted()
+    }
+
     /// Every host that ever authenticated, sorted.
     func hostNames() async throws -> [String] {
-        try await data.get(Self.indexKey, as: [String].self) ?? []
+        try await allNames(Self.indexKey)
     }
 
     func state(of host: String) async throws -> HostState? {
@@ -38,7 +54,7 @@ struct HostStore: Sendable {
             return state
         }
         if before.online != after.online {
-            _ = try await data.update(Self.onlineKey, as: [String].self) { hosts in
+            _ = try await data.update(Self.onlineKey(bucket: Self.bucket(of: host)), as: [String].self) { hosts in
                 let others = (hosts ?? []).filter { $0 != host }
                 return after.online ? others + [host] : others
             }
@@ -48,14 +64,15 @@ struct HostStore: Sendable {
 
     /// The hosts marked online, so the sweep checks those without reading every host's state.
     func onlineHostNames() async throws -> [String] {
-        try await data.get(Self.onlineKey, as: [String].self) ?? []
+        try await allNames(Self.onlineKey)
     }
 
     /// Records an agent's allow-list and adds its host to the list of hosts if it is new.
     func register(_ host: String, actions: [ActionSpec]) async throws {
         try await data.set(Self.actionsKey(host), json: actions)
-        if try await hostNames().contains(host) { return }
-        _ = try await data.update(Self.indexKey, as: [String].self) { names in
+        let key = Self.indexKey(bucket: Self.bucket(of: host))
+        if try await data.get(key, as: [String].self)?.contains(host) == true { return }
+        _ = try await data.update(key, as: [String].self) { names in
             Array(Set((names ?? []) + [host])).sorted()
         }
     }

@@ -236,6 +236,13 @@ public final class GatewayServer: Service {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: configuration.reusePort ? 1 : 0)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if configuration.maxAcceptsPerSecond > 0 {
+                        try channel.pipeline.syncOperations.addHandler(AcceptRateLimiter(perSecond: configuration.maxAcceptsPerSecond, now: channel.eventLoop.now))
+                    }
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, sendBuffer / 2), high: sendBuffer))
             .childChannelOption(.recvAllocator, value: ClientWebSocketHandler.receiveBuffers)

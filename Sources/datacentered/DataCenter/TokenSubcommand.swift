@@ -29,7 +29,10 @@ struct TokenSubcommand: ParsableCommand {
         var role: TokenRole
 
         @Option(help: "The host name (agent) or the operator's or service's name.")
-        var name: String
+        var name: String?
+
+        @Option(help: "Issue one token per name listed in this file (one a line; '-' reads stdin) and print 'name<TAB>token' lines, with one write of the token file.")
+        var namesFrom: String?
 
         @Option(help: "Keep the name's earlier tokens working this many seconds (a rotation); without it they are removed.")
         var grace: Double?
@@ -37,15 +40,39 @@ struct TokenSubcommand: ParsableCommand {
         @OptionGroup var file: FileOption
 
         func validate() throws {
-            guard !name.isEmpty, name.utf8.count <= 64 else { throw ValidationError("--name must be 1 to 64 bytes") }
-            if role == .agent, !AgentAuthRequest.isValidHostName(name) { throw ValidationError("a host name is 1 to 64 of A-Z a-z 0-9 . _ -") }
+            guard (name == nil) != (namesFrom == nil) else { throw ValidationError("give either --name or --names-from") }
+            if let name { try Self.check(name, role: role) }
         }
 
         func run() throws {
             var tokens = try file.load()
-            let token = tokens.issue(name: name, role: role, graceSeconds: grace)
+            guard let namesFrom else {
+                let token = tokens.issue(name: name!, role: role, graceSeconds: grace)
+                try tokens.save(to: file.file)
+                print(token)
+                return
+            }
+            let names = try Self.readNames(namesFrom)
+            for name in names { try Self.check(name, role: role) }
+            let issued = names.map { ($0, tokens.issue(name: $0, role: role, graceSeconds: grace)) }
             try tokens.save(to: file.file)
-            print(token)
+            print(issued.map { "\($0.0)\t\($0.1)" }.joined(separator: "\n"))
+        }
+
+        private static func check(_ name: String, role: TokenRole) throws {
+            guard !name.isEmpty, name.utf8.count <= 64 else { throw ValidationError("a name must be 1 to 64 bytes (got '\(name.prefix(80))')") }
+            if role == .agent, !AgentAuthRequest.isValidHostName(name) {
+                throw ValidationError("a host name is 1 to 64 of A-Z a-z 0-9 . _ - (got '\(name)')")
+            }
+        }
+
+        private static func readNames(_ path: String) throws -> [String] {
+            let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+            guard let data else { throw ValidationError("cannot read \(path)") }
+            let names = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            let unique = names.filter { !$0.isEmpty }
+            guard Set(unique).count == unique.count else { throw ValidationError("\(path) names a host twice") }
+            return unique
         }
     }
 
