@@ -92,6 +92,41 @@ final class TimerTests: DataCenterTestCase {
         XCTAssertEqual(listed.timers, [timer])
     }
 
+    /// An agent that stays connected but never answers: the sweep, on whichever worker holds its lease,
+    /// answers `timeout` once the relay timeout has passed, and the agent's late answer changes nothing.
+    func testARequestTheConnectedAgentLeavesUnansweredGetsTimeout() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 2, relayTimeout: 1)
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+
+        let asked = ContinuousClock.now
+        let list = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (listID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        let running = try await person.post(.jobsRunning, HostQuery(host: "node-1"))
+        _ = try await agent.incomingRequest(.jobsRunning, as: EmptyPayload.self)
+        for id in [list, running] {
+            guard case .reply(_, let error?) = try await person.replyTo(id, timeout: .seconds(8)).kind else {
+                return XCTFail("a request the agent did not answer succeeded")
+            }
+            XCTAssertEqual(error.code, .timeout, error.message)
+        }
+        let waited = ContinuousClock.now - asked
+        XCTAssertGreaterThanOrEqual(waited, .seconds(1), "answered before the relay timeout")
+        XCTAssertLessThan(waited, .seconds(5), "the relay timeout plus one sweep interval allows less")
+
+        // The late answer finds nobody waiting; the host is still online and answers the next request.
+        try await agent.reply(to: listID, TimerListReply(timers: []))
+        let nothingMore = await person.receivesNothing(within: .milliseconds(500)) { message in
+            if case .reply(let re, _) = message.kind { return re == list }
+            return false
+        }
+        XCTAssertTrue(nothingMore, "the operator got a second answer")
+        let again = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (againID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        try await agent.reply(to: againID, TimerListReply(timers: []))
+        XCTAssertEqual(try await person.replyTo(again).payload(TimerListReply.self).timers, [])
+    }
+
     func testATimerRunIsAJobWithItsOutputAndExitStatus() async throws {
         dataCenter = try DataCenterTestCluster()
         let person = try await dataCenter.operatorClient()
