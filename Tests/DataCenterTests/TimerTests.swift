@@ -62,8 +62,14 @@ final class TimerTests: DataCenterTestCase {
         await agent.close()
         guard case .reply(_, let gone?) = try await person.replyTo(unanswered).kind else { return XCTFail("an unanswered request succeeded") }
         XCTAssertEqual(gone.code, .notOnline)
-        let offline = try await person.failure(.timersList, HostQuery(host: "node-1"))
-        XCTAssertEqual(offline.code, .notOnline)
+        for (operation, request) in [
+            (OperationName.timersList, HostQuery(host: "node-1") as any Encodable & Sendable),
+            (.timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 5)),
+            (.timersRemove, TimersRemoveRequest(host: "node-1", name: "t")),
+        ] {
+            let offline = try await person.failure(operation, request)
+            XCTAssertEqual(offline.code, .notOnline, operation.rawValue)
+        }
     }
 
     /// The operator's worker sends the request on; the agent's worker, another one, answers the operator.
