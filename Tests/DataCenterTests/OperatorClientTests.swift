@@ -51,6 +51,10 @@ final class OperatorClientTests: DataCenterTestCase {
             var events: [JobEvent] = []
             for try await event in run { events.append(event) }
             let kept = try await dc.job(run.job.id).output
+            // Watching a job that has ended gives the same: its whole output, then its final record.
+            var rewatched: [JobEvent] = []
+            for try await event in try await dc.watch(job: run.job.id) { rewatched.append(event) }
+            guard rewatched == events else { throw TestFailure("watching the ended job gave \(rewatched), not \(events)") }
             return (dc.identity, run.job, events, kept, try await dc.jobs(host: "real-1"), try await dc.hosts())
         }
         XCTAssertEqual(identity, OperatorAuthReply(operator: "backup", role: .service))

@@ -111,14 +111,14 @@ final class TimerTests: DataCenterTestCase {
         let running = try await person.post(.jobsRunning, HostQuery(host: "node-1"))
         _ = try await agent.incomingRequest(.jobsRunning, as: EmptyPayload.self)
         for id in [list, running] {
-            guard case .reply(_, let error?) = try await person.replyTo(id, timeout: .seconds(8)).kind else {
+            guard case .reply(_, let error?) = try await person.replyTo(id, timeout: .seconds(10)).kind else {
                 return XCTFail("a request the agent did not answer succeeded")
             }
             XCTAssertEqual(error.code, .timeout, error.message)
         }
         let waited = ContinuousClock.now - asked
         XCTAssertGreaterThanOrEqual(waited, .seconds(1), "answered before the relay timeout")
-        XCTAssertLessThan(waited, .seconds(5), "the relay timeout plus one sweep interval allows less")
+        XCTAssertLessThan(waited, .seconds(6), "the relay timeout plus one sweep interval (and a loaded machine) allow less")
 
         // The late answer finds nobody waiting; the host is still online and answers the next request.
         try await agent.reply(to: listID, TimerListReply(timers: []))

@@ -19,6 +19,12 @@ final class JobEventRouter: Sendable {
             case .state(let record): return record.id
             }
         }
+
+        /// The job's final state: nothing more comes after it.
+        var isFinal: Bool {
+            if case .state(let record) = self { return record.state.isFinal }
+            return false
+        }
     }
 
     static let captureLimit = 4096
@@ -47,14 +53,21 @@ final class JobEventRouter: Sendable {
             return false
         }
         let followers: [AsyncStream<Update>.Continuation] = state.withLockedValue { state in
-            if let followers = state.followers[update.job], !followers.isEmpty { return Array(followers.values) }
+            if let followers = state.followers[update.job], !followers.isEmpty {
+                // The job's last news: its runs fetch the rest themselves, and stop following here.
+                if update.isFinal { state.followers[update.job] = nil }
+                return Array(followers.values)
+            }
             if state.capturing > 0 {
                 state.captured.append(update)
                 if state.captured.count > Self.captureLimit { state.captured.removeFirst() }
             }
             return []
         }
-        for follower in followers { follower.yield(update) }
+        for follower in followers {
+            follower.yield(update)
+            if update.isFinal { follower.finish() }
+        }
         return true
     }
 
@@ -70,14 +83,17 @@ final class JobEventRouter: Sendable {
         }
     }
 
-    /// The updates of `job` from now on, starting with those kept for it; the stream ends with the connection.
+    /// The updates of `job` from now on, starting with those kept for it; the stream ends after the
+    /// job's final state, or with the connection.
     func follow(_ job: String) -> AsyncStream<Update> {
         let (stream, continuation) = AsyncStream.makeStream(of: Update.self)
         let key = UUID()
         let ended = state.withLockedValue { state in
             guard !state.ended else { return true }
-            for update in state.captured where update.job == job { continuation.yield(update) }
+            let kept = state.captured.filter { $0.job == job }
             state.captured.removeAll { $0.job == job }
+            for update in kept { continuation.yield(update) }
+            if kept.contains(where: \.isFinal) { return true }
             state.followers[job, default: [:]][key] = continuation
             return false
         }
@@ -89,6 +105,15 @@ final class JobEventRouter: Sendable {
             }
         }
         return stream
+    }
+
+    /// Ends the streams of `job`'s followers: it had ended before they started to follow it.
+    func stopFollowing(_ job: String) {
+        let followers = state.withLockedValue { state in
+            defer { state.followers[job] = nil }
+            return state.followers[job].map { Array($0.values) } ?? []
+        }
+        for follower in followers { follower.finish() }
     }
 
     /// The connection has ended: every run's stream ends.

@@ -62,7 +62,14 @@ public struct OperatorSession: Sendable {
     public func watch(job: String) async throws -> JobRun {
         // Following first: no event between the snapshot and the subscription is missed (duplicates are dropped).
         let updates = router.follow(job)
-        let snapshot = try await connection.request(.jobsWatch, JobQuery(job: job)).payload(JobDetailReply.self)
+        let snapshot: JobDetailReply
+        do {
+            snapshot = try await connection.request(.jobsWatch, JobQuery(job: job)).payload(JobDetailReply.self)
+        } catch {
+            router.stopFollowing(job)
+            throw error
+        }
+        if snapshot.job.state.isFinal { router.stopFollowing(job) }
         return JobRun(job: snapshot.job, output: snapshot.output, updates: updates, session: connection)
     }
 
