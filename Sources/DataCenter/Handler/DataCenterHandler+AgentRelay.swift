@@ -54,8 +54,7 @@ extension DataCenterHandler {
     func failOverdueRelayed(worker: WorkerContext) async throws {
         for pending in try await AgentRequestRelay(data: worker.globalData).takeOverdue(now: .now) {
             logger.notice("agent did not answer in time", metadata: ["host": "\(pending.host)", "op": "\(pending.operation.rawValue)"])
-            let error = ProtocolError(
-                .timeout, "host '\(pending.host)' did not answer within \(Int(configuration.relayTimeoutSeconds)) s (its agent is connected but silent)")
+            let error = ProtocolError(.timeout, "host '\(pending.host)' did not answer in time (its agent is connected but silent)")
             try await answerRelayed(pending, Envelope.reply(to: pending.re, error: error), api: worker.api)
         }
     }

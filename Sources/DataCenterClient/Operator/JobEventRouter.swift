@@ -38,19 +38,18 @@ final class JobEventRouter: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Routes an event; false when it is not a job event.
-    @discardableResult
-    func route(_ event: InboundMessage) -> Bool {
+    /// Routes a `job.output` or `job.state` event; other events are not for runs.
+    func route(_ event: InboundMessage) {
         let update: Update
         switch event.kind {
         case .event(EventName.jobOutput.rawValue):
-            guard let chunk = try? event.payload(OutputChunk.self) else { return true }
+            guard let chunk = try? event.payload(OutputChunk.self) else { return }
             update = .output(chunk)
         case .event(EventName.jobState.rawValue):
-            guard let record = try? event.payload(JobReply.self).job else { return true }
+            guard let record = try? event.payload(JobReply.self).job else { return }
             update = .state(record)
         default:
-            return false
+            return
         }
         let followers: [AsyncStream<Update>.Continuation] = state.withLockedValue { state in
             if let followers = state.followers[update.job], !followers.isEmpty {
@@ -68,7 +67,6 @@ final class JobEventRouter: Sendable {
             follower.yield(update)
             if update.isFinal { follower.finish() }
         }
-        return true
     }
 
     /// Keeps the events of unfollowed jobs until the matching ``endCapture()``.
