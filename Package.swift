@@ -262,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "DataCenterTests",
             dependencies: [
-                "DataCenter", "DataCenterProtocol", "ClusterTesting",
+                "DataCenter", "DataCenterProtocol", "DataCenterClient", "ClusterTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6

@@ -14,6 +14,9 @@ public struct DataCenterConfiguration: Sendable {
     public var defaultJobTimeoutSeconds = 300
     /// The longest timeout a job may ask for.
     public var maximumJobTimeoutSeconds = 86_400
+    /// How long an operator's request sent on to an agent (`timers.*`, `jobs.running`) waits for the
+    /// agent's reply before the sweep answers it `timeout` (it may wait up to one `sweepInterval` more).
+    public var relayTimeoutSeconds = 10.0
     /// Output bytes kept per job (the newest); memcached's item size limit (1 MiB by default) bounds it.
     public var outputLimitBytes = 512 * 1024
 

@@ -84,6 +84,7 @@ public final class DataCenterClient: Sendable {
                         reply = try await session.request(operation, data)
                     } catch {
                         session.close()
+                        await handler.authenticationFailed(error)
                         throw error
                     }
                     authenticated.withLockedValue { $0 = true }

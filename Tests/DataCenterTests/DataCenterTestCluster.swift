@@ -27,8 +27,12 @@ final class DataCenterTestCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - workers: how many workers to start now.
     ///   - sweepInterval: seconds between the cluster-wide sweeps.
+    ///   - relayTimeout: seconds a request sent on to a connected agent waits for its answer.
     ///   - metricsPort: when given, the first worker serves `/metrics` there.
-    init(hosts: [String] = ["node-1"], workers: Int = 1, sweepInterval: Double = 0.5, jobGrace: Int = 1, metricsPort: Int? = nil) throws {
+    init(
+        hosts: [String] = ["node-1"], workers: Int = 1, sweepInterval: Double = 0.5, jobGrace: Int = 1, relayTimeout: Double = 10,
+        metricsPort: Int? = nil
+    ) throws {
         cluster = try TestCluster()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dc-tokens-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,7 +46,7 @@ final class DataCenterTestCluster: @unchecked Sendable {
         textPort = freeTCPPort()
         gateway = try cluster.startGateway(extraArguments: ["--listen-text", "127.0.0.1:\(textPort)"])
         workerArguments = [
-            "--tokens", tokenFile, "--sweep-interval", "\(sweepInterval)", "--job-grace", "\(jobGrace)",
+            "--tokens", tokenFile, "--sweep-interval", "\(sweepInterval)", "--job-grace", "\(jobGrace)", "--relay-timeout", "\(relayTimeout)",
         ]
         for index in 0..<workers {
             let metrics = metricsPort.flatMap { index == 0 ? ["--metrics", "127.0.0.1:\($0)"] : nil } ?? []

@@ -112,6 +112,10 @@ final class JobTests: DataCenterTestCase {
         await agent.close()
         _ = try await person.event(.hostOffline, as: HostPresence.self)
 
+        // Standard input is not kept for later: refused while the host is offline.
+        let stdin = try await person.failure(.jobsStdin, JobStdinRequest(job: job.id, data: "more\n"))
+        XCTAssertEqual(stdin.code, .notOnline)
+
         // Accepted and recorded, not refused with not_online.
         let asked = try await person.call(.jobsCancel, JobQuery(job: job.id), as: JobReply.self).job
         XCTAssertEqual(asked.state, .running)

@@ -67,6 +67,9 @@ final class JobsCommandTests: DataCenterTestCase {
         let refused = try await jobsCommand(["run", "node-1", "rm"]).value
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.standardError.contains("forbidden"), refused.output)
+        let unknown = try await jobsCommand(["cancel", "j-0000000000000000"]).value
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.standardError.contains("not_found"), unknown.output)
 
         let binary = TestCluster.binaryPath
         let started = ContinuousClock.now

@@ -6,36 +6,20 @@ import XCTest
 /// The central handler with the real `datacentered agent`: reports arrive, a job runs as a child
 /// process on the agent and its output and exit status reach the operator.
 final class RealAgentTests: DataCenterTestCase {
-    private var directory = ""
-    private var agent: ManagedProcess?
+    private var agent: RealAgentProcess?
 
     override func tearDown() async throws {
-        agent?.terminate()
-        try? FileManager.default.removeItem(atPath: directory)
+        agent?.stop()
         try await super.tearDown()
     }
 
     private func startAgent(host: String, gatewayPort: Int? = nil) throws {
-        directory = NSTemporaryDirectory() + "real-agent-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let token = directory + "/token"
-        try XCTUnwrap(dataCenter.agentTokens[host]).write(toFile: token, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token)
-        let config: [String: Any] = [
-            "host": host, "gateways": ["ws://127.0.0.1:\(gatewayPort ?? dataCenter.gateway.publicPort)/"], "allowPlainWebSocket": true,
-            "tokenFile": token, "stateDirectory": directory + "/state", "inventory": ["searchPath": false],
-            "reports": ["hostInfoSeconds": 1, "cpuSeconds": 1, "bandwidthSeconds": 1, "inventorySeconds": 1],
-            "actions": [
-                [
-                    "name": "greet", "description": "print a greeting on both streams and exit 3",
-                    "program": "printf 'hello %s\\n' \"$1\"; printf 'oops\\n' >&2; exit 3", "shell": true,
-                    "args": ["{who}"], "params": [["name": "who", "type": "vps-name"]],
-                ]
-            ],
+        let greet: [String: Any] = [
+            "name": "greet", "description": "print a greeting on both streams and exit 3",
+            "program": "printf 'hello %s\\n' \"$1\"; printf 'oops\\n' >&2; exit 3", "shell": true,
+            "args": ["{who}"], "params": [["name": "who", "type": "vps-name"]],
         ]
-        let path = directory + "/agent.json"
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
-        agent = try ManagedProcess(executable: TestCluster.binaryPath, arguments: ["agent", "--config", path, "--log-level", "debug"])
+        agent = try RealAgentProcess(host: host, dataCenter: dataCenter, gatewayPort: gatewayPort, actions: [greet])
     }
 
     func testRealAgentReportsAndRunsAJob() async throws {
@@ -68,7 +52,7 @@ final class RealAgentTests: DataCenterTestCase {
         let person = try await dataCenter.operatorClient()
         try startAgent(host: "real-1", gatewayPort: policed.publicPort)
         _ = try await person.event(.hostOnline, as: HostPresence.self, timeout: .seconds(30))
-        let agent = try XCTUnwrap(agent)
+        let agent = try XCTUnwrap(agent?.process)
         defer { agent.thaw() }
 
         try agent.freeze()

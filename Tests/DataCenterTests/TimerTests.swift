@@ -62,8 +62,14 @@ final class TimerTests: DataCenterTestCase {
         await agent.close()
         guard case .reply(_, let gone?) = try await person.replyTo(unanswered).kind else { return XCTFail("an unanswered request succeeded") }
         XCTAssertEqual(gone.code, .notOnline)
-        let offline = try await person.failure(.timersList, HostQuery(host: "node-1"))
-        XCTAssertEqual(offline.code, .notOnline)
+        for (operation, request) in [
+            (OperationName.timersList, HostQuery(host: "node-1") as any Encodable & Sendable),
+            (.timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 5)),
+            (.timersRemove, TimersRemoveRequest(host: "node-1", name: "t")),
+        ] {
+            let offline = try await person.failure(operation, request)
+            XCTAssertEqual(offline.code, .notOnline, operation.rawValue)
+        }
     }
 
     /// The operator's worker sends the request on; the agent's worker, another one, answers the operator.
@@ -90,6 +96,42 @@ final class TimerTests: DataCenterTestCase {
         try await agent.reply(to: listID, TimerListReply(timers: [timer]))
         let listed = try await person.replyTo(list).payload(TimerListReply.self)
         XCTAssertEqual(listed.timers, [timer])
+    }
+
+    /// An agent that stays connected but never answers: the sweep, on whichever worker holds its lease,
+    /// answers `timeout` once the relay timeout has passed, and the agent's late answer changes nothing.
+    func testARequestTheConnectedAgentLeavesUnansweredGetsTimeout() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 2, relayTimeout: 1)
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+
+        let asked = ContinuousClock.now
+        let list = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (listID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        let running = try await person.post(.jobsRunning, HostQuery(host: "node-1"))
+        _ = try await agent.incomingRequest(.jobsRunning, as: EmptyPayload.self)
+        for id in [list, running] {
+            guard case .reply(_, let error?) = try await person.replyTo(id, timeout: .seconds(10)).kind else {
+                return XCTFail("a request the agent did not answer succeeded")
+            }
+            XCTAssertEqual(error.code, .timeout, error.message)
+        }
+        let waited = ContinuousClock.now - asked
+        XCTAssertGreaterThanOrEqual(waited, .seconds(1), "answered before the relay timeout")
+        XCTAssertLessThan(waited, .seconds(6), "the relay timeout plus one sweep interval (and a loaded machine) allow less")
+
+        // The late answer finds nobody waiting; the host is still online and answers the next request.
+        try await agent.reply(to: listID, TimerListReply(timers: []))
+        let nothingMore = await person.receivesNothing(within: .milliseconds(500)) { message in
+            if case .reply(let re, _) = message.kind { return re == list }
+            return false
+        }
+        XCTAssertTrue(nothingMore, "the operator got a second answer")
+        let again = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (againID, _) = try await agent.incomingRequest(.timerList, as: EmptyPayload.self)
+        try await agent.reply(to: againID, TimerListReply(timers: []))
+        let answered = try await person.replyTo(again).payload(TimerListReply.self)
+        XCTAssertEqual(answered.timers, [])
     }
 
     func testATimerRunIsAJobWithItsOutputAndExitStatus() async throws {

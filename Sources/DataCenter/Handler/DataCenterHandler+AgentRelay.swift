@@ -4,24 +4,25 @@ import Wire
 import Worker
 
 extension DataCenterHandler {
-    /// A new pending entry for `request`, an operator request that `operation`'s agent request answers.
-    func relayEntry(_ request: Request, _ operation: OperationName) -> AgentRequestRelay.Pending {
+    /// A new pending entry for `request`, an operator request to `host` that `operation`'s agent request answers.
+    func relayEntry(_ request: Request, _ operation: OperationName, host: String) -> AgentRequestRelay.Pending {
         AgentRequestRelay.Pending(
-            relayID: AgentRequestRelay.newRelayID(), client: request.context.clientID.description, re: request.id, operation: operation)
+            relayID: AgentRequestRelay.newRelayID(), host: host, deadline: .now.adding(seconds: configuration.relayTimeoutSeconds),
+            client: request.context.clientID.description, re: request.id, operation: operation)
     }
 
     /// Sends `op` to `host`'s agent under the relay id of `pending` and returns without a reply: the
     /// operator's reply goes out when the agent answers (``completeRelay``), from whichever worker that is.
-    /// - Throws: `not_found` for an unknown host, `not_online` when its agent is not connected.
-    func relay(
-        _ op: OperationName, _ data: some Encodable & Sendable, for request: Request, host: String, pending: AgentRequestRelay.Pending
-    ) async throws {
+    /// - Throws: `not_found` for an unknown host, `not_online` when its agent is not connected, `busy`
+    ///   when too many requests wait for agents already.
+    func relay(_ op: OperationName, _ data: some Encodable & Sendable, for request: Request, pending: AgentRequestRelay.Pending) async throws {
+        let host = pending.host
         guard try await request.hosts.actions(of: host) != nil else { throw ProtocolError(.notFound, "no host '\(host)'") }
         let api = request.context.api
         guard try await api.isUIDOnline(ConnectionRole.agentUID(host)) else {
             throw ProtocolError(.notOnline, "host '\(host)' is not connected; only its agent can answer this")
         }
-        try await AgentRequestRelay(data: request.context.worker.globalData).add(pending, host: host)
+        try await AgentRequestRelay(data: request.context.worker.globalData).add(pending)
         try await api.sendToUID(ConnectionRole.agentUID(host), .text(Envelope.request(id: pending.relayID, op: op, data: data)))
     }
 
@@ -46,6 +47,15 @@ extension DataCenterHandler {
     func failRelayed(of host: String, reason: String, worker: WorkerContext) async throws {
         for pending in try await AgentRequestRelay(data: worker.globalData).takeAll(host: host) {
             try await answerRelayed(pending, Envelope.reply(to: pending.re, error: ProtocolError(.notOnline, reason)), api: worker.api)
+        }
+    }
+
+    /// Answers with `timeout` every request whose agent, still connected, has not replied by its deadline.
+    func failOverdueRelayed(worker: WorkerContext) async throws {
+        for pending in try await AgentRequestRelay(data: worker.globalData).takeOverdue(now: .now) {
+            logger.notice("agent did not answer in time", metadata: ["host": "\(pending.host)", "op": "\(pending.operation.rawValue)"])
+            let error = ProtocolError(.timeout, "host '\(pending.host)' did not answer in time (its agent is connected but silent)")
+            try await answerRelayed(pending, Envelope.reply(to: pending.re, error: error), api: worker.api)
         }
     }
 

@@ -100,7 +100,7 @@ extension DataCenterHandler {
     /// (sent on to it; DataCenterHandler+AgentRelay).
     func listRunningJobs(_ request: Request) async throws {
         let host = try request.payload(HostQuery.self).host
-        try await relay(.jobsRunning, EmptyPayload(), for: request, host: host, pending: relayEntry(request, .jobsRunning))
+        try await relay(.jobsRunning, EmptyPayload(), for: request, pending: relayEntry(request, .jobsRunning, host: host))
     }
 
     // MARK: - Agents

@@ -20,10 +20,12 @@ extension DataCenterHandler {
         }
     }
 
-    /// Marks offline the hosts whose agents are gone without a close (a dead gateway), offers queued jobs
-    /// to connected agents again, and ends running jobs that outlived their timeout and grace.
+    /// Marks offline the hosts whose agents are gone without a close (a dead gateway), answers the
+    /// requests that connected agents left unanswered too long, offers queued jobs to connected agents
+    /// again, and ends running jobs that outlived their timeout and grace.
     func sweep(_ worker: WorkerContext) async throws {
         try await markOfflineIfGone(try await HostStore(data: worker.globalData).onlineHostNames(), worker: worker)
+        try await failOverdueRelayed(worker: worker)
 
         let jobs = JobStore(data: worker.globalData)
         let active = try await jobs.records(try await jobs.activeJobs())

@@ -8,7 +8,7 @@ extension DataCenterHandler {
 
     func listTimers(_ request: Request) async throws {
         let host = try request.payload(HostQuery.self).host
-        try await relay(.timerList, EmptyPayload(), for: request, host: host, pending: relayEntry(request, .timersList))
+        try await relay(.timerList, EmptyPayload(), for: request, pending: relayEntry(request, .timersList, host: host))
     }
 
     func addTimer(_ request: Request) async throws {
@@ -23,16 +23,16 @@ extension DataCenterHandler {
             throw ProtocolError(.forbidden, "action '\(timer.action)' is not allowed on \(add.host)")
         }
         try spec.validate(timer.params)
-        var pending = relayEntry(request, .timersAdd)
+        var pending = relayEntry(request, .timersAdd, host: add.host)
         pending.timer = timer
-        try await relay(.timerAdd, timer, for: request, host: add.host, pending: pending)
+        try await relay(.timerAdd, timer, for: request, pending: pending)
     }
 
     func removeTimer(_ request: Request) async throws {
         let remove = try request.payload(TimersRemoveRequest.self)
-        var pending = relayEntry(request, .timersRemove)
+        var pending = relayEntry(request, .timersRemove, host: remove.host)
         pending.timerName = remove.name
-        try await relay(.timerRemove, TimerQuery(name: remove.name), for: request, host: remove.host, pending: pending)
+        try await relay(.timerRemove, TimerQuery(name: remove.name), for: request, pending: pending)
     }
 
     // MARK: - The agent's reply

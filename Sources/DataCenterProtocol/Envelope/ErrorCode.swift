@@ -20,6 +20,8 @@ public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
     case conflict
     /// A limit is reached; retry later.
     case busy
+    /// The one who must answer (a host's agent, still connected) did not within the time allowed.
+    case timeout
     /// A failure on the answering side; the message says which.
     case `internal`
 }

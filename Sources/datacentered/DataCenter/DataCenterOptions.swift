@@ -13,6 +13,9 @@ struct DataCenterOptions: ParsableArguments {
     @Option(help: "Seconds after its timeout that a silent running job is ended (lost or timed_out).")
     var jobGrace = DataCenterConfiguration().jobGraceSeconds
 
+    @Option(help: "Seconds an operator's request sent on to a connected agent (timers, running jobs) waits for its answer before it gets 'timeout'.")
+    var relayTimeout = DataCenterConfiguration().relayTimeoutSeconds
+
     @Option(help: "Output bytes kept per job (the newest).")
     var jobOutputLimit = DataCenterConfiguration().outputLimitBytes
 
@@ -27,6 +30,7 @@ struct DataCenterOptions: ParsableArguments {
             }
         }
         guard sweepInterval >= 0.1 else { throw ValidationError("--sweep-interval must be at least 0.1 seconds") }
+        guard relayTimeout > 0 else { throw ValidationError("--relay-timeout must be positive") }
         guard jobGrace >= 0 else { throw ValidationError("--job-grace must not be negative") }
         guard (1024...(900 * 1024)).contains(jobOutputLimit) else {
             throw ValidationError("--job-output-limit must be 1 KiB to 900 KiB (one memcached item)")
@@ -38,6 +42,7 @@ struct DataCenterOptions: ParsableArguments {
         configuration.tokenFile = tokens
         configuration.sweepInterval = .milliseconds(Int64(sweepInterval * 1000))
         configuration.jobGraceSeconds = jobGrace
+        configuration.relayTimeoutSeconds = relayTimeout
         configuration.outputLimitBytes = jobOutputLimit
         if let periods = reportPeriods?.split(separator: ",").compactMap({ Double($0) }), periods.count == 4 {
             configuration.reportPeriods = ReportPeriods(hostInfo: periods[0], cpu: periods[1], bandwidth: periods[2], vps: periods[3])

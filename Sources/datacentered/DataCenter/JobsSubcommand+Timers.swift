@@ -12,9 +12,9 @@ extension JobsSubcommand {
         )
 
         /// Prints the host's timers, one per line.
-        static func printTimers(_ reply: InboundMessage) throws {
+        static func printTimers(_ timers: [TimerSpec]) {
             print(["NAME", "EVERY", "ACTION", "PARAMS"].joined(separator: "\t"))
-            for timer in try reply.payload(TimerListReply.self).timers {
+            for timer in timers {
                 let params = timer.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 print([timer.name, "\(timer.everySeconds)s", timer.action, params].joined(separator: "\t"))
             }
@@ -27,12 +27,8 @@ extension JobsSubcommand {
             @OptionGroup var connection: ConnectionOptions
 
             func run() async throws {
-                let query = HostQuery(host: host)
-                let status = try await connection.run { session, _ in
-                    try Timers.printTimers(try await session.request(.timersList, query))
-                    return 0
-                }
-                throw ExitCode(status)
+                let host = self.host
+                Timers.printTimers(try await connection.withSession { dc in try await dc.timers(host: host) })
             }
         }
 
@@ -50,13 +46,11 @@ extension JobsSubcommand {
             @OptionGroup var connection: ConnectionOptions
 
             func run() async throws {
-                let request = TimersAddRequest(
-                    host: host, name: name, action: action, params: try JobsSubcommand.parameters(params), everySeconds: everySeconds)
-                let status = try await connection.run { session, _ in
-                    try Timers.printTimers(try await session.request(.timersAdd, request))
-                    return 0
+                let (host, name, action, params, everySeconds) = (host, name, action, try JobsSubcommand.parameters(params), everySeconds)
+                let timers = try await connection.withSession { dc in
+                    try await dc.addTimer(host: host, name: name, action: action, parameters: params, everySeconds: everySeconds)
                 }
-                throw ExitCode(status)
+                Timers.printTimers(timers)
             }
         }
 
@@ -68,12 +62,8 @@ extension JobsSubcommand {
             @OptionGroup var connection: ConnectionOptions
 
             func run() async throws {
-                let request = TimersRemoveRequest(host: host, name: name)
-                let status = try await connection.run { session, _ in
-                    try Timers.printTimers(try await session.request(.timersRemove, request))
-                    return 0
-                }
-                throw ExitCode(status)
+                let (host, name) = (host, name)
+                Timers.printTimers(try await connection.withSession { dc in try await dc.removeTimer(host: host, name: name) })
             }
         }
     }

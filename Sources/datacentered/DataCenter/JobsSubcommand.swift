@@ -12,7 +12,7 @@ struct JobsSubcommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "Run actions on hosts and list hosts and jobs, as an operator or service.",
-        subcommands: [Run.self, Hosts.self, List.self, Timers.self]
+        subcommands: [Run.self, Hosts.self, List.self, Cancel.self, Timers.self]
     )
 
     /// `name=value` arguments as parameters.
@@ -40,8 +40,8 @@ struct JobsSubcommand: AsyncParsableCommand {
 
         @OptionGroup var log: LogOptions
 
-        /// Connects, runs `command` on the authenticated session, and returns its exit status.
-        func run(_ command: @escaping @Sendable (DataCenterSession, AsyncStream<InboundMessage>) async throws -> Int32) async throws -> Int32 {
+        /// Connects, runs `body` on the authenticated session, and returns what it returns.
+        func withSession<Result: Sendable>(_ body: @escaping @Sendable (OperatorSession) async throws -> Result) async throws -> Result {
             let logger = log.bootstrap(role: "jobs")
             guard let token = try tokenFile.map({ path in try Agent.SecretTokenFile.read(path) }) ?? ProcessInfo.processInfo.environment["DATACENTERED_TOKEN"]
             else { throw ValidationError("give --token-file or set DATACENTERED_TOKEN") }
@@ -49,30 +49,10 @@ struct JobsSubcommand: AsyncParsableCommand {
             if let caFile { tls.trustRoots = .file(caFile) }
             // A ws:// URL given on the command line is the operator's explicit choice.
             let connector = try WebSocketConnector(tls: tls, allowPlainWebSocket: true)
-            var connection = DataCenterClient.Configuration()
-            connection.backoffInitial = .milliseconds(200)
-            connection.backoffMaximum = .seconds(1)
-            let client = DataCenterClient(
-                endpoints: try gateway.map(GatewayEndpoint.init), connector: connector, configuration: connection, logger: logger)
-
-            let (stop, stopped) = AsyncStream.makeStream(of: Void.self)
-            let session = OperatorCommandSession(token: token, finished: { stopped.yield() }, command: command)
-            let running = Task { await client.run(session) }
-            let timeout = Task {
-                try await Task.sleep(for: .milliseconds(Int64(connectTimeout * 1000)))
-                if !session.hasStarted { stopped.yield() }
-            }
-            for await _ in stop { break }
-            timeout.cancel()
-            // Not awaited: a request the client still waits on may only notice the cancellation at its
-            // own timeout, and the process is about to exit anyway.
-            running.cancel()
-            guard let status = try session.result() else {
-                throw NotAuthenticated(
-                    description: "not authenticated by a gateway within \(connectTimeout) s (unreachable, or the token was refused: see the log above): "
-                        + gateway.joined(separator: ", "))
-            }
-            return status
+            let client = OperatorClient(
+                endpoints: try gateway.map(GatewayEndpoint.init), token: token, connector: connector,
+                connectTimeout: .milliseconds(Int64(connectTimeout * 1000)), logger: logger)
+            return try await client.withSession(body)
         }
     }
 
@@ -92,17 +72,15 @@ struct JobsSubcommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let request = JobsRunRequest(host: host, action: action, params: try JobsSubcommand.parameters(params), stdin: stdin, timeoutSeconds: timeout)
-            let detach = self.detach
-            let status = try await connection.run { session, events in
-                let job = try await session.request(.jobsRun, request).payload(JobReply.self).job
+            let (host, action, params, stdin, timeout, detach) = (host, action, try JobsSubcommand.parameters(params), stdin, timeout, detach)
+            let status = try await connection.withSession { dc in
                 if detach {
-                    print(job.id)
-                    return 0
+                    print(try await dc.queueJob(host: host, action: action, parameters: params, stdin: stdin, timeoutSeconds: timeout).id)
+                    return Int32(0)
                 }
-                FileHandle.standardError.write(Data("job \(job.id) \(job.state.rawValue) on \(job.host)\n".utf8))
-                var printer = JobOutputPrinter(job: job.id)
-                return try await printer.follow(events, session: session)
+                let run = try await dc.runJob(host: host, action: action, parameters: params, stdin: stdin, timeoutSeconds: timeout)
+                FileHandle.standardError.write(Data("job \(run.job.id) \(run.job.state.rawValue) on \(run.job.host)\n".utf8))
+                return try await JobOutputPrinter.print(run)
             }
             throw ExitCode(status)
         }
@@ -114,8 +92,8 @@ struct JobsSubcommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let status = try await connection.run { session, _ in
-                let hosts = try await session.request(.hostsList, EmptyPayload()).payload(HostsListReply.self).hosts
+            try await connection.withSession { dc in
+                let hosts = try await dc.hosts()
                 print(["HOST", "STATE", "CPU%", "MEM%", "LOAD1", "RX/s", "TX/s", "VPS", "LAST REPORT"].joined(separator: "\t"))
                 for host in hosts {
                     let cells = [
@@ -125,9 +103,7 @@ struct JobsSubcommand: AsyncParsableCommand {
                     ]
                     print(cells.joined(separator: "\t"))
                 }
-                return 0
             }
-            throw ExitCode(status)
         }
 
         private static func number(_ value: Double?) -> String {
@@ -143,22 +119,29 @@ struct JobsSubcommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let request = JobsListRequest(host: host, limit: limit)
-            let status = try await connection.run { session, _ in
-                let jobs = try await session.request(.jobsList, request).payload(JobsListReply.self).jobs
+            let (host, limit) = (host, limit)
+            try await connection.withSession { dc in
+                let jobs = try await dc.jobs(host: host, limit: limit)
                 print(["JOB", "HOST", "ACTION", "STATE", "EXIT", "BY", "QUEUED"].joined(separator: "\t"))
                 for job in jobs {
                     let exit = job.exitCode.map(String.init) ?? job.signal.map { "signal \($0)" } ?? "-"
                     print([job.id, job.host, job.action, job.state.rawValue, exit, job.requestedBy, "\(job.queuedAt)"].joined(separator: "\t"))
                 }
-                return 0
             }
-            throw ExitCode(status)
         }
     }
 
-    /// No gateway accepted the token in time.
-    struct NotAuthenticated: Error, CustomStringConvertible {
-        let description: String
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a job: a queued one at once, a running one by its agent (SIGTERM, then SIGKILL).")
+
+        @Argument(help: "The job's id.") var job: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let job = self.job
+            let record = try await connection.withSession { dc in try await dc.cancel(job: job) }
+            print("job \(record.id) \(record.state.rawValue)\(record.cancelRequestedAt == nil ? "" : ", cancel sent to its agent")")
+        }
     }
 }

@@ -1,0 +1,126 @@
+import DataCenterProtocol
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Hands the `job.output` and `job.state` events of one connection to the runs that follow their jobs.
+///
+/// A job's first events can come before the reply to its `jobs.run` (they may come from another
+/// worker), when its id is not known yet: while a `jobs.run` waits for its reply, events of jobs
+/// nobody follows are kept (at most ``captureLimit``, the newest) for the run that subscribes next.
+final class JobEventRouter: Sendable {
+    /// A job's news as the central side sends it.
+    enum Update: Sendable {
+        case output(OutputChunk)
+        case state(JobRecord)
+
+        var job: String {
+            switch self {
+            case .output(let chunk): return chunk.job
+            case .state(let record): return record.id
+            }
+        }
+
+        /// The job's final state: nothing more comes after it.
+        var isFinal: Bool {
+            if case .state(let record) = self { return record.state.isFinal }
+            return false
+        }
+    }
+
+    static let captureLimit = 4096
+
+    private struct State {
+        var followers: [String: [UUID: AsyncStream<Update>.Continuation]] = [:]
+        var capturing = 0
+        var captured: [Update] = []
+        var ended = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Routes a `job.output` or `job.state` event; other events are not for runs.
+    func route(_ event: InboundMessage) {
+        let update: Update
+        switch event.kind {
+        case .event(EventName.jobOutput.rawValue):
+            guard let chunk = try? event.payload(OutputChunk.self) else { return }
+            update = .output(chunk)
+        case .event(EventName.jobState.rawValue):
+            guard let record = try? event.payload(JobReply.self).job else { return }
+            update = .state(record)
+        default:
+            return
+        }
+        let followers: [AsyncStream<Update>.Continuation] = state.withLockedValue { state in
+            if let followers = state.followers[update.job], !followers.isEmpty {
+                // The job's last news: its runs fetch the rest themselves, and stop following here.
+                if update.isFinal { state.followers[update.job] = nil }
+                return Array(followers.values)
+            }
+            if state.capturing > 0 {
+                state.captured.append(update)
+                if state.captured.count > Self.captureLimit { state.captured.removeFirst() }
+            }
+            return []
+        }
+        for follower in followers {
+            follower.yield(update)
+            if update.isFinal { follower.finish() }
+        }
+    }
+
+    /// Keeps the events of unfollowed jobs until the matching ``endCapture()``.
+    func beginCapture() {
+        state.withLockedValue { $0.capturing += 1 }
+    }
+
+    func endCapture() {
+        state.withLockedValue { state in
+            state.capturing -= 1
+            if state.capturing == 0 { state.captured = [] }
+        }
+    }
+
+    /// The updates of `job` from now on, starting with those kept for it; the stream ends after the
+    /// job's final state, or with the connection.
+    func follow(_ job: String) -> AsyncStream<Update> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Update.self)
+        let key = UUID()
+        let ended = state.withLockedValue { state in
+            guard !state.ended else { return true }
+            let kept = state.captured.filter { $0.job == job }
+            state.captured.removeAll { $0.job == job }
+            for update in kept { continuation.yield(update) }
+            if kept.contains(where: \.isFinal) { return true }
+            state.followers[job, default: [:]][key] = continuation
+            return false
+        }
+        if ended { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLockedValue { state in
+                state.followers[job]?[key] = nil
+                if state.followers[job]?.isEmpty == true { state.followers[job] = nil }
+            }
+        }
+        return stream
+    }
+
+    /// Ends the streams of `job`'s followers: it had ended before they started to follow it.
+    func stopFollowing(_ job: String) {
+        let followers = state.withLockedValue { state in
+            defer { state.followers[job] = nil }
+            return state.followers[job].map { Array($0.values) } ?? []
+        }
+        for follower in followers { follower.finish() }
+    }
+
+    /// The connection has ended: every run's stream ends.
+    func end() {
+        let followers = state.withLockedValue { state in
+            state.ended = true
+            defer { state.followers = [:] }
+            return state.followers.values.flatMap(\.values)
+        }
+        for follower in followers { follower.finish() }
+    }
+}

@@ -1,0 +1,141 @@
+import ClusterTesting
+import DataCenterClient
+import DataCenterProtocol
+import Foundation
+import Logging
+import XCTest
+
+/// A service written against the client library (``OperatorClient``), with a real cluster and a real
+/// agent: it runs actions and follows their output, lists hosts and jobs, and cancels.
+final class OperatorClientTests: DataCenterTestCase {
+    private var agent: RealAgentProcess?
+
+    override func tearDown() async throws {
+        agent?.stop()
+        try await super.tearDown()
+    }
+
+    private static var actions: [[String: Any]] {
+        [
+            [
+                "name": "count", "description": "count to 20 on stdout, one line at a time, warn on stderr, exit 4", "shell": true,
+                "program": "i=1; while [ $i -le 20 ]; do echo line $i; i=$((i+1)); sleep 0.02; done; echo warning >&2; exit 4",
+            ],
+            ["name": "wait", "description": "say it started, then sleep", "program": "echo started; exec sleep 30", "shell": true],
+        ]
+    }
+
+    private func startService() throws -> OperatorClient {
+        agent = try RealAgentProcess(host: "real-1", dataCenter: dataCenter, actions: Self.actions)
+        return OperatorClient(
+            endpoints: [try GatewayEndpoint("ws://127.0.0.1:\(dataCenter.gateway.publicPort)/")], token: dataCenter.serviceToken,
+            connector: try WebSocketConnector(allowPlainWebSocket: true), logger: Logger(label: "service"))
+    }
+
+    /// Polls `hosts()` (bounded) until the agent of `host` is online.
+    private static func waitUntilOnline(_ host: String, _ dc: OperatorSession) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await dc.hosts().contains(where: { $0.host == host && $0.online }) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("host \(host) did not come online")
+    }
+
+    func testAServiceRunsAnActionOnARealAgentAndGetsEveryChunkInOrderThenTheExitStatus() async throws {
+        dataCenter = try DataCenterTestCluster(hosts: ["real-1"])
+        let service = try startService()
+        let (identity, job, events, kept, listed, hosts) = try await service.withSession { dc in
+            try await OperatorClientTests.waitUntilOnline("real-1", dc)
+            let run = try await dc.runJob(host: "real-1", action: "count")
+            var events: [JobEvent] = []
+            for try await event in run { events.append(event) }
+            let kept = try await dc.job(run.job.id).output
+            // Watching a job that has ended gives the same: its whole output, then its final record.
+            var rewatched: [JobEvent] = []
+            for try await event in try await dc.watch(job: run.job.id) { rewatched.append(event) }
+            guard rewatched == events else { throw TestFailure("watching the ended job gave \(rewatched), not \(events)") }
+            return (dc.identity, run.job, events, kept, try await dc.jobs(host: "real-1"), try await dc.hosts())
+        }
+        XCTAssertEqual(identity, OperatorAuthReply(operator: "backup", role: .service))
+        XCTAssertEqual(job.host, "real-1")
+        XCTAssertEqual(job.requestedBy, "service:backup")
+
+        guard case .finished(let final)? = events.last else { return XCTFail("the run did not end with the job's final record: \(events)") }
+        XCTAssertEqual(final.id, job.id)
+        XCTAssertEqual(final.state, .failed)
+        XCTAssertEqual(final.exitCode, 4)
+        let chunks = events.dropLast().compactMap { event -> OutputChunk? in
+            if case .output(let chunk) = event { return chunk }
+            return nil
+        }
+        XCTAssertEqual(chunks.count, events.count - 1, "only output before the end")
+        XCTAssertEqual(chunks.map(\.seq), Array(0..<chunks.count), "every chunk, in order, once")
+        XCTAssertEqual(chunks, kept, "what the service got is what the central side kept")
+        let stdout = chunks.filter { $0.stream == .stdout }.map(\.data).joined()
+        XCTAssertEqual(stdout, (1...20).map { "line \($0)\n" }.joined())
+        XCTAssertEqual(chunks.filter { $0.stream == .stderr }.map(\.data).joined(), "warning\n")
+
+        XCTAssertEqual(listed.first?.id, job.id, "jobs are listed newest first")
+        XCTAssertEqual(listed.first?.exitCode, 4)
+        XCTAssertEqual(hosts.map(\.host), ["real-1"])
+        XCTAssertEqual(hosts.first?.online, true)
+    }
+
+    func testAServiceCancelsARunningJobAndAnotherFollowerSeesItEnd() async throws {
+        dataCenter = try DataCenterTestCluster(hosts: ["real-1"])
+        let service = try startService()
+        let (first, cancelAsked, ran, watched, cancelledAgain, refused) = try await service.withSession { dc in
+            try await OperatorClientTests.waitUntilOnline("real-1", dc)
+            let run = try await dc.runJob(host: "real-1", action: "wait")
+            var iterator = run.makeAsyncIterator()
+            let first = try await iterator.next()
+            let cancelAsked = try await dc.cancel(job: run.job.id)
+            // A second follower of the same job on the same connection, joining late.
+            let watch = try await dc.watch(job: run.job.id)
+            var ran: [JobEvent] = []
+            while let event = try await iterator.next() { ran.append(event) }
+            var watched: [JobEvent] = []
+            for try await event in watch { watched.append(event) }
+            let cancelledAgain = await OperatorClientTests.error { try await dc.cancel(job: run.job.id) }
+            let refused = await OperatorClientTests.error { try await dc.runJob(host: "real-1", action: "rm") }
+            return (first, cancelAsked, ran, watched, cancelledAgain, refused)
+        }
+        guard case .output(let started)? = first else { return XCTFail("no output first: \(String(describing: first))") }
+        XCTAssertEqual(started.data, "started\n")
+        XCTAssertEqual(cancelAsked.state, .running)
+        XCTAssertNotNil(cancelAsked.cancelRequestedAt)
+        guard case .finished(let final)? = ran.last, ran.count == 1 else { return XCTFail("the run did not end at once: \(ran)") }
+        XCTAssertEqual(final.state, .cancelled)
+        XCTAssertEqual(watched, [.output(started), .finished(final)])
+        XCTAssertEqual(cancelledAgain?.code, .conflict)
+        XCTAssertEqual(refused?.code, .forbidden)
+    }
+
+    func testAWrongTokenIsNotAuthenticated() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let service = OperatorClient(
+            endpoints: [try GatewayEndpoint("ws://127.0.0.1:\(dataCenter.gateway.publicPort)/")], token: "dct_wrong",
+            connector: try WebSocketConnector(allowPlainWebSocket: true), connectTimeout: .seconds(5), logger: Logger(label: "service"))
+        let started = ContinuousClock.now
+        do {
+            _ = try await service.withSession { dc in try await dc.hosts() }
+            XCTFail("a wrong token was accepted")
+        } catch let error as ProtocolError {
+            XCTAssertEqual(error.code, .authFailed)
+        } catch {
+            // The gateway's close can overtake the refusal it follows: the connection's end is the error then.
+            XCTAssertTrue(error is DataCenterSession.Closed, "\(error)")
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(4), "a refused token is not retried until the connect timeout")
+    }
+
+    private static func error<Value>(_ body: () async throws -> Value) async -> ProtocolError? {
+        do {
+            _ = try await body()
+            return nil
+        } catch {
+            return error as? ProtocolError
+        }
+    }
+}
