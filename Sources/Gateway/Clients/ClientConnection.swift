@@ -61,6 +61,16 @@ final class ClientConnection: Sendable {
         if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
     }
 
+    /// Queues a message from any thread: at once when on the connection's loop (no task, no
+    /// closure), else from a task on it.
+    func writeFromAnyThread(_ message: ClientOutbound.Message) {
+        guard eventLoop.inEventLoop else {
+            eventLoop.execute { self.write(message) }
+            return
+        }
+        write(message)
+    }
+
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
         guard writeUnflushed(message), !state.value.isFlushQueued else { return }

@@ -47,8 +47,7 @@ struct WorkerCommandExecutor: Sendable {
         switch frame.command {
         case .sendToOne:
             guard let connection = directory.connection(number) else { return }
-            let message = Self.message(frame)
-            connection.onLoop { connection.write(message) }
+            connection.writeFromAnyThread(Self.message(frame))
         case .sendToAll:
             let arguments = try Self.arguments(frame, default: CommandArguments.SendToAll())
             let excluded = Set(arguments.exclude ?? [])
