@@ -73,7 +73,17 @@ final class ClientConnection: Sendable {
 
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
-        guard writeUnflushed(message), !state.value.isFlushQueued else { return }
+        write(message.isRaw ? .raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary))
+    }
+
+    /// Queues a message that other clients of this loop are written too, flushed at the end of this
+    /// loop tick. Call on the event loop.
+    func write(_ shared: SharedMessage) {
+        write(shared.message.isRaw ? .raw(shared.message.bytes) : .shared(shared))
+    }
+
+    private func write(_ outbound: ClientOutbound) {
+        guard writeUnflushed(outbound), !state.value.isFlushQueued else { return }
         state.value.isFlushQueued = true
         flushQueue.flushAtEndOfTick(self)
     }
@@ -85,7 +95,7 @@ final class ClientConnection: Sendable {
     }
 
     /// Queues a message without flushing; false when nothing was written. Call on the event loop.
-    private func writeUnflushed(_ message: ClientOutbound.Message) -> Bool {
+    private func writeUnflushed(_ outbound: ClientOutbound) -> Bool {
         guard !state.value.isClosing else {
             counters.add(.sendFailures)
             return false
@@ -94,7 +104,6 @@ final class ClientConnection: Sendable {
             sendBufferIsFull()
             return false
         }
-        let outbound = message.isRaw ? ClientOutbound.raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary)
         channel.write(outbound, promise: nil)
         counters.add(.messagesOut)
         return true

@@ -108,6 +108,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             write(isBinary ? .binary : .text, bytes, context: context, promise: promise)
         case .raw(let bytes):
             context.write(wrapOutboundOut(bytes), promise: promise)
+        case .shared(let shared):
+            let message = shared.message
+            guard message.bytes.readableBytes <= Self.largestCopiedPayload else {
+                return write(message.isBinary ? .binary : .text, message.bytes, context: context, promise: promise)
+            }
+            let allocator = context.channel.allocator
+            let frame = shared.webSocketFrame { self.frame($0.isBinary ? .binary : .text, $0.bytes, allocator: allocator) }
+            context.write(wrapOutboundOut(frame), promise: promise)
         case .close(let code, let lastMessage, let reason):
             if let lastMessage {
                 write(lastMessage.isBinary ? .binary : .text, lastMessage.bytes, context: context, promise: nil)

@@ -129,11 +129,13 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    /// Writes `message` to the connections `select` picks, with one task per event loop.
+    /// Writes `message` to the connections `select` picks, with one task and one encoded frame per
+    /// event loop.
     private func send(_ message: ClientOutbound.Message, to select: (ClientDirectory.Table) -> [ClientConnection]) {
         for (loop, connections) in directory.connectionsByEventLoop(select) {
             loop.execute {
-                for connection in connections { connection.write(message) }
+                let shared = SharedMessage(message)
+                for connection in connections { connection.write(shared) }
             }
         }
     }
