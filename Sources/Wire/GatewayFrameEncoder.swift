@@ -1,22 +1,68 @@
 import NIOCore
 
-/// Encodes ``GatewayFrame``s; refuses a frame larger than the peer's maximum rather than sending one it must reject.
-public struct GatewayFrameEncoder: MessageToByteEncoder {
+/// Encodes the ``GatewayFrame``s written between two flushes into one buffer, written and flushed
+/// as one: a link's burst of events, replies and acknowledgements costs one allocation and one
+/// write, not one per frame. Refuses a frame larger than the peer's maximum rather than sending one
+/// it must reject: that write fails and the error goes down the pipeline; the link stays intact.
+public final class GatewayFrameEncoder: ChannelOutboundHandler {
     public typealias OutboundIn = GatewayFrame
+    public typealias OutboundOut = ByteBuffer
+
+    /// A batch buffer starts at the size of the previous flush, up to this, so a steady stream of
+    /// batches rarely grows one.
+    static let largestInitialCapacity = 64 * 1024
 
     public let maximumFrameLength: Int
+    private var pending: ByteBuffer?
+    private var pendingPromises: [EventLoopPromise<Void>] = []
+    private var lastBatchSize = 256
 
     public init(maximumFrameLength: Int = GatewayFrameDecoder.defaultMaximumFrameLength) {
         self.maximumFrameLength = maximumFrameLength
     }
 
-    public func encode(data frame: GatewayFrame, out: inout ByteBuffer) throws {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
         guard frame.encodedLength <= maximumFrameLength else {
-            throw GatewayFrameError.frameTooLarge(length: frame.encodedLength, maximum: maximumFrameLength)
+            let error = GatewayFrameError.frameTooLarge(length: frame.encodedLength, maximum: maximumFrameLength)
+            promise?.fail(error)
+            context.fireErrorCaught(error)
+            return
         }
-        out.writeGatewayFrame(frame)
+        if pending == nil {
+            pending = context.channel.allocator.buffer(capacity: max(lastBatchSize, frame.encodedLength))
+        }
+        pending!.writeGatewayFrame(frame)
+        if let promise { pendingPromises.append(promise) }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        if let batch = pending {
+            pending = nil
+            lastBatchSize = min(batch.readableBytes, Self.largestInitialCapacity)
+            context.write(wrapOutboundOut(batch), promise: takePromise(eventLoop: context.eventLoop))
+        }
+        context.flush()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        pending = nil
+        takePromise(eventLoop: context.eventLoop)?.fail(ChannelError.ioOnClosedChannel)
+    }
+
+    /// One promise standing for every promise of the batch, or nil when it has none.
+    private func takePromise(eventLoop: EventLoop) -> EventLoopPromise<Void>? {
+        guard !pendingPromises.isEmpty else { return nil }
+        defer { pendingPromises.removeAll() }
+        guard pendingPromises.count > 1 else { return pendingPromises[0] }
+        let combined = eventLoop.makePromise(of: Void.self)
+        for promise in pendingPromises { combined.futureResult.cascade(to: promise) }
+        return combined
     }
 }
+
+@available(*, unavailable)
+extension GatewayFrameEncoder: Sendable {}
 
 extension ByteBuffer {
     /// Appends `frame` in wire layout and returns the number of bytes written.

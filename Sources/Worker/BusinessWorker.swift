@@ -66,8 +66,9 @@ public final class BusinessWorker: Service {
         // One thread: it carries every gateway link and runs the handler (see EventLoopTaskExecutor);
         // a machine's cores are used by running several worker processes.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let (events, sink) = AsyncStream.makeStream(of: WorkerEvent.self)
-        let timers = WorkerTimers { id, body in sink.yield(.timer(id, body)) }
+        let handlerExecutor = EventLoopTaskExecutor(eventLoop: group.next())
+        let dispatcher = WorkerDispatcher(executor: handlerExecutor)
+        let timers = WorkerTimers { id, body in dispatcher.submit(.timer(id, body)) }
         let worker = WorkerContext(
             workerKey: workerKey,
             api: api(currentClient: nil),
@@ -85,16 +86,12 @@ public final class BusinessWorker: Service {
             }
         }
 
-        let handlerExecutor = EventLoopTaskExecutor(eventLoop: group.next())
-        await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask(executorPreference: handlerExecutor) { await self.dispatch(events, worker: worker) }
-            tasks.addTask {
-                await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, tls: tls, sink: sink) }
-                timers.cancelAll()
-                await self.leaveGateways()
-                sink.finish()
-            }
-        }
+        let sessions = NIOLoopBoundBox.makeBoxSendingValue(SessionCache(), eventLoop: handlerExecutor.eventLoop)
+        dispatcher.start { event in await self.dispatch(event, worker: worker, sessions: sessions) }
+        await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, tls: tls, dispatcher: dispatcher) }
+        timers.cancelAll()
+        await leaveGateways()
+        await dispatcher.finish()
 
         statisticsLog?.cancel()
         peerLogFlush.cancel()
@@ -122,7 +119,7 @@ public final class BusinessWorker: Service {
         }
     }
 
-    private func discoverGateways(group: EventLoopGroup, key: LinkKey, tls: NIOSSLContext?, sink: AsyncStream<WorkerEvent>.Continuation) async {
+    private func discoverGateways(group: EventLoopGroup, key: LinkKey, tls: NIOSSLContext?, dispatcher: WorkerDispatcher) async {
         let connector = GatewayConnector(
             group: group,
             key: key,
@@ -144,7 +141,7 @@ public final class BusinessWorker: Service {
                 let change = links.reconcile(withLive: live) { address in
                     GatewayLink(address: address, configuration: configuration, connector: connector, logger: logger) { frame, session in
                         if frame.command == .channelEvent, !self.admitChannelEvent(frame) { return }
-                        sink.yield(.frame(frame, session))
+                        dispatcher.submit(.frame(frame, session))
                     }
                 }
                 for address in change.added { logger.info("discovered gateway \(address)") }
@@ -160,27 +157,25 @@ public final class BusinessWorker: Service {
         }
     }
 
-    private func dispatch(_ events: AsyncStream<WorkerEvent>, worker: WorkerContext) async {
-        var sessions = SessionCache()
-        for await event in events {
-            switch event {
-            case .frame(let frame, let session) where frame.command == .leaveAccepted:
-                session.finish()
-            case .frame(let frame, let session) where frame.command == .channelEvent:
-                await deliverChannelEvent(frame, from: session, worker: worker)
-            case .frame(let frame, let session):
-                await handle(frame, worker: worker, sessions: &sessions)
-                guard frame.command.isClientEvent else { continue }
-                session.eventHandled()
-                counters.withLockedValue { counters in
-                    counters.eventsHandled += 1
-                    if frame.flags.contains(.redelivered) { counters.redeliveredEvents += 1 }
-                }
-            case .timer(let id, let body):
-                guard worker.timers.claimFiring(id) else { continue }
-                counters.withLockedValue { $0.timersFired += 1 }
-                await runHandler("timer") { try await body(worker) }
+    /// Runs the handler on one event. Runs on the handler's loop, one event at a time.
+    private func dispatch(_ event: WorkerEvent, worker: WorkerContext, sessions: NIOLoopBoundBox<SessionCache>) async {
+        switch event {
+        case .frame(let frame, let session) where frame.command == .leaveAccepted:
+            session.finish()
+        case .frame(let frame, let session) where frame.command == .channelEvent:
+            await deliverChannelEvent(frame, from: session, worker: worker)
+        case .frame(let frame, let session):
+            await handle(frame, worker: worker, sessions: sessions)
+            guard frame.command.isClientEvent else { return }
+            session.eventHandled()
+            counters.withLockedValue { counters in
+                counters.eventsHandled += 1
+                if frame.flags.contains(.redelivered) { counters.redeliveredEvents += 1 }
             }
+        case .timer(let id, let body):
+            guard worker.timers.claimFiring(id) else { return }
+            counters.withLockedValue { $0.timersFired += 1 }
+            await runHandler("timer") { try await body(worker) }
         }
     }
 
@@ -211,7 +206,7 @@ public final class BusinessWorker: Service {
         await runHandler("channel \(name)") { try await subscriber(ChannelEvent(name: name, data: data), worker) }
     }
 
-    private func handle(_ frame: GatewayFrame, worker: WorkerContext, sessions: inout SessionCache) async {
+    private func handle(_ frame: GatewayFrame, worker: WorkerContext, sessions: NIOLoopBoundBox<SessionCache>) async {
         let client = frame.clientID
         guard frame.command.isClientEvent else {
             peerLog.log(.warning, "ignoring an unexpected frame from a gateway", "\(frame.command)")
@@ -220,14 +215,15 @@ public final class BusinessWorker: Service {
         let session: (version: UInt64, values: [String: JSONValue])
         do {
             guard let stamp = SessionStamp(extData: frame.extData) else { throw GatewayFrameError.malformedBody(frame.command) }
-            session = try sessions.session(for: client, stamp: stamp)
+            session = try sessions.value.session(for: client, stamp: stamp)
         } catch {
             peerLog.log(.error, "malformed session on a client event; handling it with an empty one", "", metadata: ["client": "\(client)"])
             session = (0, [:])
         }
         let context = EventContext(
             clientID: client,
-            clientAddress: "\(GatewayAddress.formatIPv4(frame.clientIP)):\(frame.clientPort)",
+            clientIP: frame.clientIP,
+            clientPort: frame.clientPort,
             gatewayAddress: client.gateway,
             gatewayPublicPort: frame.gatewayPort,
             isRedelivered: frame.flags.contains(.redelivered),
@@ -249,11 +245,11 @@ public final class BusinessWorker: Service {
             await runHandler("onMessage", context) { try await handler.onMessage(context, message: message) }
         default:
             await runHandler("onClose", context) { try await handler.onClose(context) }
-            sessions.forget(client)
+            sessions.value.forget(client)
             return
         }
         if let changed = context.session.changedValues {
-            sessions.wrote(changed, for: client, basedOn: session.version)
+            sessions.value.wrote(changed, for: client, basedOn: session.version)
             await runHandler("session write", context) { try await context.api.setSession(client, changed) }
         }
     }

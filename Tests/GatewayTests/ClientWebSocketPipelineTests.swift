@@ -245,6 +245,22 @@ final class ClientWebSocketPipelineTests: XCTestCase {
         XCTAssertFalse(harness.client.isActive)
     }
 
+    func testABroadcastIsEncodedOnceForEveryClientOfTheLoop() throws {
+        let harness = try ClientHarness(maxMessageSize: Self.maxMessageSize)
+        let connection = try XCTUnwrap(harness.connection)
+        let shared = SharedMessage(.init(bytes: ByteBuffer(string: "to all"), isBinary: false))
+        connection.write(shared)
+        connection.write(shared)
+        harness.loop.run()
+        var written: [ByteBuffer] = []
+        while case .byteBuffer(let bytes)? = try harness.client.readOutbound(as: IOData.self) { written.append(bytes) }
+        XCTAssertEqual(written.count, 2)
+        XCTAssertEqual(written.first.map { Array($0.readableBytesView) }, [0x81, 6] + Array("to all".utf8))
+        // Encoded once: the second write carries the very bytes of the first, not a copy.
+        let addresses = written.map { $0.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } }
+        XCTAssertEqual(addresses.first, addresses.last)
+    }
+
     // MARK: Frames as a client sends them
 
     fileprivate struct Opcode: Sendable {

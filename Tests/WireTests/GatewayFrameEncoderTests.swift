@@ -107,6 +107,43 @@ final class GatewayFrameEncoderTests: XCTestCase {
         XCTAssertTrue(try channel.finish().isClean)
     }
 
+    func testFramesWrittenBetweenFlushesLeaveAsOneBuffer() throws {
+        let channel = try Support.encodingChannel()
+        let frames = (0..<5).map { Support.sampleFrame(command: $0.isMultiple(of: 2) ? .sendToOne : .acknowledge) }
+        let written = frames.map { channel.write($0) }
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "nothing leaves before the flush")
+        channel.flush()
+        var batch = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "one buffer for the whole batch")
+        for frame in frames {
+            XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &batch, maximumFrameLength: 1 << 20), frame)
+        }
+        XCTAssertEqual(batch.readableBytes, 0)
+        for write in written { XCTAssertNoThrow(try write.wait()) }
+        try channel.writeOutbound(frames[0])
+        XCTAssertEqual(try channel.readOutbound(as: ByteBuffer.self)?.readableBytes, frames[0].encodedLength, "the next flush starts a new batch")
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+
+    func testARefusedFrameLeavesTheRestOfItsBatch() throws {
+        let maximum = 64
+        let channel = try Support.encodingChannel(maximumFrameLength: maximum)
+        let small = GatewayFrame(command: .sendToOne, body: Support.buffer([1, 2, 3]))
+        let tooLarge = GatewayFrame(command: .sendToOne, body: Support.buffer([UInt8](repeating: 0, count: maximum)))
+        let first = channel.write(small)
+        let refused = channel.write(tooLarge)
+        let last = channel.write(small)
+        channel.flush()
+        XCTAssertThrowsError(try refused.wait())
+        XCTAssertNoThrow(try first.wait())
+        XCTAssertNoThrow(try last.wait())
+        XCTAssertEqual(try channel.readOutbound(as: ByteBuffer.self)?.readableBytes, 2 * small.encodedLength)
+        XCTAssertThrowsError(try channel.throwIfErrorCaught()) { error in
+            XCTAssertEqual(error as? GatewayFrameError, .frameTooLarge(length: tooLarge.encodedLength, maximum: maximum))
+        }
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+
     func testRefusesAFrameAboveItsMaximum() throws {
         let maximum = 64
         let channel = try Support.encodingChannel(maximumFrameLength: maximum)

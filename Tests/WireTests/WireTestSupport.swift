@@ -34,7 +34,7 @@ enum WireTestSupport {
     ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: maximumFrameLength))
+            GatewayFrameEncoder(maximumFrameLength: maximumFrameLength)
         )
         return channel
     }

@@ -83,7 +83,7 @@ package struct GatewayConnector: Sendable {
                     // The gateway is named by its IP address, which its certificate must carry.
                     if let tls { try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize)))
-                    try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize)))
+                    try sync.addHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize))
                     try sync.addHandler(
                         GatewayLinkHandler(
                             key: key,

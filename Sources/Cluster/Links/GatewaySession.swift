@@ -77,10 +77,17 @@ package final class GatewaySession: Sendable {
     /// would otherwise break the link for every other call.
     package func send(_ frame: GatewayFrame) throws {
         try checkSize(frame)
-        onLoop {
-            self.channel.write(frame, promise: nil)
-            self.scheduleFlush()
+        // Most sends come from a handler running on the link's own loop: no task and no closure then.
+        guard channel.eventLoop.inEventLoop else {
+            channel.eventLoop.execute { self.queue(frame) }
+            return
         }
+        queue(frame)
+    }
+
+    private func queue(_ frame: GatewayFrame) {
+        channel.write(frame, promise: nil)
+        scheduleFlush()
     }
 
     /// Counts one more client event of this session as handled, after the replies it queued.

@@ -61,9 +61,29 @@ final class ClientConnection: Sendable {
         if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
     }
 
+    /// Queues a message from any thread: at once when on the connection's loop (no task, no
+    /// closure), else from a task on it.
+    func writeFromAnyThread(_ message: ClientOutbound.Message) {
+        guard eventLoop.inEventLoop else {
+            eventLoop.execute { self.write(message) }
+            return
+        }
+        write(message)
+    }
+
     /// Queues a message, flushed at the end of this loop tick. Call on the event loop.
     func write(_ message: ClientOutbound.Message) {
-        guard writeUnflushed(message), !state.value.isFlushQueued else { return }
+        write(message.isRaw ? .raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary))
+    }
+
+    /// Queues a message that other clients of this loop are written too, flushed at the end of this
+    /// loop tick. Call on the event loop.
+    func write(_ shared: SharedMessage) {
+        write(shared.message.isRaw ? .raw(shared.message.bytes) : .shared(shared))
+    }
+
+    private func write(_ outbound: ClientOutbound) {
+        guard writeUnflushed(outbound), !state.value.isFlushQueued else { return }
         state.value.isFlushQueued = true
         flushQueue.flushAtEndOfTick(self)
     }
@@ -75,7 +95,7 @@ final class ClientConnection: Sendable {
     }
 
     /// Queues a message without flushing; false when nothing was written. Call on the event loop.
-    private func writeUnflushed(_ message: ClientOutbound.Message) -> Bool {
+    private func writeUnflushed(_ outbound: ClientOutbound) -> Bool {
         guard !state.value.isClosing else {
             counters.add(.sendFailures)
             return false
@@ -84,7 +104,6 @@ final class ClientConnection: Sendable {
             sendBufferIsFull()
             return false
         }
-        let outbound = message.isRaw ? ClientOutbound.raw(message.bytes) : .message(message.bytes, isBinary: message.isBinary)
         channel.write(outbound, promise: nil)
         counters.add(.messagesOut)
         return true

@@ -8,6 +8,8 @@ enum ClientOutbound: Sendable {
     case message(ByteBuffer, isBinary: Bool)
     /// Bytes written as they are, skipping the protocol's encoding (GatewayWorker's raw sends).
     case raw(ByteBuffer)
+    /// A message that other clients of the same loop are written too (not raw).
+    case shared(SharedMessage)
     /// `lastMessage` if any, then a close with `code` (and `reason`, when not empty) where the
     /// protocol has codes, then the end of the connection.
     case close(WebSocketErrorCode, lastMessage: ClientOutbound.Message?, reason: String)

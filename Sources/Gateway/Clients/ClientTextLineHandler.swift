@@ -81,13 +81,19 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
     /// How long a client that ended its side is kept while replies may still come to it.
     static let halfClosedIdleTimeout = TimeAmount.seconds(2)
 
+    private func writeLine(_ bytes: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        router?.connection.counters.add(.bytesOut, bytes.readableBytes + 1)
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        context.write(wrapOutboundOut(Self.newline), promise: promise)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if lastWriteAfterInputClosed != nil { lastWriteAfterInputClosed = .now() }
         switch unwrapOutboundIn(data) {
         case .message(let bytes, _):
-            router?.connection.counters.add(.bytesOut, bytes.readableBytes + 1)
-            context.write(wrapOutboundOut(bytes), promise: nil)
-            context.write(wrapOutboundOut(Self.newline), promise: promise)
+            writeLine(bytes, context: context, promise: promise)
+        case .shared(let shared):
+            writeLine(shared.message.bytes, context: context, promise: promise)
         case .raw(let bytes):
             router?.connection.counters.add(.bytesOut, bytes.readableBytes)
             context.write(wrapOutboundOut(bytes), promise: promise)

@@ -113,6 +113,15 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         case .raw(let bytes):
             router?.connection.counters.add(.bytesOut, bytes.readableBytes)
             context.write(wrapOutboundOut(bytes), promise: promise)
+        case .shared(let shared):
+            let message = shared.message
+            guard message.bytes.readableBytes <= Self.largestCopiedPayload else {
+                return write(message.isBinary ? .binary : .text, message.bytes, context: context, promise: promise)
+            }
+            let allocator = context.channel.allocator
+            let frame = shared.webSocketFrame { self.frame($0.isBinary ? .binary : .text, $0.bytes, allocator: allocator) }
+            router?.connection.counters.add(.bytesOut, frame.readableBytes)
+            context.write(wrapOutboundOut(frame), promise: promise)
         case .close(let code, let lastMessage, let reason):
             router?.connection.counters.addClose(sent: code)
             if let lastMessage {

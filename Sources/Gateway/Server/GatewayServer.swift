@@ -189,7 +189,7 @@ public final class GatewayServer: Service {
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(PreAuthenticationLimit(), name: PreAuthenticationLimit.name)
                     try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
-                    try sync.addHandler(MessageToByteHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize)))
+                    try sync.addHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize))
                     try sync.addHandler(
                         WorkerLinkHandler(
                             key: key,

@@ -47,8 +47,7 @@ struct WorkerCommandExecutor: Sendable {
         switch frame.command {
         case .sendToOne:
             guard let connection = directory.connection(number) else { return }
-            let message = Self.message(frame)
-            connection.onLoop { connection.write(message) }
+            connection.writeFromAnyThread(Self.message(frame))
         case .sendToAll:
             let arguments = try Self.arguments(frame, default: CommandArguments.SendToAll())
             let excluded = Set(arguments.exclude ?? [])
@@ -130,11 +129,13 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    /// Writes `message` to the connections `select` picks, with one task per event loop.
+    /// Writes `message` to the connections `select` picks, with one task and one encoded frame per
+    /// event loop.
     private func send(_ message: ClientOutbound.Message, to select: (ClientDirectory.Table) -> [ClientConnection]) {
         for (loop, connections) in directory.connectionsByEventLoop(select) {
             loop.execute {
-                for connection in connections { connection.write(message) }
+                let shared = SharedMessage(message)
+                for connection in connections { connection.write(shared) }
             }
         }
     }

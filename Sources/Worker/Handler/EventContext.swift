@@ -6,8 +6,10 @@ import Wire
 public struct EventContext: Sendable {
     /// The client the event is about.
     public let clientID: ClientID
-    /// The client's remote address, `ip:port` as the gateway saw it.
-    public let clientAddress: String
+    /// The client's remote IPv4 address as the gateway saw it, host order (0 when not IPv4).
+    public let clientIP: UInt32
+    /// The client's remote port as the gateway saw it.
+    public let clientPort: UInt16
     /// The internal address of the gateway holding the client.
     public let gatewayAddress: GatewayAddress
     /// The public port the client connected to.
@@ -20,6 +22,12 @@ public struct EventContext: Sendable {
     public let api: ClusterAPI
     /// This worker: its timers and Channel.
     public let worker: WorkerContext
+
+    /// The client's remote address, `ip:port` as the gateway saw it; made when asked, since most
+    /// handlers never ask.
+    public var clientAddress: String {
+        "\(GatewayAddress.formatIPv4(clientIP)):\(clientPort)"
+    }
 }
 
 /// What a handler can use outside client events too: the cluster API (with no current client),
