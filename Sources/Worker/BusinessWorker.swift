@@ -36,6 +36,9 @@ public final class BusinessWorker: Service {
     private let channelEventBacklog = NIOLockedValueBox(0)
     /// `name:pid`, as gateways know this worker.
     public let workerKey: String
+    /// The one thread that carries every gateway link and runs the handler (see EventLoopTaskExecutor);
+    /// a machine's cores are used by running several worker processes.
+    public let eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     public init(
         configuration: WorkerConfiguration,
@@ -63,9 +66,7 @@ public final class BusinessWorker: Service {
     public func run() async throws {
         let key = try LinkKey(secret: configuration.secretKey)
         let tls = try configuration.linkTLSTrustRootsPath.map { try GatewayConnector.tlsContext(trustRootsPath: $0) }
-        // One thread: it carries every gateway link and runs the handler (see EventLoopTaskExecutor);
-        // a machine's cores are used by running several worker processes.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = eventLoops
         let handlerExecutor = EventLoopTaskExecutor(eventLoop: group.next())
         let dispatcher = WorkerDispatcher(executor: handlerExecutor)
         let timers = WorkerTimers { id, body in dispatcher.submit(.timer(id, body)) }

@@ -78,7 +78,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         )
         logger.notice("worker starting with the \(handler.rawValue) handler")
         let hostMetrics = handler == .datacenter ? HostMetrics(globalData: globalData) : nil
-        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics }, appended: {
+        let endpoint = try await metrics.serve(role: "worker", statistics: { worker.statistics }, eventLoops: worker.eventLoops, appended: {
             guard let hostMetrics else { return "" }
             do {
                 return try await hostMetrics.render()

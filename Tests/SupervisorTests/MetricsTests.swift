@@ -39,6 +39,8 @@ final class MetricsTests: XCTestCase {
         XCTAssertTrue(after.contains("# TYPE datacentered_worker_events_handled_total counter"), after)
         XCTAssertTrue(after.contains("# TYPE datacentered_gateway_event_loop_lag_microseconds gauge"), after)
         XCTAssertNotNil(value(of: #"datacentered_gateway_event_loop_lag_microseconds{process="gateway-0"}"#, in: after), after)
+        XCTAssertTrue(after.contains("# TYPE datacentered_worker_event_loop_lag_microseconds gauge"), after)
+        XCTAssertTrue(after.contains(#"datacentered_worker_event_loop_lag_microseconds{process="worker-"#), after)
         await client.abort()
     }
 
