@@ -15,6 +15,8 @@
 #   FLEET_JOBS=N            hosts the job and the cancel fan out to (default 1000, at most FLEET_AGENTS)
 #   FLEET_FANOUT=N          service connections the fan-outs are shared over (default 4: a worker
 #                           handles one connection's requests in order, so N connections reach N workers)
+#   FLEET_PER_JOB=1         first run the job and the cancel once more with one request per host (jobs.run,
+#                           jobs.cancel) instead of jobs.runMany / jobs.cancelMany, as a baseline in the same run
 #   FLEET_LATENCY=S         seconds of the steady-state window (default 30)
 #   FLEET_ACCEPT_RATE=N     accepts per second per gateway (--max-accepts-per-second, default 200)
 #   FLEET_RAMP=S            seconds over which the agents first connect (default 20)
@@ -39,6 +41,7 @@ LATENCY="${FLEET_LATENCY:-30}"
 ACCEPT_RATE="${FLEET_ACCEPT_RATE:-200}"
 RAMP="${FLEET_RAMP:-20}"
 RESTART="${FLEET_RESTART:-1}"
+PER_JOB="${FLEET_PER_JOB:-0}"
 OUT="${FLEET_OUT:-$ROOT/.build/bench-fleet/$(date +%Y%m%d-%H%M%S)}"
 CLK_TCK="$(getconf CLK_TCK)"
 [ "$JOBS" -le "$AGENTS" ] || JOBS="$AGENTS"
@@ -237,12 +240,21 @@ STEADY="$(last_json "$OUT/operator-latency.log")"
 
 # One job on JOBS hosts, then a cancel of another.
 JOB_RESULT='{}'
+PER_JOB_RESULT='{}'
 if [ "$JOBS" -gt 0 ]; then
   # Every (AGENTS / JOBS)-th host, so that the job reaches every generator process alike.
   awk -v stride=$((AGENTS / JOBS)) '(NR - 1) % stride == 0' "$OUT/names.txt" | head -n "$JOBS" > "$OUT/job-hosts.txt"
-  "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --hosts-file "$OUT/job-hosts.txt" \
-    --jobs "$JOBS" --job-wait 60 --fanout-connections "$FANOUT" --service-token-file "$OUT/service.token" \
-    > "$OUT/operator-jobs.log" 2>&1 || true
+  fan_out() {
+    "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --hosts-file "$OUT/job-hosts.txt" \
+      --jobs "$JOBS" --job-wait 60 --fanout-connections "$FANOUT" --service-token-file "$OUT/service.token" "$@"
+  }
+  if [ "$PER_JOB" = 1 ]; then
+    fan_out --per-job > "$OUT/operator-jobs-per-job.log" 2>&1 || true
+    log "per-job baseline (one jobs.run / jobs.cancel per host):"
+    grep -v '^{' "$OUT/operator-jobs-per-job.log" || true
+    PER_JOB_RESULT="$(last_json "$OUT/operator-jobs-per-job.log")"
+  fi
+  fan_out > "$OUT/operator-jobs.log" 2>&1 || true
   grep -v '^{' "$OUT/operator-jobs.log" || true
   JOB_RESULT="$(last_json "$OUT/operator-jobs.log")"
 fi
@@ -280,6 +292,7 @@ import json, sys
 out = sys.argv[1]
 steady = json.loads('''$STEADY''')
 jobs = json.loads('''$JOB_RESULT''')
+per_job = json.loads('''$PER_JOB_RESULT''')
 restart = json.loads('''$RESTART_RESULT''')
 window = $t1 - $t0
 reports = $r1 - $r0
@@ -300,6 +313,7 @@ row = {
     "server_rss_kib_per_agent": round(($rss_loaded - $rss_idle) / $AGENTS, 1),
 }
 row.update({k: v for k, v in jobs.items() if k != "mode"})
+row.update({"per_job_" + k: v for k, v in per_job.items() if k.startswith(("job_", "cancel"))})
 row.update(restart)
 print(json.dumps(row))
 PY
@@ -319,6 +333,10 @@ if "job_hosts" in r:
     show(f"job on {r['job_hosts']}: first chunk p99, ms", f"{r['job_first_chunk_p99_ms']} ({r['job_first_chunk_within_target']*100:.1f}% within 0.5 s)", "99% within 500")
     show(f"job on {r['job_hosts']}: every exit status, ms", f"{r['job_all_results_ms']} ({r['job_results']} results, {r['job_exit_0']} exit 0)", "<= 2000")
     show(f"cancel of {r['cancel_jobs']}: all cancelled, ms", f"{r['cancel_all_ms']} ({r['cancelled']} cancelled)", "<= 2000")
+if "per_job_job_hosts" in r:
+    show("  baseline, one request per job: first chunk p99", f"{r['per_job_job_first_chunk_p99_ms']} ({r['per_job_job_first_chunk_within_target']*100:.1f}% within 0.5 s)")
+    show("  baseline: every exit status, ms", f"{r['per_job_job_all_results_ms']} ({r['per_job_job_results']} results)")
+    show("  baseline: all cancelled, ms", f"{r['per_job_cancel_all_ms']} ({r['per_job_cancelled']} cancelled)")
 if "restart_back_seconds" in r:
     show("all gateways restarted: all agents back, s", f"{r['restart_back_seconds']} ({r['restart_agents_online']} online)", "<= 60")
 PY

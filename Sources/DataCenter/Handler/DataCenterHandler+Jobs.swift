@@ -6,27 +6,77 @@ import Worker
 extension DataCenterHandler {
     // MARK: - Operators and services
 
+    /// The most hosts a `jobs.runMany`, or jobs a `jobs.cancelMany`, may name.
+    static let maximumBatch = 10_000
+
     func runJob(_ request: Request) async throws -> JobReply {
         let run = try request.payload(JobsRunRequest.self)
         guard let actions = try await request.hosts.actions(of: run.host) else { throw ProtocolError(.notFound, "no host '\(run.host)'") }
-        guard let spec = actions.first(where: { $0.name == run.action }) else {
-            throw ProtocolError(.forbidden, "action '\(run.action)' is not allowed on \(run.host)")
+        let record = try newJob(on: run.host, allowing: actions, run.action, params: run.params, timeoutSeconds: run.timeoutSeconds, request)
+        logger.info("job queued", metadata: ["job": "\(record.id)", "host": "\(record.host)", "action": "\(record.action)", "by": "\(record.requestedBy)"])
+        try await start([record], stdin: run.stdin, request)
+        return JobReply(job: record)
+    }
+
+    /// `jobs.runMany`: every host is checked before any job is stored, so a bad host refuses the whole request.
+    func runJobs(_ request: Request) async throws -> JobsListReply {
+        let run = try request.payload(JobsRunManyRequest.self)
+        try requireBatch(run.hosts, of: "hosts")
+        if let bad = run.hosts.first(where: { !AgentAuthRequest.isValidHostName($0) }) {
+            throw ProtocolError(.badRequest, "'\(bad)' is not a host name (1 to 64 of A-Za-z0-9._-)")
         }
-        try spec.validate(run.params)
+        let actions = try await request.hosts.actions(of: run.hosts)
+        let records = try run.hosts.map { host in
+            guard let allowed = actions[host] else { throw ProtocolError(.notFound, "no host '\(host)'") }
+            return try newJob(on: host, allowing: allowed, run.action, params: run.params, timeoutSeconds: run.timeoutSeconds, request)
+        }
+        logger.info("jobs queued", metadata: ["jobs": "\(records.count)", "action": "\(run.action)", "by": "\(request.role.requester)"])
+        try await start(records, stdin: run.stdin, request)
+        return JobsListReply(jobs: records)
+    }
+
+    /// A queued job of `action` on `host`, once the host's allow-list lets it run with these parameters.
+    private func newJob(
+        on host: String, allowing actions: [ActionSpec], _ action: String, params: [String: String], timeoutSeconds: Int?, _ request: Request
+    ) throws -> JobRecord {
+        guard let spec = actions.first(where: { $0.name == action }) else {
+            throw ProtocolError(.forbidden, "action '\(action)' is not allowed on \(host)")
+        }
+        do {
+            try spec.validate(params)
+        } catch {
+            throw ProtocolError(error.code, "\(error.message) on \(host)")
+        }
         // A job that names no timeout gets the one its agent would give it (the action's own).
-        let timeout = run.timeoutSeconds ?? min(spec.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds, configuration.maximumJobTimeoutSeconds)
+        let timeout = timeoutSeconds ?? min(spec.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds, configuration.maximumJobTimeoutSeconds)
         guard (1...configuration.maximumJobTimeoutSeconds).contains(timeout) else {
             throw ProtocolError(.badRequest, "'timeoutSeconds' must be 1 to \(configuration.maximumJobTimeoutSeconds)")
         }
-        let record = JobRecord(
-            id: JobStore.newID(), host: run.host, action: run.action, params: run.params,
+        return JobRecord(
+            id: JobStore.newID(), host: host, action: action, params: params,
             requestedBy: request.role.requester, queuedAt: .now, timeoutSeconds: timeout)
-        try await request.jobs.create(record, stdin: run.stdin)
-        try await request.context.api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(record.id))
-        logger.info("job queued", metadata: ["job": "\(record.id)", "host": "\(record.host)", "action": "\(record.action)", "by": "\(record.requestedBy)"])
-        // Offered at once; an agent that is not connected gets it when it authenticates.
-        try await sendStart(record, api: request.context.api, jobs: request.jobs)
-        return JobReply(job: record)
+    }
+
+    /// Stores new jobs, makes the requester their watcher and offers each to its agent at once
+    /// (an agent that is not connected gets it when it authenticates).
+    private func start(_ records: [JobRecord], stdin: String?, _ request: Request) async throws {
+        try await request.jobs.create(records, stdin: stdin)
+        let api = request.context.api
+        for record in records {
+            try await api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(record.id))
+            try await sendStart(record, stdin: stdin, api: api)
+        }
+    }
+
+    /// A batch of `name` must name 1 to `maximumBatch` of them, each once.
+    private func requireBatch(_ names: [String], of name: String) throws {
+        guard (1...Self.maximumBatch).contains(names.count) else {
+            throw ProtocolError(.badRequest, "'\(name)' must list 1 to \(Self.maximumBatch)")
+        }
+        var seen = Set<String>()
+        if let twice = names.first(where: { !seen.insert($0).inserted }) {
+            throw ProtocolError(.badRequest, "'\(twice)' is in '\(name)' more than once")
+        }
     }
 
     func listJobs(_ request: Request) async throws -> JobsListReply {
@@ -57,28 +107,52 @@ extension DataCenterHandler {
         let id = try request.payload(JobQuery.self).job
         guard let record = try await request.jobs.record(id) else { throw ProtocolError(.notFound, "no job '\(id)'") }
         if record.state.isFinal { throw ProtocolError(.conflict, "job '\(id)' has already ended (\(record.state.rawValue))") }
+        let after = try await cancel([record], request)[id] ?? record
+        if after.state.isFinal, after.state != .cancelled {
+            throw ProtocolError(.conflict, "job '\(id)' has already ended (\(after.state.rawValue))")
+        }
+        return JobReply(job: after)
+    }
+
+    /// `jobs.cancelMany`: jobs that have ended already are answered as they are.
+    func cancelJobs(_ request: Request) async throws -> JobsListReply {
+        let ids = try request.payload(JobsCancelManyRequest.self).jobs
+        try requireBatch(ids, of: "jobs")
+        let records = try await request.jobs.records(ids)
+        if records.count < ids.count {
+            let found = Set(records.map(\.id))
+            if let missing = ids.first(where: { !found.contains($0) }) { throw ProtocolError(.notFound, "no job '\(missing)'") }
+        }
+        let after = try await cancel(records.filter { !$0.state.isFinal }, request)
+        return JobsListReply(jobs: records.map { after[$0.id] ?? $0 })
+    }
+
+    /// Cancels unfinished jobs, each memcached list written once for all of them.
+    /// - Returns: the records afterwards, by job id (those that vanished meanwhile are left out).
+    private func cancel(_ records: [JobRecord], _ request: Request) async throws -> [String: JobRecord] {
         let api = request.context.api
+        var after: [String: JobRecord] = [:]
         // A queued job is cancelled here; if the agent took it meanwhile, it is cancelled there instead.
-        if record.state == .queued,
-            let (_, cancelled) = try await request.jobs.update(id, { if $0.state == .queued { $0.end(.cancelled) } }),
-            cancelled.state == .cancelled
-        {
-            try? await sendCancel(cancelled, api: api)
-            await pushState(cancelled, api: api)
-            return JobReply(job: cancelled)
+        let queued = records.filter { $0.state == .queued }.map(\.id)
+        for (_, record) in try await request.jobs.update(queued, { if $0.state == .queued { $0.end(.cancelled) } }) {
+            after[record.id] = record
+            guard record.state == .cancelled else { continue }
+            try? await sendCancel(record, api: api)
+            await pushState(record, api: api)
         }
         // A running job is ended by its agent. The cancel is recorded first, so an agent that is not
         // connected now (a gateway restart) or loses its connection before the cancel reaches it gets
         // it when it authenticates again.
-        guard let (before, marked) = try await request.jobs.update(id, { if !$0.state.isFinal, $0.cancelRequestedAt == nil { $0.cancelRequestedAt = .now } })
-        else { throw ProtocolError(.notFound, "no job '\(id)'") }
-        if marked.state.isFinal { throw ProtocolError(.conflict, "job '\(id)' has already ended (\(marked.state.rawValue))") }
-        if before.cancelRequestedAt == nil {
-            try await request.jobs.addPendingCancel(id, host: marked.host)
-            await pushState(marked, api: api)
+        let running = records.map { after[$0.id] ?? $0 }.filter { !$0.state.isFinal }.map(\.id)
+        let marked = try await request.jobs.update(running) { if !$0.state.isFinal, $0.cancelRequestedAt == nil { $0.cancelRequestedAt = .now } }
+        let newlyMarked = marked.filter { $0.before.cancelRequestedAt == nil && !$0.after.state.isFinal }.map(\.after)
+        try await request.jobs.addPendingCancels(newlyMarked)
+        for (_, record) in marked {
+            after[record.id] = record
+            if !record.state.isFinal { try await sendCancel(record, api: api) }
         }
-        try await sendCancel(marked, api: api)
-        return JobReply(job: marked)
+        for record in newlyMarked { await pushState(record, api: api) }
+        return after
     }
 
     func sendStdin(_ request: Request) async throws -> EmptyPayload {
@@ -123,9 +197,9 @@ extension DataCenterHandler {
             throw ProtocolError(.badRequest, "'state' must be done, failed, cancelled, timed_out or lost")
         }
         try await recordTimerRun(finished.job, of: host, request)
-        try await requireJob(finished.job, of: host, in: request.jobs)
         let outputBytes = try await request.jobs.output(of: finished.job).totalBytes
         let updated = try await request.jobs.update(finished.job) { record in
+            guard record.host == host else { throw ProtocolError(.forbidden, "job '\(finished.job)' belongs to another host") }
             // The agent's word replaces what the central side concluded without it (lost, or a state
             // from a `job.start` reply without an exit status).
             guard !record.state.isFinal || record.state == .lost || (record.exitCode == nil && record.signal == nil) else { return }
@@ -136,7 +210,8 @@ extension DataCenterHandler {
             record.outputBytes = outputBytes
             if record.startedAt == nil, let ended = record.endedAt { record.startedAt = ended.adding(seconds: -Double(finished.durationMs) / 1000) }
         }
-        if let (before, after) = updated, before != after {
+        guard let (before, after) = updated else { throw ProtocolError(.notFound, "no job '\(finished.job)'") }
+        if before != after {
             logger.info("job finished", metadata: ["job": "\(after.id)", "state": "\(after.state.rawValue)"])
             await pushState(after, api: request.context.api)
         }
@@ -198,8 +273,13 @@ extension DataCenterHandler {
     /// Offers a queued job to its host's agent, if it is connected. The agent runs a job id at most once,
     /// so offering it again (after a reconnect, from the sweep) is safe.
     func sendStart(_ record: JobRecord, api: ClusterAPI, jobs: JobStore) async throws {
+        try await sendStart(record, stdin: try await jobs.stdin(of: record.id), api: api)
+    }
+
+    /// Offers a queued job whose standard input is known (it was just stored) to its host's agent.
+    func sendStart(_ record: JobRecord, stdin: String?, api: ClusterAPI) async throws {
         let start = JobStartRequest(
-            job: record.id, action: record.action, params: record.params, stdin: try await jobs.stdin(of: record.id),
+            job: record.id, action: record.action, params: record.params, stdin: stdin,
             timeoutSeconds: record.timeoutSeconds ?? configuration.defaultJobTimeoutSeconds)
         try await api.sendToUID(ConnectionRole.agentUID(record.host), .text(Envelope.request(id: "start:\(record.id)", op: .jobStart, data: start)))
     }

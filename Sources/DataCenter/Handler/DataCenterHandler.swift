@@ -103,10 +103,12 @@ public struct DataCenterHandler: EventHandler {
         case (.actionsList, _): data = try await listActions(request)
         case (.clusterStats, _): data = try await clusterStats(request)
         case (.jobsRun, _): data = try await runJob(request)
+        case (.jobsRunMany, _): data = try await runJobs(request)
         case (.jobsList, _): data = try await listJobs(request)
         case (.jobsShow, _): data = try await showJob(request, watch: false)
         case (.jobsWatch, _): data = try await showJob(request, watch: true)
         case (.jobsCancel, _): data = try await cancelJob(request)
+        case (.jobsCancelMany, _): data = try await cancelJobs(request)
         case (.jobsStdin, _): data = try await sendStdin(request)
         case (.jobsRunning, _):
             try await listRunningJobs(request)

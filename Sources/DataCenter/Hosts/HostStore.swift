@@ -1,4 +1,5 @@
 import DataCenterProtocol
+import Foundation
 import Registry
 
 /// Hosts in memcached: every host's latest `HostState`, its agent's allow-list and timers, and the list of host names,
@@ -9,28 +10,20 @@ struct HostStore: Sendable {
     /// The list of hosts and the list of online hosts are each spread over this many memcached items by
     /// a hash of the host name, so an authentication or a host going offline rewrites a list of a few
     /// dozen names rather than one of the whole fleet, and workers seldom race on the same item.
-    private static let buckets = 64
-    private static func indexKey(bucket: Int) -> String { "dc.hosts.\(bucket)" }
-    private static func onlineKey(bucket: Int) -> String { "dc.hosts.online.\(bucket)" }
+    private static let index = SpreadKeys(prefix: "dc.hosts", count: 64)
+    private static let online = SpreadKeys(prefix: "dc.hosts.online", count: 64)
     private static func stateKey(_ host: String) -> String { "dc.host:\(host)" }
     private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
     private static func timersKey(_ host: String) -> String { "dc.host:\(host):timers" }
 
-    /// FNV-1a of the name: the same in every process (Swift's `hashValue` is seeded per process).
-    private static func bucket(of host: String) -> Int {
-        var hash: UInt32 = 2_166_136_261
-        for byte in host.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(buckets))
-    }
-
-    /// The names in every bucket of a spread list, sorted.
-    private func allNames(_ key: (_ bucket: Int) -> String) async throws -> [String] {
-        try await data.get((0..<Self.buckets).map(key), as: [String].self).flatMap { $0 }.sorted()
+    /// The names in every item of a spread list, sorted.
+    private func allNames(_ list: SpreadKeys) async throws -> [String] {
+        try await data.get(list.allKeys, as: [String].self).flatMap { $0 }.sorted()
     }
 
     /// Every host that ever authenticated, sorted.
     func hostNames() async throws -> [String] {
-        try await allNames(Self.indexKey)
+        try await allNames(Self.index)
     }
 
     func state(of host: String) async throws -> HostState? {
@@ -54,7 +47,7 @@ struct HostStore: Sendable {
             return state
         }
         if before.online != after.online {
-            _ = try await data.update(Self.onlineKey(bucket: Self.bucket(of: host)), as: [String].self) { hosts in
+            _ = try await data.update(Self.online.key(for: host), as: [String].self) { hosts in
                 let others = (hosts ?? []).filter { $0 != host }
                 return after.online ? others + [host] : others
             }
@@ -64,13 +57,13 @@ struct HostStore: Sendable {
 
     /// The hosts marked online, so the sweep checks those without reading every host's state.
     func onlineHostNames() async throws -> [String] {
-        try await allNames(Self.onlineKey)
+        try await allNames(Self.online)
     }
 
     /// Records an agent's allow-list and adds its host to the list of hosts if it is new.
     func register(_ host: String, actions: [ActionSpec]) async throws {
         try await data.set(Self.actionsKey(host), json: actions)
-        let key = Self.indexKey(bucket: Self.bucket(of: host))
+        let key = Self.index.key(for: host)
         if try await data.get(key, as: [String].self)?.contains(host) == true { return }
         _ = try await data.update(key, as: [String].self) { names in
             Array(Set((names ?? []) + [host])).sorted()
@@ -80,6 +73,20 @@ struct HostStore: Sendable {
     /// What the host's agent allows, as it said when it last authenticated; nil for an unknown host.
     func actions(of host: String) async throws -> [ActionSpec]? {
         try await data.get(Self.actionsKey(host), as: [ActionSpec].self)
+    }
+
+    /// The allow-lists of those of `hosts` that are known, by host, in one round trip.
+    func actions(of hosts: [String]) async throws -> [String: [ActionSpec]] {
+        let found = try await data.client.getMany(hosts.map { data.storageKey(Self.actionsKey($0)) })
+        // Hosts of a fleet mostly share one allow-list: each distinct one is decoded once.
+        var decoded: [[UInt8]: [ActionSpec]] = [:]
+        var actions: [String: [ActionSpec]] = [:]
+        for host in hosts {
+            guard let bytes = found[data.storageKey(Self.actionsKey(host))] else { continue }
+            if decoded[bytes] == nil { decoded[bytes] = try JSONDecoder().decode([ActionSpec].self, from: Data(bytes)) }
+            actions[host] = decoded[bytes]
+        }
+        return actions
     }
 
     /// The timers on the host's agent, as it last said (at its connect, or answering a `timers.*`).

@@ -13,7 +13,8 @@ struct JobStore: Sendable {
     static let retention = 7 * 24 * 3600
 
     private static let recentKey = "dc.jobs.recent"
-    private static let activeKey = "dc.jobs.active"
+    /// The unfinished jobs, spread so that a job ending rewrites a short list.
+    private static let active = SpreadKeys(prefix: "dc.jobs.active", count: 64)
     private static func recordKey(_ job: String) -> String { "dc.job:\(job)" }
     private static func outputKey(_ job: String) -> String { "dc.job:\(job):output" }
     private static func stdinKey(_ job: String) -> String { "dc.job:\(job):stdin" }
@@ -25,14 +26,29 @@ struct JobStore: Sendable {
         "j-" + String(format: "%016llx", UInt64.random(in: .min ... .max))
     }
 
-    /// Stores a new queued job (and what its standard input starts with) and puts it on its host's queue.
-    func create(_ record: JobRecord, stdin: String?) async throws {
-        if let stdin { try await data.set(Self.stdinKey(record.id), Array(stdin.utf8), expiration: Self.retention) }
-        try await data.set(Self.recordKey(record.id), json: record, expiration: Self.retention)
-        try await data.set(Self.outputKey(record.id), json: JobOutputLog(), expiration: Self.retention)
-        try await appendID(record.id, to: Self.queueKey(record.host))
-        try await appendID(record.id, to: Self.activeKey)
-        try await appendID(record.id, to: Self.recentKey, limit: Self.recentLimit)
+    /// Stores new queued jobs (all with the same standard input, if any), puts each on its host's queue and
+    /// adds them to the unfinished and the newest jobs: the records are written side by side, then every
+    /// list once for the whole batch. No output log is written: a job without one has none yet.
+    func create(_ records: [JobRecord], stdin: String?) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for record in records {
+                group.addTask {
+                    if let stdin { try await data.set(Self.stdinKey(record.id), Array(stdin.utf8), expiration: Self.retention) }
+                    try await data.set(Self.recordKey(record.id), json: record, expiration: Self.retention)
+                }
+            }
+            try await group.waitForAll()
+            // The lists only after the records, so whoever finds an id there finds its record.
+            for (host, queued) in Dictionary(grouping: records, by: \.host) {
+                group.addTask { try await appendIDs(queued.map(\.id), to: Self.queueKey(host)) }
+            }
+            for (key, ids) in Self.active.grouped(records.map(\.id)) {
+                group.addTask { try await appendIDs(ids, to: key) }
+            }
+            let ids = records.map(\.id)
+            group.addTask { try await appendIDs(ids, to: Self.recentKey, limit: Self.recentLimit) }
+            try await group.waitForAll()
+        }
     }
 
     /// Stores a job that its agent started on its own (a timer's run) unless it is stored already.
@@ -41,8 +57,8 @@ struct JobStore: Sendable {
         guard try await data.add(Self.recordKey(record.id), Array(try JSONEncoder().encode(record)), expiration: Self.retention) else {
             return false
         }
-        if !record.state.isFinal { try await appendID(record.id, to: Self.activeKey) }
-        try await appendID(record.id, to: Self.recentKey, limit: Self.recentLimit)
+        if !record.state.isFinal { try await appendIDs([record.id], to: Self.active.key(for: record.id)) }
+        try await appendIDs([record.id], to: Self.recentKey, limit: Self.recentLimit)
         return true
     }
 
@@ -57,7 +73,40 @@ struct JobStore: Sendable {
 
     /// Changes a job's record with compare-and-swap; nil when there is no such job.
     /// A job that reaches a final state leaves its host's queue and the unfinished jobs.
-    func update(_ job: String, _ change: (inout JobRecord) throws -> Void) async throws -> (before: JobRecord, after: JobRecord)? {
+    func update(_ job: String, _ change: @escaping @Sendable (inout JobRecord) throws -> Void) async throws -> (before: JobRecord, after: JobRecord)? {
+        try await update([job], change).first
+    }
+
+    /// Changes the records of `jobs` with compare-and-swap, side by side, then takes those that left the
+    /// queued state off their hosts' queues and those that ended off the unfinished jobs and the pending
+    /// cancels, each list once. Jobs that do not exist are left out of the result.
+    func update(_ jobs: [String], _ change: @escaping @Sendable (inout JobRecord) throws -> Void) async throws -> [(before: JobRecord, after: JobRecord)] {
+        let changed = try await withThrowingTaskGroup(of: (before: JobRecord, after: JobRecord)?.self) { group in
+            for job in jobs {
+                group.addTask { try await updateRecord(job, change) }
+            }
+            var changed: [String: (before: JobRecord, after: JobRecord)] = [:]
+            for try await case let change? in group { changed[change.after.id] = change }
+            return jobs.compactMap { changed[$0] }
+        }
+        let dequeued = changed.filter { $0.before.state == .queued && $0.after.state != .queued }.map(\.after)
+        let ended = changed.filter { !$0.before.state.isFinal && $0.after.state.isFinal }.map(\.after)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (host, records) in Dictionary(grouping: dequeued, by: \.host) {
+                group.addTask { try await removeIDs(Set(records.map(\.id)), from: Self.queueKey(host)) }
+            }
+            for (key, ids) in Self.active.grouped(ended.map(\.id)) {
+                group.addTask { try await removeIDs(Set(ids), from: key) }
+            }
+            for (host, records) in Dictionary(grouping: ended.filter { $0.cancelRequestedAt != nil }, by: \.host) {
+                group.addTask { try await removePendingCancels(Set(records.map(\.id)), host: host) }
+            }
+            try await group.waitForAll()
+        }
+        return changed
+    }
+
+    private func updateRecord(_ job: String, _ change: (inout JobRecord) throws -> Void) async throws -> (before: JobRecord, after: JobRecord)? {
         var before: JobRecord?
         let after: JobRecord
         do {
@@ -65,18 +114,15 @@ struct JobStore: Sendable {
                 guard var record = current else { throw NoSuchJob() }
                 before = record
                 try change(&record)
+                if record == current { throw Unchanged() }
                 return record
             }
         } catch is NoSuchJob {
             return nil
+        } catch is Unchanged {
+            return before.map { ($0, $0) }
         }
-        guard let before else { return nil }
-        if after.state != .queued, before.state == .queued { try await removeID(job, from: Self.queueKey(after.host)) }
-        if after.state.isFinal, !before.state.isFinal {
-            try await removeID(job, from: Self.activeKey)
-            if after.cancelRequestedAt != nil { try await removePendingCancels([job], host: after.host) }
-        }
-        return (before, after)
+        return before.map { ($0, after) }
     }
 
     /// What the job's standard input starts with, if its `jobs.run` gave any.
@@ -89,9 +135,14 @@ struct JobStore: Sendable {
         try await data.get(Self.queueKey(host), as: [String].self) ?? []
     }
 
-    /// Records that the running `job` is to be cancelled by `host`'s agent, until the job ends.
-    func addPendingCancel(_ job: String, host: String) async throws {
-        try await appendID(job, to: Self.cancelsKey(host))
+    /// Records that the running `jobs` are to be cancelled by their agents, until each ends: one write per host.
+    func addPendingCancels(_ jobs: [JobRecord]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (host, records) in Dictionary(grouping: jobs, by: \.host) {
+                group.addTask { try await appendIDs(records.map(\.id), to: Self.cancelsKey(host)) }
+            }
+            try await group.waitForAll()
+        }
     }
 
     /// The jobs whose cancel `host`'s agent is still to get.
@@ -100,14 +151,12 @@ struct JobStore: Sendable {
     }
 
     func removePendingCancels(_ jobs: Set<String>, host: String) async throws {
-        _ = try await data.update(Self.cancelsKey(host), as: [String].self) { ids in
-            (ids ?? []).filter { !jobs.contains($0) }
-        }
+        try await removeIDs(jobs, from: Self.cancelsKey(host))
     }
 
     /// The ids of every unfinished job.
     func activeJobs() async throws -> [String] {
-        try await data.get(Self.activeKey, as: [String].self) ?? []
+        try await data.get(Self.active.allKeys, as: [String].self).flatMap { $0 }
     }
 
     /// The newest job ids, newest first.
@@ -131,18 +180,21 @@ struct JobStore: Sendable {
         try await data.get(Self.outputKey(job), as: JobOutputLog.self) ?? JobOutputLog()
     }
 
-    private func appendID(_ id: String, to key: String, limit: Int = .max) async throws {
+    private func appendIDs(_ added: [String], to key: String, limit: Int = .max) async throws {
         _ = try await data.update(key, as: [String].self) { ids in
-            Array(((ids ?? []) + [id]).suffix(limit))
+            Array(((ids ?? []) + added).suffix(limit))
         }
     }
 
-    private func removeID(_ id: String, from key: String) async throws {
+    private func removeIDs(_ removed: Set<String>, from key: String) async throws {
         _ = try await data.update(key, as: [String].self) { ids in
-            (ids ?? []).filter { $0 != id }
+            (ids ?? []).filter { !removed.contains($0) }
         }
     }
 }
 
 /// Stops an update of a record that does not exist (never did, or expired).
 private struct NoSuchJob: Error {}
+
+/// Stops an update that changes nothing, so nothing is written.
+private struct Unchanged: Error {}

@@ -62,6 +62,43 @@ public struct JobsRunRequest: Codable, Sendable, Hashable {
     }
 }
 
+/// `jobs.runMany`: run `action` on every one of `hosts`, one job each (a fan-out in one request).
+public struct JobsRunManyRequest: Codable, Sendable, Hashable {
+    public var hosts: [String]
+    public var action: String
+    public var params: [String: String]
+    public var stdin: String?
+    public var timeoutSeconds: Int?
+
+    public init(hosts: [String], action: String, params: [String: String] = [:], stdin: String? = nil, timeoutSeconds: Int? = nil) {
+        self.hosts = hosts
+        self.action = action
+        self.params = params
+        self.stdin = stdin
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    enum CodingKeys: String, CodingKey { case hosts, action, params, stdin, timeoutSeconds }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        hosts = try container.decode([String].self, forKey: .hosts)
+        action = try container.decode(String.self, forKey: .action)
+        params = try container.decodeIfPresent([String: String].self, forKey: .params) ?? [:]
+        stdin = try container.decodeIfPresent(String.self, forKey: .stdin)
+        timeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
+    }
+}
+
+/// `jobs.cancelMany`: which jobs.
+public struct JobsCancelManyRequest: Codable, Sendable, Hashable {
+    public var jobs: [String]
+
+    public init(jobs: [String]) {
+        self.jobs = jobs
+    }
+}
+
 /// The reply to `jobs.run` and `jobs.cancel`, and the data of the `job.state` event.
 public struct JobReply: Codable, Sendable, Hashable {
     public var job: JobRecord
@@ -83,7 +120,7 @@ public struct JobsListRequest: Codable, Sendable, Hashable {
     }
 }
 
-/// The reply to `jobs.list`, newest first.
+/// The reply to `jobs.list` (newest first), `jobs.runMany` and `jobs.cancelMany` (in the order asked).
 public struct JobsListReply: Codable, Sendable, Hashable {
     public var jobs: [JobRecord]
 

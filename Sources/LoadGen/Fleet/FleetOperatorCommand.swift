@@ -45,6 +45,9 @@ struct FleetOperatorCommand: AsyncParsableCommand {
     @Option(help: "A file holding a service token (first line), for --fanout-connections above 1.")
     var serviceTokenFile: String?
 
+    @Flag(help: "Fan out with one jobs.run / jobs.cancel per host instead of jobs.runMany / jobs.cancelMany (to compare).")
+    var perJob = false
+
     func validate() throws {
         guard expectOnline >= 0, onlineTimeout > 0, onlineTimeout <= 600 else { throw ValidationError("--online-timeout must be in (0, 600]") }
         guard latencyDuration >= 0, latencyDuration <= 600 else { throw ValidationError("--latency-duration must be in [0, 600]") }
@@ -87,7 +90,7 @@ struct FleetOperatorCommand: AsyncParsableCommand {
             defer { tasks.forEach { $0.cancel() } }
             for connection in fanOutConnections { try await waitForSession(connection, started: started) }
             let fanOut = try JobFanOut(
-                connections: fanOutConnections, observations: handler.observations, hosts: Array(targets.prefix(jobs)), wait: jobWait)
+                connections: fanOutConnections, observations: handler.observations, hosts: Array(targets.prefix(jobs)), wait: jobWait, perJob: perJob)
             summary += [("fanout_connections", .int(fanOutConnections.count))]
             summary += try await fanOut.runAndCollect()
             summary += try await fanOut.runAndCancel()

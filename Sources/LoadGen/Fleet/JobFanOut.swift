@@ -5,8 +5,10 @@ import Foundation
 
 /// One job fanned out to many hosts, timed from the moment the first `jobs.run` goes out: when each
 /// job's first output chunk and its final state reach the requester; then a second fan-out that is
-/// cancelled, timed from the first `jobs.cancel`. The hosts are shared out over the given connections
-/// (a worker handles one connection's requests in order, so several connections reach several workers).
+/// cancelled, timed from the first cancel. The hosts are shared out over the given connections (a worker
+/// handles one connection's requests in order, so several connections reach several workers), one
+/// `jobs.runMany` / `jobs.cancelMany` per connection, or one `jobs.run` / `jobs.cancel` per host when
+/// `perJob` (to compare with).
 struct JobFanOut {
     /// The first output chunk of this share of the jobs must arrive within `firstChunkTarget`.
     static let firstChunkShare = 0.99
@@ -17,12 +19,14 @@ struct JobFanOut {
     let observations: OperatorObservations
     let hosts: [String]
     let wait: Double
+    let perJob: Bool
     private let sessions: [DataCenterSession]
 
-    init(connections: [FleetOperator], observations: OperatorObservations, hosts: [String], wait: Double) throws {
+    init(connections: [FleetOperator], observations: OperatorObservations, hosts: [String], wait: Double, perJob: Bool) throws {
         self.observations = observations
         self.hosts = hosts
         self.wait = wait
+        self.perJob = perJob
         sessions = try connections.map { connection in
             guard let session = connection.session else { throw ValidationError("a fan-out connection is not connected") }
             return session
@@ -32,6 +36,13 @@ struct JobFanOut {
     /// The connection that carries the `index`-th host's requests.
     private func session(for index: Int) -> DataCenterSession {
         sessions[index % sessions.count]
+    }
+
+    /// `names` shared out over the connections as `session(for:)` does, one share per connection.
+    private func shares(_ names: [String]) -> [(session: DataCenterSession, names: [String])] {
+        sessions.indices.map { share in
+            (sessions[share], stride(from: share, to: names.count, by: sessions.count).map { names[$0] })
+        }.filter { !$0.names.isEmpty }
     }
 
     /// `fleet.echo` on every host: first chunks and exit statuses.
@@ -64,10 +75,16 @@ struct JobFanOut {
         let (_, jobs, refused) = try await start(FleetActions.wait)
         _ = try await waitUntil(jobs) { $0.firstChunk != nil || $0.ended != nil }
         let cancelling = ContinuousClock.now
-        var pending: [DataCenterSession.PendingReply] = []
-        for (index, job) in jobs.enumerated() { pending.append(try await session(for: index).post(.jobsCancel, JobQuery(job: job))) }
         var cancelRefused = 0
-        for reply in pending where (try? await reply.value()) == nil { cancelRefused += 1 }
+        if perJob {
+            var pending: [DataCenterSession.PendingReply] = []
+            for (index, job) in jobs.enumerated() { pending.append(try await session(for: index).post(.jobsCancel, JobQuery(job: job))) }
+            for reply in pending where (try? await reply.value()) == nil { cancelRefused += 1 }
+        } else {
+            var pending: [(count: Int, reply: DataCenterSession.PendingReply)] = []
+            for share in shares(jobs) { pending.append((share.names.count, try await share.session.post(.jobsCancelMany, JobsCancelManyRequest(jobs: share.names)))) }
+            for (count, reply) in pending where (try? await reply.value()) == nil { cancelRefused += count }
+        }
         let sightings = try await waitUntil(jobs) { $0.ended != nil }
         let ends = sightings.compactMap { $0.ended.map { ($0 - cancelling).seconds } }.sorted()
         let cancelled = sightings.filter { $0.state == .cancelled }.count
@@ -86,17 +103,29 @@ struct JobFanOut {
         ]
     }
 
-    /// Sends `jobs.run` of `action` for every host without waiting in between, then collects the job ids.
+    /// Sends the jobs of `action` for every host without waiting in between, then collects the job ids.
     private func start(_ action: String) async throws -> (started: ContinuousClock.Instant, jobs: [String], refused: Int) {
         let started = ContinuousClock.now
-        var pending: [DataCenterSession.PendingReply] = []
-        for (index, host) in hosts.enumerated() {
-            pending.append(try await session(for: index).post(.jobsRun, JobsRunRequest(host: host, action: action, timeoutSeconds: Int(wait) + 60)))
-        }
+        let timeout = Int(wait) + 60
         var jobs: [String] = []
         var refused = 0
-        for reply in pending {
-            if let job = try? await reply.value().payload(JobReply.self).job.id { jobs.append(job) } else { refused += 1 }
+        if perJob {
+            var pending: [DataCenterSession.PendingReply] = []
+            for (index, host) in hosts.enumerated() {
+                pending.append(try await session(for: index).post(.jobsRun, JobsRunRequest(host: host, action: action, timeoutSeconds: timeout)))
+            }
+            for reply in pending {
+                if let job = try? await reply.value().payload(JobReply.self).job.id { jobs.append(job) } else { refused += 1 }
+            }
+        } else {
+            var pending: [(count: Int, reply: DataCenterSession.PendingReply)] = []
+            for share in shares(hosts) {
+                let request = JobsRunManyRequest(hosts: share.names, action: action, timeoutSeconds: timeout)
+                pending.append((share.names.count, try await share.session.post(.jobsRunMany, request)))
+            }
+            for (count, reply) in pending {
+                if let queued = try? await reply.value().payload(JobsListReply.self).jobs { jobs += queued.map(\.id) } else { refused += count }
+            }
         }
         return (started, jobs, refused)
     }
