@@ -30,6 +30,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+source "$ROOT/Deploy/bench-lib.sh"
 BIN="${FLEET_BIN:-$ROOT/.build/release}"
 AGENTS="${FLEET_AGENTS:-5000}"
 GENERATORS="${FLEET_GENERATORS:-4}"
@@ -83,22 +84,6 @@ wait_for() {  # wait_for FILE PATTERN TIMEOUT: until the pattern appears in the 
   done
 }
 
-free_ports() {
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n, found, held = int(sys.argv[1]), [], []
-while len(found) < n:
-    port = random.randint(20000, 32000)
-    if port in found: continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port)); held.append(s); found.append(port)
-    except OSError:
-        s.close()
-print(" ".join(map(str, found)))
-PY
-}
-
 cpu_ticks() {  # user + system ticks of the given pids
   local total=0 pid stat rest
   for pid in "$@"; do
@@ -107,15 +92,6 @@ cpu_ticks() {  # user + system ticks of the given pids
     rest="${stat##*) }"
     set -- $rest
     total=$((total + ${12} + ${13}))
-  done
-  echo "$total"
-}
-
-rss_kb() {
-  local total=0 pid kb
-  for pid in "$@"; do
-    kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
-    total=$((total + ${kb:-0}))
   done
   echo "$total"
 }

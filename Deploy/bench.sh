@@ -51,6 +51,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+source "$ROOT/Deploy/bench-lib.sh"
 BIN="$ROOT/.build/release"
 
 QUICK="${BENCH_QUICK:-0}"
@@ -178,23 +179,6 @@ wait_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# free_ports N : N distinct free TCP ports on 127.0.0.1, below the ephemeral range.
-free_ports() {
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n, found, held = int(sys.argv[1]), [], []
-while len(found) < n:
-    port = random.randint(20000, 32000)
-    if port in found: continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port)); held.append(s); found.append(port)
-    except OSError:
-        s.close()
-print(" ".join(map(str, found)))
-PY
-}
-
 # sample PID... : one JSON object of the processes' summed counters: CPU clock ticks (utime + stime),
 # context switches of every thread (voluntary + involuntary) and, from the allocation counter's files
 # (null when it is off), heap allocations, frees, bytes allocated and bytes freed; a process that is
@@ -245,16 +229,6 @@ if a["heap"] is not None and b["heap"] is not None:
     print(f"{prefix}allocations={grown[0]}")
     print(f"{prefix}heap_bytes={grown[2] - grown[3]}")
 PY
-}
-
-# rss_kb PID... : summed VmRSS in kB.
-rss_kb() {
-  local total=0 pid kb
-  for pid in "$@"; do
-    kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
-    total=$((total + ${kb:-0}))
-  done
-  echo "$total"
 }
 
 # record JSON_LINE KEY=VALUE... : adds fields to a loadgen JSON summary, and the server's figures

@@ -38,15 +38,16 @@ struct JobStore: Sendable {
                 }
             }
             try await group.waitForAll()
-            // The lists only after the records, so whoever finds an id there finds its record.
+            // The lists only after the records, so whoever finds an id there finds its record. The
+            // newest jobs first: every worker's jobs.run writes that one item, so it is the write that
+            // can give up on conflicts, and a request that fails there has queued nothing to run.
+            try await appendIDs(records.map(\.id), to: Self.recentKey, limit: Self.recentLimit)
             for (host, queued) in Dictionary(grouping: records, by: \.host) {
                 group.addTask { try await appendIDs(queued.map(\.id), to: Self.queueKey(host)) }
             }
             for (key, ids) in Self.active.grouped(records.map(\.id)) {
                 group.addTask { try await appendIDs(ids, to: key) }
             }
-            let ids = records.map(\.id)
-            group.addTask { try await appendIDs(ids, to: Self.recentKey, limit: Self.recentLimit) }
             try await group.waitForAll()
         }
     }
