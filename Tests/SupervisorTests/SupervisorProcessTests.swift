@@ -64,6 +64,39 @@ final class SupervisorProcessTests: XCTestCase {
         XCTAssertTrue(after.output.contains("no cluster is running (no pid file at \(cluster.runDirectory.pidFile))"), after.output)
     }
 
+    /// With external memcached (the master starts none), `stop` takes the gateway out of the registry
+    /// before it exits, so workers elsewhere stop linking to it at once rather than after the expiry.
+    func testStopTakesTheGatewayOutOfAnExternalRegistry() async throws {
+        let memcached = try MemcachedServer()
+        defer { memcached.stop() }
+        cluster = try SupervisedCluster(configuration: ["roles": ["gateway", "worker"], "memcached": ["servers": [memcached.address]]])
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cluster.configPath))) as? [String: Any]
+        let prefix = try XCTUnwrap((document?["memcached"] as? [String: Any])?["keyPrefix"] as? String)
+        let gateway = "127.0.0.1:\(cluster.lanStartPort)"
+        let registered = { () async throws -> (live: Bool, listed: Bool) in
+            let reply = try await RawTCPClient.exchange(
+                port: memcached.port, bytes: Array("get \(prefix):gateway:\(gateway) \(prefix):gateways\r\nquit\r\n".utf8)
+            )
+            let text = String(decoding: reply.received, as: UTF8.self)
+            return (text.contains("VALUE \(prefix):gateway:\(gateway) "), text.contains("VALUE \(prefix):gateways ") && text.contains(gateway))
+        }
+
+        let master = try cluster.start()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await registered() != (true, true), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let before = try await registered()
+        XCTAssertTrue(before.live && before.listed, "the gateway never registered in \(memcached.address)")
+
+        let stop = try cluster.command(["stop"])
+        XCTAssertEqual(stop.status, 0, stop.output)
+        XCTAssertEqual(try master.waitForExit(timeout: .seconds(20)), 0)
+        let after = try await registered()
+        XCTAssertFalse(after.live, "the gateway's liveness key outlived it")
+        XCTAssertFalse(after.listed, "the gateway is still in the registry's list")
+    }
+
     func testASecondStartIsRefusedAndAMasterKilledWithSIGKILLLeavesNoChildAndOnlyAStalePidFile() async throws {
         cluster = try SupervisedCluster()
         let master = try cluster.start()
