@@ -192,6 +192,21 @@ final class JobTests: DataCenterTestCase {
         XCTAssertEqual(lost.durationMs, 40)
     }
 
+    /// A job offered again (after a reconnect, by the sweep) that has already ended on the agent: the
+    /// start reply says only that; the end operators see is the agent's job.finished, with its exit status.
+    func testAnAnswerThatTheJobAlreadyEndedWaitsForItsExitStatus() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let job = try await person.call(.jobsRun, JobsRunRequest(host: "node-1", action: "uptime"), as: JobReply.self).job
+        let (startID, _) = try await agent.incomingRequest(.jobStart, as: JobStartRequest.self)
+        try await agent.reply(to: startID, JobStateReply(state: .failed))
+        _ = try await agent.call(.jobFinished, JobFinished(job: job.id, state: .failed, exitCode: 3, durationMs: 5), as: EmptyPayload.self)
+        let failed = try await person.jobState(job.id, .failed)
+        XCTAssertEqual(failed.exitCode, 3)
+        XCTAssertEqual(failed.durationMs, 5)
+    }
+
     func testWorkerKilledMidJobLosesNoRecord() async throws {
         dataCenter = try DataCenterTestCluster(workers: 2)
         let person = try await dataCenter.operatorClient()

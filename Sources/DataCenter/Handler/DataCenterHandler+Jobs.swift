@@ -245,14 +245,15 @@ extension DataCenterHandler {
         }
         let updated = try await jobs.update(job) { record in
             guard record.host == host, !record.state.isFinal else { return }
-            if answer == .running {
-                if record.state == .queued {
-                    record.state = .running
-                    record.startedAt = .now
-                }
-            } else if answer.isFinal {
+            if let error {
                 record.end(answer)
-                if let error { record.error = error.message }
+                record.error = error.message
+            } else if record.state == .queued, answer == .running || answer.isFinal {
+                // Running, or already ended there: the agent's job.finished (kept on its disk until
+                // acknowledged) brings the final state with its exit status; ending the record here
+                // would show operators an end without one first.
+                record.state = .running
+                record.startedAt = .now
             }
         }
         if let (before, after) = updated, before != after {

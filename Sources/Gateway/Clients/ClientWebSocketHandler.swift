@@ -33,16 +33,14 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     /// Only the handshake event needs it; dropped once that is sent.
     private var upgradeRequest: HTTPRequestHead?
     private let closeTimeout: TimeAmount
-    private var reader: WebSocketFrameReader
-    /// The start of a frame that has not fully arrived.
-    private var unread: ByteBuffer?
+    private var input: WebSocketInput
     private var router: ClientEventRouter?
 
     init(upgradeRequest: HTTPRequestHead, admission: ClientAdmission, maxMessageSize: Int, closeTimeout: TimeAmount) {
         self.upgradeRequest = upgradeRequest
         self.admission = admission
         self.closeTimeout = closeTimeout
-        self.reader = WebSocketFrameReader(maxMessageSize: maxMessageSize)
+        self.input = WebSocketInput(maxMessageSize: maxMessageSize)
     }
 
     private var events: ClientEventFrames { admission.events }
@@ -64,23 +62,13 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let router, !reader.isFinished else { return }
-        var input = unwrapInboundIn(data)
-        router.connection.counters.add(.bytesIn, input.readableBytes)
-        if var earlier = unread {
-            unread = nil
-            earlier.writeBuffer(&input)
-            input = earlier
-        }
+        guard let router, !input.isFinished else { return }
+        let received = unwrapInboundIn(data)
+        router.connection.counters.add(.bytesIn, received.readableBytes)
         router.connection.noteHeard()
-        while let event = reader.next(from: &input, allocator: context.channel.allocator) {
+        input.receive(received)
+        while let event = input.next(allocator: context.channel.allocator) {
             handle(event, router: router, context: context)
-        }
-        if input.readableBytes > 0, !reader.isFinished {
-            if let frameSize = reader.incompleteFrameSize {
-                input.reserveCapacity(minimumWritableBytes: frameSize - input.readableBytes)
-            }
-            unread = input
         }
     }
 
@@ -166,9 +154,8 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        unread = nil
         // Gone without a close frame (and not for a protocol failure, counted as the close sent): 1006.
-        if let router, !reader.isFinished { router.connection.counters.addClose(received: 1006) }
+        if let router, !input.isFinished { router.connection.counters.addClose(received: 1006) }
         if let router { admission.disconnected(router) }
         context.fireChannelInactive()
     }
