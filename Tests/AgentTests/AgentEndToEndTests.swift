@@ -203,6 +203,62 @@ final class AgentEndToEndTests: XCTestCase {
         await console.close()
     }
 
+    /// Timer changes asked while the agent is stopped are queued by one worker and applied by the other
+    /// when the agent starts again: the last change of each timer, once, on top of the timers the agent kept.
+    func testTimerChangesAskedWhileTheAgentIsStoppedAreAppliedOnceWhenItIsBack() async throws {
+        let bed = try DataCenterTestBed(workers: 2, hosts: ["node-a"])
+        let agent = try bed.startAgent(host: "node-a")
+        let console = try await bed.console()
+        try await waitUntil("node-a's actions are known") { (try await console.call("actions.list", ["host": "node-a"])["actions"] as? [Any])?.count == 4 }
+        func names(_ reply: [String: Any]) -> [String] { (reply["timers"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String } }
+        func add(_ name: String, vps: String, every: Int) async throws -> [String: Any] {
+            try await console.call("timers.add", ["host": "node-a", "name": name, "action": "vps.echo", "params": ["vps": vps], "everySeconds": every])
+        }
+        _ = try await add("gone", vps: "vm1", every: 3600)
+        _ = try await add("changed", vps: "vm2", every: 3600)
+
+        agent.terminate()
+        _ = try await console.waitForEvent("host.offline") { $0["host"] as? String == "node-a" }
+        let removed = try await console.call("timers.remove", ["host": "node-a", "name": "gone"])
+        XCTAssertEqual(removed["queued"] as? Bool, true, "\(removed)")
+        _ = try await add("changed", vps: "vm2", every: 1800)
+        _ = try await add("fresh", vps: "vm3", every: 3600)
+        _ = try await add("brief", vps: "vm4", every: 3600)
+        _ = try await console.call("timers.remove", ["host": "node-a", "name": "brief"])
+        let forbidden = try await console.errorCode("timers.add", ["host": "node-a", "name": "x", "action": "rm", "everySeconds": 5])
+        XCTAssertEqual(forbidden, "forbidden")
+        let offline = try await console.call("timers.list", ["host": "node-a"])
+        XCTAssertEqual(names(offline), ["changed", "fresh"])
+        let pending = offline["pending"] as? [[String: Any]] ?? []
+        XCTAssertEqual(pending.compactMap { $0["change"] as? String }, ["remove", "add", "add", "remove"])
+        XCTAssertEqual(pending.compactMap { $0["name"] as? String }, ["gone", "changed", "fresh", "brief"])
+
+        try agent.start()
+        try agent.waitForOutput(containing: "connected to gateway", times: 2, timeout: .seconds(20))
+        // Online, timers.list is the agent's own answer.
+        func applied() async throws -> Bool {
+            let listed = try await console.call("timers.list", ["host": "node-a"])
+            let periods = (listed["timers"] as? [[String: Any]] ?? []).compactMap { $0["everySeconds"] as? Int }
+            return names(listed) == ["changed", "fresh"] && periods == [1800, 3600] && listed["pending"] == nil
+        }
+        try await waitUntil("the agent has applied the last change of each timer") { try await applied() }
+        // Started again, the agent announces the timers it kept on disk: nothing is sent to it twice.
+        agent.terminate()
+        _ = try await console.waitForEvent("host.offline") { $0["host"] as? String == "node-a" }
+        try agent.start()
+        try agent.waitForOutput(containing: "connected to gateway", times: 3, timeout: .seconds(20))
+        try await waitUntil("the agent answers with the timers it kept") { try await applied() }
+        let log = agent.output
+        for (line, count) in [
+            ("timer gone removed", 1), ("timer changed added: vps.echo every 1800 s", 1), ("timer fresh added", 1), ("timer brief", 0),
+        ] {
+            XCTAssertEqual(log.components(separatedBy: line).count - 1, count, line)
+        }
+        let workersThatSent = bed.workers.filter { $0.output.contains("queued timer changes sent") }
+        XCTAssertEqual(workersThatSent.count, 1, "one worker delivers the queue")
+        await console.close()
+    }
+
     /// Polls `condition` until it holds (bounded): for state that the cluster reaches asynchronously.
     private func waitUntil(
         _ what: String, timeout: Duration = .seconds(20), diagnostics: () -> String = { "" }, _ condition: () async throws -> Bool

@@ -11,12 +11,13 @@ final class DataCenterTestBed {
     let tokenFile: String
     let operatorToken: String
     private(set) var gateways: [TestCluster.Gateway] = []
-    /// The worker running the central handler.
-    private(set) var worker: ManagedProcess!
+    /// The workers running the central handler.
+    private(set) var workers: [ManagedProcess] = []
+    var worker: ManagedProcess { workers[0] }
     private var agentTokens: [String: String] = [:]
 
     /// - Parameter hosts: the agents' host names, whose tokens are issued before the worker starts.
-    init(gateways count: Int = 1, hosts: [String]) throws {
+    init(gateways count: Int = 1, workers workerCount: Int = 1, hosts: [String]) throws {
         cluster = try TestCluster()
         directory = NSTemporaryDirectory() + "datacenter-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -24,10 +25,14 @@ final class DataCenterTestBed {
         operatorToken = try Self.issue(role: "operator", name: "tester", file: tokenFile)
         for host in hosts { agentTokens[host] = try Self.issue(role: "agent", name: host, file: tokenFile) }
         for _ in 0..<count { gateways.append(try cluster.startGateway()) }
-        worker = try cluster.startWorker(
-            name: "dc", handler: "datacenter", extraArguments: ["--tokens", tokenFile, "--sweep-interval", "0.5", "--report-periods", "1,0.5,0.5,0.5"]
-        )
-        for gateway in gateways { try cluster.waitUntilLinked(worker, to: gateway) }
+        for index in 0..<workerCount {
+            let worker = try cluster.startWorker(
+                name: "dc\(index + 1)", handler: "datacenter",
+                extraArguments: ["--tokens", tokenFile, "--sweep-interval", "0.5", "--report-periods", "1,0.5,0.5,0.5"]
+            )
+            for gateway in gateways { try cluster.waitUntilLinked(worker, to: gateway) }
+            workers.append(worker)
+        }
     }
 
     deinit {

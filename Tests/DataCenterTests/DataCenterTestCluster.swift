@@ -64,8 +64,10 @@ final class DataCenterTestCluster: @unchecked Sendable {
         return worker
     }
 
-    func agent(_ host: String = "node-1", actions: [ActionSpec] = DataCenterTestCluster.actions) async throws -> EnvelopeTestClient {
-        try await EnvelopeTestClient.agent(port: gateway.publicPort, host: host, token: agentTokens[host] ?? "none", actions: actions)
+    func agent(_ host: String = "node-1", actions: [ActionSpec] = DataCenterTestCluster.actions, timers: [TimerSpec]? = nil) async throws
+        -> EnvelopeTestClient
+    {
+        try await EnvelopeTestClient.agent(port: gateway.publicPort, host: host, token: agentTokens[host] ?? "none", actions: actions, timers: timers)
     }
 
     func operatorClient() async throws -> EnvelopeTestClient {

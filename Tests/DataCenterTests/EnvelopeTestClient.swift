@@ -36,10 +36,10 @@ final class EnvelopeTestClient: @unchecked Sendable {
         return client
     }
 
-    /// Connects as the agent of `host` with `token`, announcing `actions`.
-    static func agent(port: Int, host: String, token: String, actions: [ActionSpec]) async throws -> EnvelopeTestClient {
+    /// Connects as the agent of `host` with `token`, announcing `actions` (and `timers`, when given).
+    static func agent(port: Int, host: String, token: String, actions: [ActionSpec], timers: [TimerSpec]? = nil) async throws -> EnvelopeTestClient {
         let client = try await webSocket(port: port)
-        let request = AgentAuthRequest(host: host, token: token, agentVersion: "test", actions: actions)
+        let request = AgentAuthRequest(host: host, token: token, agentVersion: "test", actions: actions, timers: timers)
         _ = try await client.call(.authAgent, request, as: AgentAuthReply.self)
         return client
     }

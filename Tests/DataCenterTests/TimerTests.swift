@@ -62,14 +62,99 @@ final class TimerTests: DataCenterTestCase {
         await agent.close()
         guard case .reply(_, let gone?) = try await person.replyTo(unanswered).kind else { return XCTFail("an unanswered request succeeded") }
         XCTAssertEqual(gone.code, .notOnline)
-        for (operation, request) in [
-            (OperationName.timersList, HostQuery(host: "node-1") as any Encodable & Sendable),
-            (.timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 5)),
-            (.timersRemove, TimersRemoveRequest(host: "node-1", name: "t")),
-        ] {
-            let offline = try await person.failure(operation, request)
-            XCTAssertEqual(offline.code, .notOnline, operation.rawValue)
+    }
+
+    /// While the host is offline, changes are checked, queued and answered at once; when its agent
+    /// connects it gets each (one per timer, the last asked), and its replies are what the central side records.
+    func testTimerChangesForAnOfflineHostAreQueuedAndSentWhenItsAgentConnects() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let kept = TimerSpec(name: "kept", action: "uptime", everySeconds: 60)
+        let add = try await person.post(.timersAdd, TimersAddRequest(host: "node-1", name: "kept", action: "uptime", everySeconds: 60))
+        let (addID, _) = try await agent.incomingRequest(.timerAdd, as: TimerSpec.self)
+        try await agent.reply(to: addID, EmptyPayload())
+        let online = try await person.replyTo(add).payload(HostTimersReply.self)
+        XCTAssertEqual(online, HostTimersReply(timers: [kept]))
+        await agent.close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+
+        let listed = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        XCTAssertEqual(listed, HostTimersReply(timers: [kept]), "the last list the agent stated")
+        let forbidden = try await person.failure(.timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "rm", everySeconds: 5))
+        XCTAssertEqual(forbidden.code, .forbidden, "checked against the allow-list while offline too")
+
+        let hourly = TimerSpec(name: "restart", action: "vps.restart", params: ["vps": "vps101"], everySeconds: 3600)
+        let first = try await person.call(
+            .timersAdd, TimersAddRequest(host: "node-1", name: "restart", action: "vps.restart", params: ["vps": "vps101"], everySeconds: 60),
+            as: HostTimersReply.self)
+        XCTAssertEqual(first.queued, true)
+        XCTAssertEqual(first.pending?.map(\.name), ["restart"])
+        let removed = try await person.call(.timersRemove, TimersRemoveRequest(host: "node-1", name: "kept"), as: HostTimersReply.self)
+        XCTAssertEqual(removed.timers.map(\.name), ["restart"])
+        // A later change of the same timer replaces the waiting one.
+        let replaced = try await person.call(
+            .timersAdd, TimersAddRequest(host: "node-1", name: "restart", action: "vps.restart", params: ["vps": "vps101"], everySeconds: 3600),
+            as: HostTimersReply.self)
+        XCTAssertEqual(replaced.timers, [hourly])
+        XCTAssertEqual(replaced.pending?.map(\.change), [.remove, .add])
+        XCTAssertEqual(replaced.pending?.map(\.name), ["kept", "restart"])
+        XCTAssertEqual(replaced.pending?.last?.timer, hourly)
+        XCTAssertEqual(replaced.pending?.last?.requestedBy, "alice")
+        let gone = try await person.failure(.timersRemove, TimersRemoveRequest(host: "node-1", name: "kept"))
+        XCTAssertEqual(gone.code, .notFound, "a timer the queued changes remove is not there to remove")
+        let offlineList = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        XCTAssertEqual(offlineList.timers, [hourly])
+        XCTAssertEqual(offlineList.pending, replaced.pending)
+        XCTAssertNil(offlineList.queued)
+
+        // The agent connects (announcing the timer it kept): it gets the two changes, each once.
+        let back = try await dataCenter.agent(timers: [kept])
+        let (removeID, removal) = try await back.incomingRequest(.timerRemove, as: TimerQuery.self)
+        XCTAssertEqual(removal.name, "kept")
+        let (addedID, added) = try await back.incomingRequest(.timerAdd, as: TimerSpec.self)
+        XCTAssertEqual(added, hourly)
+        let nothingMore = await back.receivesNothing(within: .milliseconds(500)) { message in
+            if case .request(_, let op) = message.kind { return op.hasPrefix("timer.") }
+            return false
         }
+        XCTAssertTrue(nothingMore, "each change is sent once")
+        try await back.reply(to: addedID, EmptyPayload())
+        try await back.reply(to: removeID, EmptyPayload())
+
+        // Recorded from the agent's replies: offline again, the list is the agent's, with nothing pending.
+        await back.close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let recorded = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        XCTAssertEqual(recorded, HostTimersReply(timers: [hourly]))
+    }
+
+    /// A queued change that the agent does not answer before it leaves is queued again for its next connect.
+    func testAQueuedChangeTheAgentLeavesUnansweredIsSentAgainAtItsNextConnect() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        await (try dataCenter.agent()).close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let timer = TimerSpec(name: "t", action: "uptime", everySeconds: 5)
+        let queued = try await person.call(.timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 5), as: HostTimersReply.self)
+        XCTAssertEqual(queued.queued, true)
+
+        let silent = try await dataCenter.agent()
+        _ = try await silent.incomingRequest(.timerAdd, as: TimerSpec.self)
+        await silent.close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let waiting = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        XCTAssertEqual(waiting.pending?.map(\.timer), [timer])
+
+        let answering = try await dataCenter.agent()
+        let (id, again) = try await answering.incomingRequest(.timerAdd, as: TimerSpec.self)
+        XCTAssertEqual(again, timer)
+        try await answering.reply(to: id, EmptyPayload())
+        let list = try await person.post(.timersList, HostQuery(host: "node-1"))
+        let (listID, _) = try await answering.incomingRequest(.timerList, as: EmptyPayload.self)
+        try await answering.reply(to: listID, TimerListReply(timers: [timer]))
+        let listed = try await person.replyTo(list).payload(HostTimersReply.self)
+        XCTAssertEqual(listed, HostTimersReply(timers: [timer]))
     }
 
     /// The operator's worker sends the request on; the agent's worker, another one, answers the operator.
@@ -138,14 +223,8 @@ final class TimerTests: DataCenterTestCase {
         dataCenter = try DataCenterTestCluster()
         let person = try await dataCenter.operatorClient()
         // The agent announces its timers when it authenticates.
-        let agent = try await EnvelopeTestClient.webSocket(port: dataCenter.gateway.publicPort)
         let timer = TimerSpec(name: "disk.check", action: "vps.restart", params: ["vps": "vps101"], everySeconds: 30)
-        _ = try await agent.call(
-            .authAgent,
-            AgentAuthRequest(
-                host: "node-1", token: try XCTUnwrap(dataCenter.agentTokens["node-1"]), agentVersion: "test",
-                actions: DataCenterTestCluster.actions, timers: [timer]),
-            as: AgentAuthReply.self)
+        let agent = try await dataCenter.agent(timers: [timer])
 
         let started = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down))
         let run = timer.runID(at: started)

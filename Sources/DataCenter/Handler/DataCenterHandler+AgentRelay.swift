@@ -29,38 +29,52 @@ extension DataCenterHandler {
     /// The agent answered a relayed request: the operator gets the agent's error, or the reply data of
     /// the operator's operation (for `timers.*`, after the host's timers are recorded).
     func completeRelay(_ relayID: String, error: ProtocolError?, message: InboundMessage, host: String, context: EventContext) async throws {
-        guard let pending = try await AgentRequestRelay(data: context.worker.globalData).take(relayID, host: host) else { return }
+        let data = context.worker.globalData
+        guard let pending = try await AgentRequestRelay(data: data).take(relayID, host: host) else { return }
+        if pending.queuedChange != nil {
+            return try await completeQueuedChange(pending, error: error, reply: message, host: host, data: data)
+        }
         let reply: String
         if let error {
             reply = Envelope.reply(to: pending.re, error: error)
         } else if pending.operation == .jobsRunning {
             reply = Envelope.reply(to: pending.re, data: try message.payload(RunningJobsReply.self))
         } else {
-            let timers = try await recordTimers(after: pending, reply: message, host: host, data: context.worker.globalData)
-            reply = Envelope.reply(to: pending.re, data: TimerListReply(timers: timers))
+            let timers = try await recordTimers(after: pending, reply: message, host: host, data: data)
+            let waiting = try await PendingTimerChanges(data: data).changes(of: host)
+            reply = Envelope.reply(to: pending.re, data: HostTimersReply(timers: TimerChange.applying(waiting, to: timers), pending: waiting))
         }
         try await answerRelayed(pending, reply, api: context.api)
     }
 
     /// Answers every request still waiting for `host`'s agent with `not_online` (it went offline, or
-    /// connected again without having replied).
+    /// connected again without having replied); queued timer changes among them are queued again.
     func failRelayed(of host: String, reason: String, worker: WorkerContext) async throws {
         for pending in try await AgentRequestRelay(data: worker.globalData).takeAll(host: host) {
-            try await answerRelayed(pending, Envelope.reply(to: pending.re, error: ProtocolError(.notOnline, reason)), api: worker.api)
+            try await fail(pending, ProtocolError(.notOnline, reason), worker: worker)
         }
     }
 
-    /// Answers with `timeout` every request whose agent, still connected, has not replied by its deadline.
+    /// Answers with `timeout` every request whose agent, still connected, has not replied by its
+    /// deadline; queued timer changes among them are queued again, for the agent's next connect.
     func failOverdueRelayed(worker: WorkerContext) async throws {
         for pending in try await AgentRequestRelay(data: worker.globalData).takeOverdue(now: .now) {
             logger.notice("agent did not answer in time", metadata: ["host": "\(pending.host)", "op": "\(pending.operation.rawValue)"])
             let error = ProtocolError(.timeout, "host '\(pending.host)' did not answer in time (its agent is connected but silent)")
+            try await fail(pending, error, worker: worker)
+        }
+    }
+
+    private func fail(_ pending: AgentRequestRelay.Pending, _ error: ProtocolError, worker: WorkerContext) async throws {
+        if let change = pending.queuedChange {
+            try await PendingTimerChanges(data: worker.globalData).restore(change, for: pending.host)
+        } else {
             try await answerRelayed(pending, Envelope.reply(to: pending.re, error: error), api: worker.api)
         }
     }
 
     private func answerRelayed(_ pending: AgentRequestRelay.Pending, _ reply: String, api: ClusterAPI) async throws {
-        guard let client = ClientID(pending.client) else { return }
+        guard let text = pending.client, let client = ClientID(text) else { return }
         // The operator may have gone meanwhile: nothing to answer then.
         try? await api.sendToClient(client, .text(reply))
     }

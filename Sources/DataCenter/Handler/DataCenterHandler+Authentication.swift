@@ -48,6 +48,7 @@ extension DataCenterHandler {
         }
         try await startQueuedJobs(of: host, api: context.api, data: context.worker.globalData)
         try await deliverPendingCancels(of: host, api: context.api, jobs: JobStore(data: context.worker.globalData))
+        try await deliverQueuedTimerChanges(of: host, worker: context.worker)
     }
 
     private func authenticateOperator(_ context: EventContext, id: String, message: InboundMessage) async throws {

@@ -4,11 +4,18 @@ import Registry
 import Worker
 
 extension DataCenterHandler {
-    // MARK: - Operators and services: sent on to the agent (DataCenterHandler+AgentRelay)
+    // MARK: - Operators and services: sent on to the agent (DataCenterHandler+AgentRelay), or queued while it is offline
 
     func listTimers(_ request: Request) async throws {
         let host = try request.payload(HostQuery.self).host
-        try await relay(.timerList, EmptyPayload(), for: request, pending: relayEntry(request, .timersList, host: host))
+        do {
+            try await relay(.timerList, EmptyPayload(), for: request, pending: relayEntry(request, .timersList, host: host))
+        } catch let error as ProtocolError where error.code == .notOnline {
+            // The last list its agent stated, as the changes waiting for it will leave it.
+            let waiting = try await PendingTimerChanges(data: request.context.worker.globalData).changes(of: host)
+            let timers = TimerChange.applying(waiting, to: try await request.hosts.timers(of: host))
+            try await answerNow(request, HostTimersReply(timers: timers, pending: waiting))
+        }
     }
 
     func addTimer(_ request: Request) async throws {
@@ -25,14 +32,94 @@ extension DataCenterHandler {
         try spec.validate(timer.params)
         var pending = relayEntry(request, .timersAdd, host: add.host)
         pending.timer = timer
-        try await relay(.timerAdd, timer, for: request, pending: pending)
+        try await change(.add(timer, by: request.role.requester), sending: .timerAdd, timer, for: request, pending: pending)
     }
 
     func removeTimer(_ request: Request) async throws {
         let remove = try request.payload(TimersRemoveRequest.self)
         var pending = relayEntry(request, .timersRemove, host: remove.host)
         pending.timerName = remove.name
-        try await relay(.timerRemove, TimerQuery(name: remove.name), for: request, pending: pending)
+        try await change(.remove(remove.name, by: request.role.requester), sending: .timerRemove, TimerQuery(name: remove.name), for: request, pending: pending)
+    }
+
+    /// Sends a timer change on to the host's agent, or queues it when the agent is not connected and
+    /// answers at once with the host's timers as the queued changes will leave them.
+    private func change(
+        _ change: TimerChange, sending op: OperationName, _ data: some Encodable & Sendable, for request: Request, pending: AgentRequestRelay.Pending
+    ) async throws {
+        let host = pending.host
+        let queue = PendingTimerChanges(data: request.context.worker.globalData)
+        do {
+            try await relay(op, data, for: request, pending: pending)
+            // Sent now, it supersedes a change of the same timer still waiting for the agent.
+            return try await queue.discard(change.name, of: host)
+        } catch let error as ProtocolError where error.code == .notOnline {}
+
+        let known = try await request.hosts.timers(of: host)
+        if change.change == .remove, !TimerChange.applying(try await queue.changes(of: host), to: known).contains(where: { $0.name == change.name }) {
+            throw ProtocolError(.notFound, "no timer \(change.name) on host '\(host)'")
+        }
+        let waiting = try await queue.queue(change, for: host)
+        logger.info("timer change queued for an offline host", metadata: ["host": "\(host)", "timer": "\(change.name)", "change": "\(change.change.rawValue)"])
+        try await answerNow(request, HostTimersReply(timers: TimerChange.applying(waiting, to: known), pending: waiting, queued: true))
+        // The agent may have connected since the relay found it offline, and taken the queue before
+        // this change was in it.
+        if try await request.context.api.isUIDOnline(ConnectionRole.agentUID(host)) {
+            try await deliverQueuedTimerChanges(of: host, worker: request.context.worker)
+        }
+    }
+
+    /// Answers a `timers.*` request that does not wait for the agent.
+    private func answerNow(_ request: Request, _ reply: HostTimersReply) async throws {
+        try await request.context.api.sendToCurrentClient(.text(Envelope.reply(to: request.id, data: reply)))
+    }
+
+    // MARK: - Queued changes, at the agent's connect
+
+    /// Sends the agent that has just authenticated the timer changes queued while it was offline, after
+    /// it announced its timers. Of workers that try at once one takes them; the agent's replies record
+    /// the timers (``completeQueuedChange``) and a change it did not answer is queued again.
+    func deliverQueuedTimerChanges(of host: String, worker: WorkerContext) async throws {
+        let queue = PendingTimerChanges(data: worker.globalData)
+        let changes = try await queue.takeAll(of: host)
+        let relay = AgentRequestRelay(data: worker.globalData)
+        for (index, change) in changes.enumerated() {
+            var pending = AgentRequestRelay.Pending(
+                relayID: AgentRequestRelay.newRelayID(), host: host, deadline: .now.adding(seconds: configuration.relayTimeoutSeconds),
+                client: nil, re: nil, operation: change.timer == nil ? .timersRemove : .timersAdd)
+            pending.timer = change.timer
+            pending.timerName = change.name
+            pending.queuedChange = change
+            let request: String
+            if let timer = change.timer {
+                request = Envelope.request(id: pending.relayID, op: .timerAdd, data: timer)
+            } else {
+                request = Envelope.request(id: pending.relayID, op: .timerRemove, data: TimerQuery(name: change.name))
+            }
+            do {
+                try await relay.add(pending)
+                try await worker.api.sendToUID(ConnectionRole.agentUID(host), .text(request))
+            } catch {
+                // Not sent: this change and the rest wait for the next connect.
+                for unsent in changes[index...].reversed() { try await queue.restore(unsent, for: host) }
+                throw error
+            }
+        }
+        if !changes.isEmpty { logger.info("queued timer changes sent", metadata: ["host": "\(host)", "changes": "\(changes.count)"]) }
+    }
+
+    /// The agent's reply to a queued change: the host's timers are recorded; a removal of a timer it
+    /// does not have is done all the same; anything else it refuses (its allow-list changed meanwhile)
+    /// is dropped with a log line, nobody waiting for the answer.
+    func completeQueuedChange(_ pending: AgentRequestRelay.Pending, error: ProtocolError?, reply: InboundMessage, host: String, data: GlobalData) async throws {
+        guard let change = pending.queuedChange else { return }
+        if let error, !(change.change == .remove && error.code == .notFound) {
+            logger.notice(
+                "the agent refused a queued timer change",
+                metadata: ["host": "\(host)", "timer": "\(change.name)", "change": "\(change.change.rawValue)", "by": "\(change.requestedBy)", "error": "\(error)"])
+            return
+        }
+        _ = try await recordTimers(after: pending, reply: reply, host: host, data: data)
     }
 
     // MARK: - The agent's reply

@@ -9,6 +9,8 @@ import Registry
 /// request of every host is in one memcached item (they are few: operators' requests, not reports);
 /// an entry is answered `not_online` when its host goes offline or its agent connects again before it
 /// replied, and `timeout` by the sweep once its deadline has passed, so no request is left without an answer.
+/// A queued timer change being delivered at connect is such an entry too, with nobody to answer: it is
+/// put back in the queue instead.
 struct AgentRequestRelay: Sendable {
     /// One operator request waiting for an agent's reply.
     struct Pending: Codable, Sendable, Hashable {
@@ -18,13 +20,15 @@ struct AgentRequestRelay: Sendable {
         var host: String
         /// When the sweep answers it `timeout` if the agent has not replied.
         var deadline: Timestamp
-        /// The operator's connection and its request id.
-        var client: String
-        var re: String
+        /// The operator's connection and its request id; nil for a queued timer change, which nobody waits for.
+        var client: String?
+        var re: String?
         var operation: OperationName
         /// The timer of a `timers.add` / the name of a `timers.remove`.
         var timer: TimerSpec?
         var timerName: String?
+        /// The queued change this request delivers.
+        var queuedChange: TimerChange?
     }
 
     let data: GlobalData

@@ -102,23 +102,25 @@ public struct OperatorSession: Sendable {
 
     // MARK: - Timers on agents
 
-    /// The timers registered on `host`'s agent.
-    public func timers(host: String) async throws -> [TimerSpec] {
-        try await connection.request(.timersList, HostQuery(host: host)).payload(TimerListReply.self).timers
+    /// The timers registered on `host`'s agent; for an offline host, the ones it last stated with the
+    /// changes queued for it applied (``HostTimersReply/pending`` lists those).
+    public func timers(host: String) async throws -> HostTimersReply {
+        try await connection.request(.timersList, HostQuery(host: host)).payload(HostTimersReply.self)
     }
 
-    /// Adds (or replaces) a timer that runs `action` on `host` every `everySeconds`; returns the host's timers.
+    /// Adds (or replaces) a timer that runs `action` on `host` every `everySeconds`; returns the host's
+    /// timers. For an offline host the change is queued (``HostTimersReply/queued``) and applied when its agent connects.
     @discardableResult
     public func addTimer(host: String, name: String, action: String, parameters: [String: String] = [:], everySeconds: Int) async throws
-        -> [TimerSpec]
+        -> HostTimersReply
     {
         let request = TimersAddRequest(host: host, name: name, action: action, params: parameters, everySeconds: everySeconds)
-        return try await connection.request(.timersAdd, request).payload(TimerListReply.self).timers
+        return try await connection.request(.timersAdd, request).payload(HostTimersReply.self)
     }
 
-    /// Removes a timer from `host`; returns the host's timers.
+    /// Removes a timer from `host` (queued when the host is offline, like ``addTimer(host:name:action:parameters:everySeconds:)``); returns the host's timers.
     @discardableResult
-    public func removeTimer(host: String, name: String) async throws -> [TimerSpec] {
-        try await connection.request(.timersRemove, TimersRemoveRequest(host: host, name: name)).payload(TimerListReply.self).timers
+    public func removeTimer(host: String, name: String) async throws -> HostTimersReply {
+        try await connection.request(.timersRemove, TimersRemoveRequest(host: host, name: name)).payload(HostTimersReply.self)
     }
 }

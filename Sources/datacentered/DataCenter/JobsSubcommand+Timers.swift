@@ -7,16 +7,20 @@ extension JobsSubcommand {
     struct Timers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List, add and remove the timers on a host's agent (run an action every N seconds).",
-            discussion: "Each run of a timer is a job, listed by 'jobs list' as requested by timer:NAME.",
+            discussion: "Each run of a timer is a job, listed by 'jobs list' as requested by timer:NAME. Changes for an offline host are queued and applied when its agent connects.",
             subcommands: [List.self, Add.self, Remove.self]
         )
 
-        /// Prints the host's timers, one per line.
-        static func printTimers(_ timers: [TimerSpec]) {
+        /// Prints the host's timers, one per line, then the changes still waiting for its agent.
+        static func printTimers(_ reply: HostTimersReply) {
             print(["NAME", "EVERY", "ACTION", "PARAMS"].joined(separator: "\t"))
-            for timer in timers {
+            for timer in reply.timers {
                 let params = timer.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 print([timer.name, "\(timer.everySeconds)s", timer.action, params].joined(separator: "\t"))
+            }
+            if reply.queued == true { print("The host is offline: the change is queued and applied when its agent connects.") }
+            for change in reply.pending ?? [] {
+                print("pending: \(change.change.rawValue) \(change.name) (\(change.requestedBy), \(change.requestedAt))")
             }
         }
 

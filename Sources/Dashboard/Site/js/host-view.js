@@ -49,12 +49,12 @@ export class HostView {
     await this.#loadTimers(name);
   }
 
-  /** The timers on the host's agent; only a connected agent can say. */
+  /** The timers on the host's agent (for an offline host: as it last said, with the changes queued for it). */
   async #loadTimers(name) {
     const note = (text) => [element("tr", {}, [element("td", { colSpan: 4 }, text)])];
     let rows;
     try {
-      const { timers } = await this.#connection.request("timers.list", { host: name });
+      const { timers, pending } = await this.#connection.request("timers.list", { host: name });
       rows = timers.map((timer) =>
         element("tr", { dataset: { timer: timer.name } }, [
           element("td", {}, timer.name),
@@ -64,8 +64,11 @@ export class HostView {
         ])
       );
       if (!rows.length) rows = note("No timers.");
+      if (pending?.length) {
+        rows = rows.concat(note(`Waiting for the host to connect: ${pending.map((change) => `${change.change} ${change.name}`).join(", ")}.`));
+      }
     } catch (error) {
-      rows = note(error.code === "not_online" ? "The host is offline: its timers are on its agent." : error.message);
+      rows = note(error.message);
     }
     if (name === this.#name) replaceRows(this.#root.querySelector("[data-timers] tbody"), rows);
   }
