@@ -141,6 +141,9 @@ public final class DataCenterSession: Sendable {
 
     var lastReceived: ContinuousClock.Instant { state.withLockedValue(\.lastReceived) }
 
+    /// True once the connection has ended.
+    var isClosed: Bool { state.withLockedValue(\.closed) }
+
     /// Hands a reply to the request waiting for it; false when none is (a late reply after a timeout).
     func deliver(reply: InboundMessage, to id: String) -> Bool {
         let waiter: CheckedContinuation<InboundMessage, any Error>? = state.withLockedValue { state in

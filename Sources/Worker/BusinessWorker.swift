@@ -216,6 +216,9 @@ public final class BusinessWorker: Service {
         let session: (version: UInt64, values: [String: JSONValue])
         do {
             guard let stamp = SessionStamp(extData: frame.extData) else { throw GatewayFrameError.malformedBody(frame.command) }
+            // A new connection: a session cached under its id is that of an earlier connection that
+            // never closed here (its gateway died, and the restarted gateway numbers from 1 again).
+            if frame.command == .onConnect { sessions.value.forget(client) }
             session = try sessions.value.session(for: client, stamp: stamp)
         } catch {
             peerLog.log(.error, "malformed session on a client event; handling it with an empty one", "", metadata: ["client": "\(client)"])

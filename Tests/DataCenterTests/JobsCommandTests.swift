@@ -42,6 +42,35 @@ final class JobsCommandTests: DataCenterTestCase {
         XCTAssertTrue(hosts.standardOutput.contains("node-1\tonline"), hosts.output)
     }
 
+    /// The gateway restarts while `jobs run` streams a job: the command connects again and prints
+    /// every chunk once, in order, including those sent while it was away, then exits with the job's status.
+    func testRunSurvivesAGatewayRestartMidJob() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let before = try await dataCenter.agent()
+        let command = jobsCommand(["run", "node-1", "vps.restart", "vps=vps101"])
+        let (startID, start) = try await before.incomingRequest(.jobStart, as: JobStartRequest.self, timeout: .seconds(30))
+        try await before.reply(to: startID, JobStateReply(state: .running))
+        let lines = (0..<6).map { "line \($0)\n" }
+        for seq in 0..<3 {
+            _ = try await before.call(.jobOutput, OutputChunk(job: start.job, seq: seq, stream: .stdout, data: lines[seq]), as: EmptyPayload.self)
+        }
+        // The command streams the job (its jobs.run started it) when the gateway goes.
+        let gateway = dataCenter.gateway
+        gateway.process.kill()
+        try gateway.process.start()
+        try gateway.process.waitForOutput(containing: "gateway registered in memcached", times: 2, timeout: .seconds(20))
+        try dataCenter.workers[0].waitForOutput(containing: "linked to gateway \(gateway.lanAddress)", times: 2, timeout: .seconds(20))
+
+        let after = try await dataCenter.agent()
+        for seq in 3..<6 {
+            _ = try await after.call(.jobOutput, OutputChunk(job: start.job, seq: seq, stream: .stdout, data: lines[seq]), as: EmptyPayload.self)
+        }
+        _ = try await after.call(.jobFinished, JobFinished(job: start.job, state: .failed, exitCode: 3, durationMs: 7), as: EmptyPayload.self)
+        let outcome = try await command.value
+        XCTAssertEqual(outcome.status, 3, outcome.output)
+        XCTAssertEqual(outcome.standardOutput, lines.joined(), outcome.output)
+    }
+
     func testTimersAreAddedListedAndRemoved() async throws {
         dataCenter = try DataCenterTestCluster()
         let agent = try await dataCenter.agent()

@@ -22,7 +22,22 @@ final class OperatorClientTests: DataCenterTestCase {
                 "program": "i=1; while [ $i -le 20 ]; do echo line $i; i=$((i+1)); sleep 0.02; done; echo warning >&2; exit 4",
             ],
             ["name": "wait", "description": "say it started, then sleep", "program": "echo started; exec sleep 30", "shell": true],
+            [
+                "name": "ticks", "description": "60 numbered lines, one every 50 ms", "shell": true,
+                "program": "i=1; while [ $i -le 60 ]; do echo tick $i; i=$((i+1)); sleep 0.05; done",
+            ],
         ]
+    }
+
+    /// A second gateway, linked to the cluster's workers, and a service that knows both.
+    private func twoGateways() throws -> (gateways: [TestCluster.Gateway], service: OperatorClient) {
+        let second = try dataCenter.cluster.startGateway()
+        for worker in dataCenter.workers { try dataCenter.cluster.waitUntilLinked(worker, to: second) }
+        let gateways = [dataCenter.gateway, second]
+        let service = OperatorClient(
+            endpoints: try gateways.map { try GatewayEndpoint("ws://127.0.0.1:\($0.publicPort)/") }, token: dataCenter.serviceToken,
+            connector: try WebSocketConnector(allowPlainWebSocket: true), logger: Logger(label: "service"))
+        return (gateways, service)
     }
 
     private func startService() throws -> OperatorClient {
@@ -61,17 +76,10 @@ final class OperatorClientTests: DataCenterTestCase {
         XCTAssertEqual(job.host, "real-1")
         XCTAssertEqual(job.requestedBy, "service:backup")
 
-        guard case .finished(let final)? = events.last else { return XCTFail("the run did not end with the job's final record: \(events)") }
+        let (chunks, final) = try Self.checkedRun(events, kept: kept)
         XCTAssertEqual(final.id, job.id)
         XCTAssertEqual(final.state, .failed)
         XCTAssertEqual(final.exitCode, 4)
-        let chunks = events.dropLast().compactMap { event -> OutputChunk? in
-            if case .output(let chunk) = event { return chunk }
-            return nil
-        }
-        XCTAssertEqual(chunks.count, events.count - 1, "only output before the end")
-        XCTAssertEqual(chunks.map(\.seq), Array(0..<chunks.count), "every chunk, in order, once")
-        XCTAssertEqual(chunks, kept, "what the service got is what the central side kept")
         let stdout = chunks.filter { $0.stream == .stdout }.map(\.data).joined()
         XCTAssertEqual(stdout, (1...20).map { "line \($0)\n" }.joined())
         XCTAssertEqual(chunks.filter { $0.stream == .stderr }.map(\.data).joined(), "warning\n")
@@ -112,6 +120,61 @@ final class OperatorClientTests: DataCenterTestCase {
         XCTAssertEqual(refused?.code, .forbidden)
     }
 
+    /// The gateway a service is connected to dies while it streams a job: the session moves to the other
+    /// gateway and the run goes on, every chunk once and in order, to the job's end.
+    func testAStreamedJobGoesOnWithEveryChunkOnceWhenTheServicesGatewayDies() async throws {
+        dataCenter = try DataCenterTestCluster(hosts: ["real-1"])
+        let (gateways, service) = try twoGateways()
+        agent = try RealAgentProcess(host: "real-1", dataCenter: dataCenter, gatewayPorts: gateways.map(\.publicPort), actions: Self.actions)
+        let (events, kept, before, after) = try await withTimeout(.seconds(30), waitingFor: "the run") {
+            try await service.withSession { dc in
+                try await OperatorClientTests.waitUntilOnline("real-1", dc)
+                guard let before = dc.connection.endpoint else { throw TestFailure("no connection") }
+                let run = try await dc.runJob(host: "real-1", action: "ticks")
+                var events: [JobEvent] = []
+                for try await event in run {
+                    events.append(event)
+                    if events.count == 3 { gateways.first { $0.publicPort == before.port }?.process.kill() }
+                }
+                return (events, try await dc.job(run.job.id).output, before, dc.connection.endpoint)
+            }
+        }
+        XCTAssertNotEqual(after, before, "the session moved to the other gateway")
+        let (chunks, final) = try Self.checkedRun(events, kept: kept)
+        XCTAssertEqual(final.state, .done)
+        XCTAssertEqual(final.exitCode, 0)
+        XCTAssertEqual(chunks.map(\.data).joined(), (1...60).map { "tick \($0)\n" }.joined())
+    }
+
+    /// A call waiting for its reply when the connection is lost fails at once with `Closed`; the next
+    /// call goes out on the other gateway.
+    func testACallInFlightAtTheLossFailsAndTheNextGoesToTheOtherGateway() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let (gateways, service) = try twoGateways()
+        let cluster: DataCenterTestCluster = dataCenter
+        let (failure, waited, hosts) = try await service.withSession { dc in
+            guard let before = dc.connection.endpoint, let other = gateways.first(where: { $0.publicPort != before.port }) else {
+                throw TestFailure("no connection")
+            }
+            // An agent that never answers, on the other gateway: the service's jobs.running waits for it.
+            let agent = try await EnvelopeTestClient.agent(
+                port: other.publicPort, host: "node-1", token: cluster.agentTokens["node-1"] ?? "", actions: DataCenterTestCluster.actions)
+            let running = Task { try await dc.runningJobs(host: "node-1") }
+            _ = try await agent.incomingRequest(.jobsRunning, as: EmptyPayload.self)
+            let lost = ContinuousClock.now
+            gateways.first { $0.publicPort == before.port }?.process.kill()
+            let failure = await running.result
+            let waited = ContinuousClock.now - lost
+            let hosts = try await dc.hosts()
+            await agent.close()
+            return (failure, waited, hosts)
+        }
+        guard case .failure(let error) = failure else { return XCTFail("a call in flight at the loss was answered: \(failure)") }
+        XCTAssertTrue(error is DataCenterSession.Closed, "\(error)")
+        XCTAssertLessThan(waited, .seconds(5), "failed when the connection ended, not at the request timeout")
+        XCTAssertEqual(hosts.map(\.host), ["node-1"])
+    }
+
     func testAWrongTokenIsNotAuthenticated() async throws {
         dataCenter = try DataCenterTestCluster()
         let service = OperatorClient(
@@ -128,6 +191,20 @@ final class OperatorClientTests: DataCenterTestCase {
             XCTAssertTrue(error is DataCenterSession.Closed, "\(error)")
         }
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(4), "a refused token is not retried until the connect timeout")
+    }
+
+    /// A run's chunks and final record, checked: output only, every chunk once and in order, as the
+    /// central side kept it, then the final record.
+    private static func checkedRun(_ events: [JobEvent], kept: [OutputChunk]) throws -> (chunks: [OutputChunk], final: JobRecord) {
+        guard case .finished(let final)? = events.last else { throw TestFailure("the run did not end with the job's final record: \(events)") }
+        let chunks = events.dropLast().compactMap { event -> OutputChunk? in
+            if case .output(let chunk) = event { return chunk }
+            return nil
+        }
+        XCTAssertEqual(chunks.count, events.count - 1, "only output before the end")
+        XCTAssertEqual(chunks.map(\.seq), Array(0..<chunks.count), "every chunk, in order, once")
+        XCTAssertEqual(chunks, kept, "what the service got is what the central side kept")
+        return (chunks, final)
     }
 
     private static func error<Value>(_ body: () async throws -> Value) async -> ProtocolError? {

@@ -8,15 +8,17 @@ final class RealAgentProcess: @unchecked Sendable {
     let process: ManagedProcess
     private let directory: String
 
-    /// - Parameter actions: the allow-list, as the agent's config file spells it.
-    init(host: String, dataCenter: DataCenterTestCluster, gatewayPort: Int? = nil, actions: [[String: Any]]) throws {
+    /// - Parameters:
+    ///   - gatewayPorts: the gateways in its list (the cluster's first one when nil).
+    ///   - actions: the allow-list, as the agent's config file spells it.
+    init(host: String, dataCenter: DataCenterTestCluster, gatewayPorts: [Int]? = nil, actions: [[String: Any]]) throws {
         directory = NSTemporaryDirectory() + "real-agent-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let token = directory + "/token"
         try XCTUnwrap(dataCenter.agentTokens[host]).write(toFile: token, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token)
         let config: [String: Any] = [
-            "host": host, "gateways": ["ws://127.0.0.1:\(gatewayPort ?? dataCenter.gateway.publicPort)/"], "allowPlainWebSocket": true,
+            "host": host, "gateways": (gatewayPorts ?? [dataCenter.gateway.publicPort]).map { "ws://127.0.0.1:\($0)/" }, "allowPlainWebSocket": true,
             "tokenFile": token, "stateDirectory": directory + "/state", "inventory": ["searchPath": false],
             "reports": ["hostInfoSeconds": 1, "cpuSeconds": 1, "bandwidthSeconds": 1, "inventorySeconds": 1],
             "actions": actions,

@@ -19,7 +19,7 @@ final class RealAgentTests: DataCenterTestCase {
             "program": "printf 'hello %s\\n' \"$1\"; printf 'oops\\n' >&2; exit 3", "shell": true,
             "args": ["{who}"], "params": [["name": "who", "type": "vps-name"]],
         ]
-        agent = try RealAgentProcess(host: host, dataCenter: dataCenter, gatewayPort: gatewayPort, actions: [greet])
+        agent = try RealAgentProcess(host: host, dataCenter: dataCenter, gatewayPorts: gatewayPort.map { [$0] }, actions: [greet])
     }
 
     func testRealAgentReportsAndRunsAJob() async throws {

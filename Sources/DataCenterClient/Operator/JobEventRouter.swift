@@ -2,7 +2,7 @@ import DataCenterProtocol
 import Foundation
 import NIOConcurrencyHelpers
 
-/// Hands the `job.output` and `job.state` events of one connection to the runs that follow their jobs.
+/// Hands the `job.output` and `job.state` events of a session's connections to the runs that follow their jobs.
 ///
 /// A job's first events can come before the reply to its `jobs.run` (they may come from another
 /// worker), when its id is not known yet: while a `jobs.run` waits for its reply, events of jobs
@@ -51,6 +51,11 @@ final class JobEventRouter: Sendable {
         default:
             return
         }
+        deliver(update)
+    }
+
+    /// Hands `update` to the runs following its job (or keeps it while a `jobs.run` waits for its reply).
+    func deliver(_ update: Update) {
         let followers: [AsyncStream<Update>.Continuation] = state.withLockedValue { state in
             if let followers = state.followers[update.job], !followers.isEmpty {
                 // The job's last news: its runs fetch the rest themselves, and stop following here.
@@ -69,6 +74,11 @@ final class JobEventRouter: Sendable {
         }
     }
 
+    /// The jobs that runs follow now.
+    var followedJobs: [String] {
+        state.withLockedValue { Array($0.followers.keys) }
+    }
+
     /// Keeps the events of unfollowed jobs until the matching ``endCapture()``.
     func beginCapture() {
         state.withLockedValue { $0.capturing += 1 }
@@ -82,7 +92,7 @@ final class JobEventRouter: Sendable {
     }
 
     /// The updates of `job` from now on, starting with those kept for it; the stream ends after the
-    /// job's final state, or with the connection.
+    /// job's final state, or with the session.
     func follow(_ job: String) -> AsyncStream<Update> {
         let (stream, continuation) = AsyncStream.makeStream(of: Update.self)
         let key = UUID()
@@ -114,7 +124,7 @@ final class JobEventRouter: Sendable {
         for follower in followers { follower.finish() }
     }
 
-    /// The connection has ended: every run's stream ends.
+    /// The session has ended: every run's stream ends.
     func end() {
         let followers = state.withLockedValue { state in
             state.ended = true

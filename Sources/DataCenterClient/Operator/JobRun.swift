@@ -4,8 +4,10 @@ import DataCenterProtocol
 ///
 /// The chunks come from the job's `job.output` events; once the job has ended, the output kept by the
 /// central side fills in what the events did not bring, so a follower that joined late, or whose
-/// events raced each other, still gets every chunk that is kept. Iterating it ends after
-/// ``JobEvent/finished(_:)``; it throws ``DataCenterSession/Closed`` when the connection ends first.
+/// events raced each other, still gets every chunk that is kept. After a reconnect the output kept
+/// meanwhile comes first, from the chunk after the last one given. Iterating it ends after
+/// ``JobEvent/finished(_:)``; it throws what ended the session when that happens first
+/// (``OperatorClient/ConnectionEnded``).
 public struct JobRun: AsyncSequence, Sendable {
     public typealias Element = JobEvent
 
@@ -13,19 +15,19 @@ public struct JobRun: AsyncSequence, Sendable {
     public let job: JobRecord
     private let initialOutput: [OutputChunk]
     private let updates: AsyncStream<JobEventRouter.Update>
-    private let session: DataCenterSession
+    private let connection: OperatorConnection
 
-    init(job: JobRecord, output: [OutputChunk], updates: AsyncStream<JobEventRouter.Update>, session: DataCenterSession) {
+    init(job: JobRecord, output: [OutputChunk], updates: AsyncStream<JobEventRouter.Update>, connection: OperatorConnection) {
         self.job = job
         self.initialOutput = output
         self.updates = updates
-        self.session = session
+        self.connection = connection
     }
 
     public func makeAsyncIterator() -> Iterator {
         var pending = initialOutput.map(JobEventRouter.Update.output)
         if job.state.isFinal { pending.append(.state(job)) }
-        return Iterator(job: job.id, pending: pending, updates: updates.makeAsyncIterator(), session: session)
+        return Iterator(job: job.id, pending: pending, updates: updates.makeAsyncIterator(), connection: connection)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -33,17 +35,17 @@ public struct JobRun: AsyncSequence, Sendable {
         /// Updates known before the first event (a watch's snapshot, a job that had ended already).
         private var pending: [JobEventRouter.Update]
         private var updates: AsyncStream<JobEventRouter.Update>.Iterator
-        private let session: DataCenterSession
+        private let connection: OperatorConnection
         private var order = JobOutputOrder()
         private var ready: [OutputChunk] = []
         private var final: JobRecord?
         private var finished = false
 
-        init(job: String, pending: [JobEventRouter.Update], updates: AsyncStream<JobEventRouter.Update>.Iterator, session: DataCenterSession) {
+        init(job: String, pending: [JobEventRouter.Update], updates: AsyncStream<JobEventRouter.Update>.Iterator, connection: OperatorConnection) {
             self.job = job
             self.pending = pending
             self.updates = updates
-            self.session = session
+            self.connection = connection
         }
 
         public mutating func next() async throws -> JobEvent? {
@@ -62,13 +64,13 @@ public struct JobRun: AsyncSequence, Sendable {
                     update = next
                 } else {
                     try Task.checkCancellation()
-                    throw DataCenterSession.Closed()
+                    throw connection.endReason ?? OperatorClient.ConnectionEnded()
                 }
                 switch update {
                 case .output(let chunk):
                     ready += order.take(chunk)
                 case .state(let record) where record.state.isFinal:
-                    let shown = try await session.request(.jobsShow, JobQuery(job: job)).payload(JobDetailReply.self)
+                    let shown = try await connection.request(.jobsShow, JobQuery(job: job)).payload(JobDetailReply.self)
                     for chunk in shown.output { ready += order.take(chunk) }
                     ready += order.flush()
                     final = shown.job

@@ -2,8 +2,8 @@ import DataCenterProtocol
 import Logging
 
 /// How a service (or an operator's tool) uses the DataCenter: connects to one of the gateways with
-/// an operator or service token and runs its work on that connection, with typed calls
-/// (``OperatorSession``):
+/// an operator or service token and runs its work in a session that outlives a lost connection,
+/// with typed calls (``OperatorSession``):
 ///
 /// ```swift
 /// let client = OperatorClient(endpoints: [try GatewayEndpoint("wss://dc.example:8443/")], token: token,
@@ -30,7 +30,8 @@ public struct OperatorClient: Sendable {
     /// - Parameters:
     ///   - endpoints: the gateways, tried in turn until one accepts the token.
     ///   - token: an operator or service token (never logged).
-    ///   - connectTimeout: how long ``withSession(_:)`` tries before it gives up with ``NotAuthenticated``.
+    ///   - connectTimeout: how long ``withSession(_:)`` tries to connect before it gives up with
+    ///     ``NotAuthenticated``, and to connect again after a lost connection before the session is over.
     public init(
         endpoints: [GatewayEndpoint], token: String, connector: WebSocketConnector,
         configuration: DataCenterClient.Configuration = OperatorClient.defaultConfiguration, connectTimeout: Duration = .seconds(10), logger: Logger
@@ -51,30 +52,47 @@ public struct OperatorClient: Sendable {
         return configuration
     }
 
-    /// Connects, authenticates, runs `body` on the connection and closes it.
-    /// - Throws: what `body` throws; the refusal of the token (`ProtocolError` `auth_failed`);
-    ///   ``NotAuthenticated`` when no gateway accepted the token within the connect timeout; ``ConnectionEnded`` when the connection ended before `body` did (its calls
-    ///   then throw ``DataCenterSession/Closed`` and it does not start over).
+    /// Connects, authenticates, runs `body` with the session and closes the connection.
+    ///
+    /// A connection lost while `body` runs is replaced: the client reconnects (full-jitter backoff,
+    /// moving on through the gateways of the list), authenticates again and watches again the jobs its
+    /// runs follow. A call in flight at the loss throws ``DataCenterSession/Closed``; calls made while
+    /// it reconnects wait for the next connection, up to the connect timeout.
+    /// - Throws: what `body` throws (its calls throw ``ConnectionEnded`` once no gateway took the session
+    ///   back in time); the refusal of the token (`ProtocolError` `auth_failed`); ``NotAuthenticated``
+    ///   when no gateway accepted the token within the connect timeout.
     public func withSession<Result: Sendable>(_ body: @escaping @Sendable (OperatorSession) async throws -> Result) async throws -> Result {
-        let (stop, stopped) = AsyncStream.makeStream(of: Void.self)
-        let handler = OperatorConnectionHandler(token: token, finished: { stopped.yield() }, body: body)
+        let handler = OperatorConnectionHandler(token: token, reconnectTimeout: connectTimeout)
         let client = DataCenterClient(endpoints: endpoints, connector: connector, configuration: configuration, logger: logger)
         let running = Task { await client.run(handler) }
-        let connectTimeout = self.connectTimeout
-        let timeout = Task {
-            try await Task.sleep(for: connectTimeout)
-            if !handler.hasStarted { stopped.yield() }
+        defer {
+            handler.connection.end(ConnectionEnded(description: "the session has ended"))
+            // Not awaited: a request the client still waits on may only notice the cancellation at its own timeout.
+            running.cancel()
         }
-        for await _ in stop { break }
-        timeout.cancel()
-        // Not awaited: a request the client still waits on may only notice the cancellation at its own timeout.
-        running.cancel()
-        guard let result = try handler.result() else {
+        let connectTimeout = self.connectTimeout
+        let first = await withTaskGroup(of: OperatorConnectionHandler.FirstConnection?.self) { group in
+            group.addTask {
+                for await outcome in handler.firstConnection { return outcome }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: connectTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+        switch first {
+        case .opened(let identity)?:
+            return try await body(OperatorSession(identity: identity, connection: handler.connection, router: handler.router))
+        case .failed(let error)?:
+            throw error
+        case nil:
             throw NotAuthenticated(
                 description: "not authenticated by a gateway within \(connectTimeout) (unreachable, or the token was refused: see the log): "
                     + endpoints.map(\.description).joined(separator: ", "))
         }
-        return result
     }
 
     /// No gateway accepted the token in time.
@@ -82,13 +100,21 @@ public struct OperatorClient: Sendable {
         public let description: String
     }
 
-    /// The first connection ended before the work did: authentication was refused (the log says
-    /// why) or the connection was lost, after which the last request may or may not have taken effect.
+    /// The session is over: no gateway took it back within the connect timeout after its connection was
+    /// lost, or it had ended already.
     public struct ConnectionEnded: Error, CustomStringConvertible {
-        public init() {}
+        public let description: String
 
-        public var description: String {
-            "the connection to the gateway ended before the command did (the log above says why; a refused token is auth_failed)"
+        public init() {
+            description = "the session ended before the command did"
+        }
+
+        init(description: String) {
+            self.description = description
+        }
+
+        init(after timeout: Duration) {
+            description = "the connection to the gateway was lost and no gateway took the session back within \(timeout)"
         }
     }
 }

@@ -2,53 +2,71 @@ import DataCenterProtocol
 import NIOConcurrencyHelpers
 
 /// Serves ``OperatorClient/withSession(_:)`` on the connections of a ``DataCenterClient``: authenticates
-/// with the operator or service token, runs the body once, on the first authenticated connection, and
-/// routes the job events of that connection to the body's runs. A connection that ends before the
-/// body does ends it: the client would reconnect, but the body does not start over.
-final class OperatorConnectionHandler<Result: Sendable>: DataCenterSessionHandler {
+/// each with the operator or service token, hands it to the session's ``OperatorConnection`` for as
+/// long as it lasts, and routes its job events to the session's runs. On every connection after the
+/// first it watches again the jobs that runs follow, so their output resumes where it stopped.
+final class OperatorConnectionHandler: DataCenterSessionHandler {
+    /// How the first connection went: the body starts on ``opened(_:)``.
+    enum FirstConnection: Sendable {
+        case opened(OperatorAuthReply)
+        case failed(any Error)
+    }
+
+    let connection: OperatorConnection
+    let router: JobEventRouter
+    /// Yields the outcome of the first connection once.
+    let firstConnection: AsyncStream<FirstConnection>
     private let token: String
-    private let body: @Sendable (OperatorSession) async throws -> Result
-    private let router = JobEventRouter()
-    private let outcome = NIOLockedValueBox<Swift.Result<Result, any Error>?>(nil)
-    private let connections = NIOLockedValueBox(0)
-    private let started = NIOLockedValueBox(false)
-    private let finished: @Sendable () -> Void
+    private let firstOutcome: AsyncStream<FirstConnection>.Continuation
+    private let authenticated = NIOLockedValueBox(0)
 
-    /// - Parameter finished: called once the body has an outcome (to stop the client).
-    init(token: String, finished: @escaping @Sendable () -> Void, body: @escaping @Sendable (OperatorSession) async throws -> Result) {
+    init(token: String, reconnectTimeout: Duration) {
         self.token = token
-        self.finished = finished
-        self.body = body
+        let router = JobEventRouter()
+        self.router = router
+        connection = OperatorConnection(reconnectTimeout: reconnectTimeout, onEnd: { router.end() })
+        let (stream, continuation) = AsyncStream.makeStream(of: FirstConnection.self)
+        firstConnection = stream
+        firstOutcome = continuation
     }
 
-    /// The body's result; throws what stopped it. Nil while it has not ended.
-    func result() throws -> Result? {
-        try outcome.withLockedValue { $0 }?.get()
-    }
-
-    /// True once a connection is authenticated and the body has started.
-    var hasStarted: Bool { started.withLockedValue { $0 } }
+    /// True once a connection has been authenticated.
+    var hasStarted: Bool { authenticated.withLockedValue { $0 > 0 } }
 
     func authentication() async throws -> (OperationName, any Encodable & Sendable) {
-        if connections.withLockedValue({ $0 += 1; return $0 }) > 1 { end(.failure(OperatorClient.ConnectionEnded())) }
-        return (.authOperator, OperatorAuthRequest(token: token))
+        (.authOperator, OperatorAuthRequest(token: token))
     }
 
-    /// The body does not run on a later connection: the refusal (`auth_failed`) is its outcome.
+    /// A refusal of the first connection ends the session at once (a refused token is not retried), and
+    /// so does a refusal of the token on a reconnect; a reconnect that broke during the exchange is tried again.
     func authenticationFailed(_ error: any Error) async {
-        end(.failure(error))
+        if !hasStarted {
+            firstOutcome.yield(.failed(error))
+            firstOutcome.finish()
+        } else if error is ProtocolError {
+            connection.end(error)
+        }
     }
 
     func sessionOpened(_ session: DataCenterSession, authenticated reply: InboundMessage) async {
-        guard connections.withLockedValue({ $0 }) == 1 else { return }
-        started.withLockedValue { $0 = true }
-        defer { router.end() }
-        do {
-            let identity = try reply.payload(OperatorAuthReply.self)
-            end(.success(try await body(OperatorSession(identity: identity, connection: session, router: router))))
-        } catch {
-            end(.failure(error))
+        let count = authenticated.withLockedValue { count in
+            count += 1
+            return count
         }
+        connection.attach(session)
+        if count == 1 {
+            do {
+                firstOutcome.yield(.opened(try reply.payload(OperatorAuthReply.self)))
+            } catch {
+                firstOutcome.yield(.failed(error))
+            }
+            firstOutcome.finish()
+        } else {
+            await watchAgain(on: session)
+        }
+        // Cancelled when the connection ends.
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        connection.detach(session)
     }
 
     func handleRequest(_ request: InboundMessage, operation: String, session: DataCenterSession) async throws(ProtocolError)
@@ -61,11 +79,16 @@ final class OperatorConnectionHandler<Result: Sendable>: DataCenterSessionHandle
         router.route(event)
     }
 
-    private func end(_ result: Swift.Result<Result, any Error>) {
-        let first = outcome.withLockedValue { outcome in
-            defer { outcome = outcome ?? result }
-            return outcome == nil
+    /// Joins the followed jobs' watchers on a new connection and hands their runs what the central side
+    /// kept meanwhile (each run drops the chunks it has already given); a job that ended meanwhile ends its runs.
+    private func watchAgain(on session: DataCenterSession) async {
+        for job in router.followedJobs {
+            guard let snapshot = try? await session.request(.jobsWatch, JobQuery(job: job)).payload(JobDetailReply.self) else {
+                // The connection ended again (the next one tries again), or the job is gone.
+                continue
+            }
+            for chunk in snapshot.output { router.deliver(.output(chunk)) }
+            if snapshot.job.state.isFinal { router.deliver(.state(snapshot.job)) }
         }
-        if first { finished() }
     }
 }

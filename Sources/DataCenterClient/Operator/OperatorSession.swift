@@ -1,17 +1,19 @@
 import DataCenterProtocol
 
-/// The operations of an operator or service on one authenticated connection, typed: hosts, jobs
-/// (run one and follow its output, list, show, cancel, stdin) and the timers on hosts' agents.
-/// Each call is one request of the envelope (Documentation.docc/Envelope.md); a refusal throws its
-/// `ProtocolError` (`not_found`, `forbidden`, `bad_request`, `not_online`, `timeout` …).
+/// The operations of an operator or service, typed: hosts, jobs (run one and follow its output, list,
+/// show, cancel, stdin) and the timers on hosts' agents. Each call is one request of the envelope
+/// (Documentation.docc/Envelope.md); a refusal throws its `ProtocolError` (`not_found`, `forbidden`,
+/// `bad_request`, `not_online`, `timeout` …). The session outlives a lost connection
+/// (``OperatorConnection``): a call in flight at the loss throws ``DataCenterSession/Closed``, later
+/// calls go out on the next connection, and followed jobs go on where they stopped.
 public struct OperatorSession: Sendable {
     /// The token's name and role, as the central side authenticated it.
     public let identity: OperatorAuthReply
-    /// The connection itself, for what has no typed call here.
-    public let connection: DataCenterSession
+    /// The connection (across reconnects), for what has no typed call here.
+    public let connection: OperatorConnection
     private let router: JobEventRouter
 
-    init(identity: OperatorAuthReply, connection: DataCenterSession, router: JobEventRouter) {
+    init(identity: OperatorAuthReply, connection: OperatorConnection, router: JobEventRouter) {
         self.identity = identity
         self.connection = connection
         self.router = router
@@ -47,7 +49,7 @@ public struct OperatorSession: Sendable {
         router.beginCapture()
         defer { router.endCapture() }
         let job = try await queueJob(host: host, action: action, parameters: parameters, stdin: stdin, timeoutSeconds: timeoutSeconds)
-        return JobRun(job: job, output: [], updates: router.follow(job.id), session: connection)
+        return JobRun(job: job, output: [], updates: router.follow(job.id), connection: connection)
     }
 
     /// Queues `action` on `host` without following it; returns the job as queued.
@@ -70,7 +72,7 @@ public struct OperatorSession: Sendable {
             throw error
         }
         if snapshot.job.state.isFinal { router.stopFollowing(job) }
-        return JobRun(job: snapshot.job, output: snapshot.output, updates: updates, session: connection)
+        return JobRun(job: snapshot.job, output: snapshot.output, updates: updates, connection: connection)
     }
 
     /// The newest jobs, of one host or all, newest first.

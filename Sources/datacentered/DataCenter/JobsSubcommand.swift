@@ -35,7 +35,7 @@ struct JobsSubcommand: AsyncParsableCommand {
         @Option(help: "CA certificate (PEM) that verifies wss:// gateways; the system's roots otherwise.")
         var caFile: String?
 
-        @Option(help: "Seconds to wait for a gateway to accept the token before giving up.")
+        @Option(help: "Seconds to wait for a gateway to accept the token before giving up, at the start and after a lost connection.")
         var connectTimeout = 10.0
 
         @OptionGroup var log: LogOptions
