@@ -262,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "DataCenterTests",
             dependencies: [
-                "DataCenter", "DataCenterProtocol", "DataCenterClient", "ClusterTesting",
+                "DataCenter", "DataCenterProtocol", "DataCenterClient", "ClusterTesting", "Registry",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6

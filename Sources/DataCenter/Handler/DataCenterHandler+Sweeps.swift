@@ -21,12 +21,15 @@ extension DataCenterHandler {
     }
 
     /// Marks offline the hosts whose agents are gone without a close (a dead gateway), answers the
-    /// requests that connected agents left unanswered too long, offers queued jobs to connected agents
-    /// again, and ends running jobs that outlived their timeout and grace.
+    /// requests that connected agents left unanswered too long, moves the unfinished jobs of an older
+    /// version's single list into the spread one, offers queued jobs to connected agents again, and
+    /// ends running jobs that outlived their timeout and grace.
     func sweep(_ worker: WorkerContext) async throws {
         try await markOfflineIfGone(try await HostStore(data: worker.globalData).onlineHostNames(), worker: worker)
         try await failOverdueRelayed(worker: worker)
 
+        let migrated = try await LegacyActiveJobs(data: worker.globalData).migrate()
+        if !migrated.isEmpty { logger.notice("unfinished jobs of the old single list moved to the spread one", metadata: ["jobs": "\(migrated.count)"]) }
         let jobs = JobStore(data: worker.globalData)
         let active = try await jobs.records(try await jobs.activeJobs())
         guard !active.isEmpty else { return }

@@ -14,7 +14,7 @@ struct JobStore: Sendable {
 
     private static let recentKey = "dc.jobs.recent"
     /// The unfinished jobs, spread so that a job ending rewrites a short list.
-    private static let active = SpreadKeys(prefix: "dc.jobs.active", count: 64)
+    static let active = SpreadKeys(prefix: "dc.jobs.active", count: 64)
     private static func recordKey(_ job: String) -> String { "dc.job:\(job)" }
     private static func outputKey(_ job: String) -> String { "dc.job:\(job):output" }
     private static func stdinKey(_ job: String) -> String { "dc.job:\(job):stdin" }
