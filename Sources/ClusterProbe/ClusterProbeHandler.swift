@@ -11,7 +11,10 @@ import Worker
 /// did answer said, when a count could not be had from all of them). Every worker subscribes to the Channel
 /// event `probe`, whose data `{"client": ID, "text": T}` makes it send `T from <worker>` to that client.
 /// The call `raise` makes the handler itself throw, to show how a worker reports a failing handler.
+/// The call `sleep` answers how many sleeps ran in the worker when it began (itself included).
 public struct ClusterProbeHandler: EventHandler {
+    private let sleeps = SleepCount()
+
     public init() {}
 
     public func onWorkerStart(_ worker: WorkerContext) async throws {
@@ -34,7 +37,7 @@ public struct ClusterProbeHandler: EventHandler {
         if request.call == "raise" { throw ProbeCalls.ProbeError(description: "raised on request") }
         var reply: [String: JSONValue] = ["id": request.id]
         do {
-            reply["result"] = try await ProbeCalls(context: context, arguments: request.args ?? [:]).perform(request.call)
+            reply["result"] = try await ProbeCalls(context: context, arguments: request.args ?? [:], sleeps: sleeps).perform(request.call)
         } catch let error as IncompleteAnswerError<Int> {
             // What the gateways that did answer said is not lost: counts come back beside the error.
             reply["error"] = .string("\(error)")

@@ -5,9 +5,11 @@ import Worker
 struct ProbeCalls {
     let context: EventContext
     let arguments: [String: JSONValue]
+    /// Sleeps running in this worker process, for the `sleep` call's answer.
+    let sleeps: SleepCount
 
-    /// Bounds on what a client can make the probe do: the worker handles one event at a time, so a
-    /// long sleep would stall every client's events, and a huge repeat would take its memory.
+    /// Bounds on what a client can make the probe do: a worker handles few events at a time, so a
+    /// long sleep would stall other clients' events, and a huge repeat would take its memory.
     static let longestSleepMilliseconds = 2_000
     static let timerMilliseconds = 1...60_000
     static let largestRepeatedBytes = 32 << 20
@@ -96,7 +98,11 @@ struct ProbeCalls {
             guard (0...Self.longestSleepMilliseconds).contains(milliseconds) else {
                 throw ProbeError(description: "milliseconds must be in 0...\(Self.longestSleepMilliseconds)")
             }
+            // How many sleeps run at once shows how many events the worker runs at once.
+            let running = sleeps.begin()
+            defer { sleeps.end() }
             try await Task.sleep(for: .milliseconds(milliseconds))
+            return .integer(running)
         case "publish":
             try await context.worker.channel.publish("probe", ["client": .string(try client().description), "text": .string(try string("text"))])
         default:

@@ -1,18 +1,32 @@
 import NIOCore
 
 /// The body of an ``GatewayCommand/acknowledge`` frame: how many client events the worker has handled
-/// on this link since it was established, as a big-endian `UInt64`. Acknowledgements are cumulative,
-/// so a lost or coalesced one costs nothing.
+/// on this link since it was established, as a big-endian `UInt64`, then the positions (from 0, in the
+/// order the link carried them) of the events it handled beyond that count, each a big-endian `UInt64`.
+///
+/// The count is cumulative, so a lost or coalesced one costs nothing. A worker that handles several
+/// clients' events at once can finish a later event before an earlier one: it names that one among
+/// the positions, once, and the gateway keeps it from being redelivered. A worker that handles one
+/// event at a time names none, and its body is the count alone.
 extension GatewayFrame {
-    public static func acknowledgement(handledEvents: UInt64) -> GatewayFrame {
+    public static func acknowledgement(handledEvents: UInt64, handledBeyond: [UInt64] = []) -> GatewayFrame {
         var body = ByteBuffer()
+        body.reserveCapacity(8 * (1 + handledBeyond.count))
         body.writeInteger(handledEvents)
+        for position in handledBeyond { body.writeInteger(position) }
         return GatewayFrame(command: .acknowledge, body: body)
     }
 
     /// The handled-event count of an acknowledgement; nil when this is not a well-formed one.
     public var acknowledgedEventCount: UInt64? {
-        guard command == .acknowledge, body.readableBytes == 8 else { return nil }
+        guard command == .acknowledge, body.readableBytes >= 8, body.readableBytes.isMultiple(of: 8) else { return nil }
         return body.getInteger(at: body.readerIndex, as: UInt64.self)
+    }
+
+    /// The positions of the events an acknowledgement names as handled beyond its count; empty when
+    /// it names none or is not a well-formed one.
+    public var acknowledgedEventsBeyondCount: [UInt64] {
+        guard acknowledgedEventCount != nil, body.readableBytes > 8 else { return [] }
+        return stride(from: body.readerIndex + 8, to: body.writerIndex, by: 8).map { body.getInteger(at: $0, as: UInt64.self)! }
     }
 }

@@ -13,11 +13,12 @@ import Wire
 /// A business-worker process: finds the gateways, links to each, and runs the event handler on the
 /// client events they forward, on timers and on Channel events.
 ///
-/// Everything the handler runs is run one at a time in arrival order, and each client event is
-/// acknowledged to its gateway once handled. On graceful shutdown the worker tells each gateway it
-/// is leaving (they route its clients' new events elsewhere), handles every event already sent to
-/// it, acknowledges them, closes its links, then calls `onWorkerStop`. Nothing is lost and nothing
-/// is handled twice.
+/// Everything the handler runs is run one at a time in arrival order, or with
+/// ``WorkerConfiguration/maxConcurrentEvents`` above 1, several clients' events at once with each
+/// client's in order (see ``WorkerDispatcher``); each client event is acknowledged to its gateway
+/// once handled. On graceful shutdown the worker tells each gateway it is leaving (they route its
+/// clients' new events elsewhere), handles every event already sent to it, acknowledges them, closes
+/// its links, then calls `onWorkerStop`. Nothing is lost and nothing is handled twice.
 ///
 /// Not generic over the handler: a generic class would make every event pay for run-time generic
 /// metadata look-ups of its nested types.
@@ -68,7 +69,7 @@ public final class BusinessWorker: Service {
         let tls = try configuration.linkTLSTrustRootsPath.map { try GatewayConnector.tlsContext(trustRootsPath: $0) }
         let group = eventLoops
         let handlerExecutor = EventLoopTaskExecutor(eventLoop: group.next())
-        let dispatcher = WorkerDispatcher(executor: handlerExecutor)
+        let dispatcher = WorkerDispatcher(executor: handlerExecutor, maxConcurrentEvents: configuration.maxConcurrentEvents)
         let timers = WorkerTimers { id, body in dispatcher.submit(.timer(id, body)) }
         let worker = WorkerContext(
             workerKey: workerKey,
@@ -141,8 +142,7 @@ public final class BusinessWorker: Service {
                 }
                 let change = links.reconcile(withLive: live) { address in
                     GatewayLink(address: address, configuration: configuration, connector: connector, logger: logger) { frame, session in
-                        if frame.command == .channelEvent, !self.admitChannelEvent(frame) { return }
-                        dispatcher.submit(.frame(frame, session))
+                        self.received(frame, from: session, dispatcher: dispatcher)
                     }
                 }
                 for address in change.added { logger.info("discovered gateway \(address)") }
@@ -158,17 +158,29 @@ public final class BusinessWorker: Service {
         }
     }
 
-    /// Runs the handler on one event. Runs on the handler's loop, one event at a time.
+    /// Takes a frame from a gateway link, on the link's loop (the handler's), in the order it came.
+    private func received(_ frame: GatewayFrame, from session: GatewaySession, dispatcher: WorkerDispatcher) {
+        switch frame.command {
+        case .leaveAccepted:
+            // Closes the link once the events already received from it are handled.
+            session.finish()
+        case .channelEvent:
+            if admitChannelEvent(frame) { dispatcher.submit(.channelEvent(frame, session)) }
+        case let command where command.isClientEvent:
+            dispatcher.submit(.client(frame, session, position: session.eventReceived()))
+        default:
+            peerLog.log(.warning, "ignoring an unexpected frame from a gateway", "\(frame.command)")
+        }
+    }
+
+    /// Runs the handler on one event, on the handler's loop, in its lane's order (see ``WorkerDispatcher``).
     private func dispatch(_ event: WorkerEvent, worker: WorkerContext, sessions: NIOLoopBoundBox<SessionCache>) async {
         switch event {
-        case .frame(let frame, let session) where frame.command == .leaveAccepted:
-            session.finish()
-        case .frame(let frame, let session) where frame.command == .channelEvent:
+        case .channelEvent(let frame, let session):
             await deliverChannelEvent(frame, from: session, worker: worker)
-        case .frame(let frame, let session):
+        case .client(let frame, let session, let position):
             await handle(frame, worker: worker, sessions: sessions)
-            guard frame.command.isClientEvent else { return }
-            session.eventHandled()
+            session.eventHandled(position)
             counters.withLockedValue { counters in
                 counters.eventsHandled += 1
                 if frame.flags.contains(.redelivered) { counters.redeliveredEvents += 1 }
@@ -209,10 +221,6 @@ public final class BusinessWorker: Service {
 
     private func handle(_ frame: GatewayFrame, worker: WorkerContext, sessions: NIOLoopBoundBox<SessionCache>) async {
         let client = frame.clientID
-        guard frame.command.isClientEvent else {
-            peerLog.log(.warning, "ignoring an unexpected frame from a gateway", "\(frame.command)")
-            return
-        }
         let session: (version: UInt64, values: [String: JSONValue])
         do {
             guard let stamp = SessionStamp(extData: frame.extData) else { throw GatewayFrameError.malformedBody(frame.command) }
@@ -270,10 +278,4 @@ public final class BusinessWorker: Service {
             peerLog.log(.error, "event handler threw", "\("\(error)".escapedForLog)", metadata: metadata)
         }
     }
-}
-
-/// What a worker runs its handler on, in order.
-enum WorkerEvent: Sendable {
-    case frame(GatewayFrame, GatewaySession)
-    case timer(WorkerTimers.TimerID, WorkerTimers.Body)
 }

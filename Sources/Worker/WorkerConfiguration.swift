@@ -29,13 +29,21 @@ public struct WorkerConfiguration: Sendable {
     /// bounded by the gateways' backlogs, since a gateway holds each until it is acknowledged; Channel
     /// events are not acknowledged, so past this a new one is dropped and counted.
     public var maxChannelEventBacklogBytes = 16 << 20
+    /// Client events the handler may run at once, each of a different client (a client's own events
+    /// never overlap and keep their order). 1, the default, runs everything one at a time in arrival
+    /// order, as GatewayWorker does; more lets a handler that awaits (a database, memcached) serve
+    /// other clients meanwhile, and suits only a handler whose state is safe under concurrent calls.
+    /// Timer firings run one at a time among themselves, and so do Channel events.
+    public var maxConcurrentEvents = 1
     /// The largest gateway <-> worker frame.
     public var maxLinkFrameSize = GatewayFrameDecoder.defaultMaximumFrameLength
 
     public init() {}
 
-    /// Throws unless the configuration can run (a ``LinkKeyError`` for a missing or short key).
+    /// Throws unless the configuration can run (a ``LinkKeyError`` for a missing or short key, a
+    /// ``WorkerConfigurationError`` for a bad limit).
     public func validate() throws {
         _ = try LinkKey(secret: secretKey)
+        guard maxConcurrentEvents >= 1 else { throw WorkerConfigurationError.noConcurrentEvents(maxConcurrentEvents) }
     }
 }

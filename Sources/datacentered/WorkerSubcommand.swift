@@ -36,6 +36,9 @@ struct WorkerSubcommand: AsyncParsableCommand {
     @Option(help: "Bytes of Channel events that may wait for the handler; past that new ones are dropped and counted.")
     var maxChannelEventBacklog = 16 << 20
 
+    @Option(help: "Client events the handler may run at once, each of a different client (one client's stay in order); 1 runs one at a time. Default: \(DataCenterHandler.concurrentEvents) for the datacenter handler, 1 for the others.")
+    var maxConcurrentEvents: Int?
+
     @Option(help: "Seconds between two log lines of the worker's counters; 0 logs none.")
     var statsInterval = 0.0
 
@@ -58,6 +61,7 @@ struct WorkerSubcommand: AsyncParsableCommand {
         configuration.maxLinkFrameSize = maxLinkFrameSize
         configuration.maxChannelEventBacklogBytes = maxChannelEventBacklog
         configuration.linkTLSTrustRootsPath = linkTLS.linkTLSCA
+        configuration.maxConcurrentEvents = maxConcurrentEvents ?? (handler == .datacenter ? DataCenterHandler.concurrentEvents : 1)
         try configuration.validate()
 
         let memcached = try registry.makeClient()

@@ -85,6 +85,22 @@ final class ClientEventRouterTests: XCTestCase {
         XCTAssertEqual(delivered.map(\.1), [true, true, false])
     }
 
+    func testEventsNamedHandledBeyondTheCountAreNotRedelivered() throws {
+        let (doomed, doomedChannel) = try makeLink(id: 1)
+        for text in ["1", "2", "3", "4", "5"] { router.forward(event(text)) }
+        loop.run()
+        XCTAssertEqual(try written(doomedChannel).map(\.0), ["1", "2", "3", "4", "5"])
+        // "2" is still being handled while "3" and "5" (positions 2 and 4) are done.
+        try doomed.acknowledge(1, handledBeyond: [2, 4])
+        XCTAssertThrowsError(try doomed.acknowledge(1, handledBeyond: [5]), "no event at position 5")
+
+        let (_, survivorChannel) = try makeLink(id: 2)
+        links.remove(doomed)
+        _ = doomed.handBack()
+        loop.run()
+        XCTAssertEqual(try written(survivorChannel).map(\.0), ["2", "4"])
+    }
+
     func testAFullLinkHoldsEventsUntilItCatchesUp() throws {
         let frameSize = event("x").encodedLength
         let (link, channel) = try makeLink(id: 1, maxBacklogBytes: 2 * frameSize)

@@ -41,7 +41,7 @@ final class EventAcknowledgementTests: XCTestCase {
     }
 
     func testNoCountForABodyOfTheWrongSize() {
-        for size in [0, 1, 4, 7, 9, 16] {
+        for size in [0, 1, 4, 7, 9, 15, 17] {
             let frame = GatewayFrame(command: .acknowledge, body: Support.buffer([UInt8](repeating: 1, count: size)))
             XCTAssertNil(frame.acknowledgedEventCount, "\(size) bytes")
         }
@@ -66,6 +66,21 @@ final class EventAcknowledgementTests: XCTestCase {
         let bytes = Support.bytes(try Support.encode(.acknowledgement(handledEvents: 0x0A0B)))
         let expected = Support.header(length: 36, command: 211) + [0, 0, 0, 0, 0, 0, 0x0A, 0x0B]
         XCTAssertEqual(bytes, expected)
+    }
+
+    func testPositionsHandledBeyondTheCountFollowIt() {
+        let frame = GatewayFrame.acknowledgement(handledEvents: 3, handledBeyond: [5, 0x0102])
+        XCTAssertEqual(Support.bytes(frame.body), [0, 0, 0, 0, 0, 0, 0, 3] + [0, 0, 0, 0, 0, 0, 0, 5] + [0, 0, 0, 0, 0, 0, 1, 2])
+        XCTAssertEqual(frame.acknowledgedEventCount, 3)
+        XCTAssertEqual(frame.acknowledgedEventsBeyondCount, [5, 0x0102])
+        XCTAssertEqual(GatewayFrame.acknowledgement(handledEvents: 3).acknowledgedEventsBeyondCount, [])
+    }
+
+    func testNoPositionsForAMalformedAcknowledgement() {
+        XCTAssertEqual(GatewayFrame(command: .acknowledge, body: Support.buffer([UInt8](repeating: 1, count: 20))).acknowledgedEventsBeyondCount, [])
+        var frame = GatewayFrame.acknowledgement(handledEvents: 1, handledBeyond: [4])
+        frame.command = .ping
+        XCTAssertEqual(frame.acknowledgedEventsBeyondCount, [])
     }
 
     func testRoundTripThroughTheEncoderAndDecoder() throws {

@@ -7,7 +7,9 @@ import Wire
 /// Every flush carries an acknowledgement of all events handled so far, written after the replies
 /// those events produced: replies and the acknowledgement that covers them leave together, so a worker
 /// killed between two flushes loses both and the gateway redelivers, and only an event whose handler
-/// was running at the kill can have its reply sent twice.
+/// was running at the kill can have its reply sent twice. A worker that handles several clients'
+/// events at once acknowledges the handled prefix by count and each event handled past it by its
+/// position, so an event handled while an earlier one still runs is not redelivered either.
 package final class GatewaySession: Sendable {
     /// Queries that may wait for answers at once on one link. A query that timed out keeps its place
     /// until its answer comes (answers pair up by order) or the link closes (the keepalive closes a
@@ -21,8 +23,16 @@ package final class GatewaySession: Sendable {
     private let state: NIOLoopBoundBox<State>
 
     private struct State {
+        /// Client events received on this link: the next one's position.
+        var receivedEvents: UInt64 = 0
+        /// Every event before this position is handled.
         var handledEvents: UInt64 = 0
+        /// Positions past `handledEvents` that are handled, and those of them the gateway was not told of yet.
+        var handledBeyond: Set<UInt64> = []
+        var unacknowledgedBeyond: [UInt64] = []
         var acknowledgedEvents: UInt64 = 0
+        /// The gateway accepted the worker's leave: close once every received event is handled.
+        var isLeaving = false
         var flushScheduled = false
         var pendingQueries = CircularBuffer<EventLoopPromise<ByteBuffer>>()
     }
@@ -90,21 +100,44 @@ package final class GatewaySession: Sendable {
         scheduleFlush()
     }
 
-    /// Counts one more client event of this session as handled, after the replies it queued.
-    package func eventHandled() {
+    /// Gives a client event received from this session its position, to name it in
+    /// ``eventHandled(_:)``. Runs on the session's loop, in the order the events arrived.
+    package func eventReceived() -> UInt64 {
+        defer { state.value.receivedEvents += 1 }
+        return state.value.receivedEvents
+    }
+
+    /// Counts the client event at `position` as handled, after the replies it queued.
+    package func eventHandled(_ position: UInt64) {
         onLoop {
-            self.state.value.handledEvents += 1
+            if position == self.state.value.handledEvents {
+                self.state.value.handledEvents += 1
+                while self.state.value.handledBeyond.remove(self.state.value.handledEvents) != nil {
+                    self.state.value.handledEvents += 1
+                }
+            } else {
+                self.state.value.handledBeyond.insert(position)
+                self.state.value.unacknowledgedBeyond.append(position)
+            }
             self.scheduleFlush()
+            if self.state.value.isLeaving { self.closeIfAllHandled() }
         }
     }
 
-    /// Acknowledges everything handled, then closes: the end of a graceful leave.
+    /// The end of a graceful leave: once every event received is handled, acknowledges them all and
+    /// closes.
     package func finish() {
         onLoop {
-            self.writeAcknowledgement()
-            self.channel.flush()
-            self.channel.close(promise: nil)
+            self.state.value.isLeaving = true
+            self.closeIfAllHandled()
         }
+    }
+
+    private func closeIfAllHandled() {
+        guard state.value.handledEvents == state.value.receivedEvents else { return }
+        writeAcknowledgement()
+        channel.flush()
+        channel.close(promise: nil)
     }
 
     private func checkSize(_ frame: GatewayFrame) throws {
@@ -129,8 +162,13 @@ package final class GatewaySession: Sendable {
 
     private func writeAcknowledgement() {
         let handled = state.value.handledEvents
-        guard handled != state.value.acknowledgedEvents else { return }
+        var beyond: [UInt64] = []
+        if !state.value.unacknowledgedBeyond.isEmpty {
+            beyond = state.value.unacknowledgedBeyond.filter { $0 >= handled }
+            state.value.unacknowledgedBeyond.removeAll(keepingCapacity: true)
+        }
+        guard handled != state.value.acknowledgedEvents || !beyond.isEmpty else { return }
         state.value.acknowledgedEvents = handled
-        channel.write(GatewayFrame.acknowledgement(handledEvents: handled), promise: nil)
+        channel.write(GatewayFrame.acknowledgement(handledEvents: handled, handledBeyond: beyond), promise: nil)
     }
 }

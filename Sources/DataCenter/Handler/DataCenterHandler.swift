@@ -17,6 +17,11 @@ public struct DataCenterHandler: EventHandler {
     let gateways: GatewayRegistry
     let logger: Logger
 
+    /// Events a worker should run at once with this handler (`WorkerConfiguration.maxConcurrentEvents`):
+    /// each awaits several memcached round trips, and its state is in memcached, changed with
+    /// compare-and-swap, so events of different clients are as safe at once in one worker as in two.
+    public static let concurrentEvents = 64
+
     /// - Parameter gateways: the gateway registry, for `cluster.stats`.
     public init(configuration: DataCenterConfiguration, gateways: GatewayRegistry, logger: Logger) {
         self.configuration = configuration

@@ -9,7 +9,9 @@ import Wire
 /// Events are queued under a lock, so their order on the wire is the order they were accepted in,
 /// whichever event loop they came from; one task per loop tick writes them and flushes. Each written
 /// event stays held until the worker's cumulative acknowledgement covers it. When the link ends,
-/// everything held is handed back to the clients' routers, which send it to another worker.
+/// everything held is handed back to the clients' routers, which send it to another worker, except
+/// the events the worker named as handled beyond its count (it handles several clients' events at
+/// once, so a later one can end first): those were handled and stay held only until the count covers them.
 ///
 /// A worker that falls behind by `maxBacklogBytes` of held events is sent nothing more until its
 /// acknowledgements bring that under half: clients' new events wait at their routers meanwhile
@@ -30,6 +32,8 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     struct Event {
         var routed: RoutedEvent
         let router: ClientEventRouter
+        /// Named handled by an acknowledgement ahead of its count: never redelivered.
+        var isHandled = false
     }
 
     /// What became of an event offered to the link.
@@ -161,8 +165,9 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         return true
     }
 
-    /// Releases the events a cumulative acknowledgement of `count` covers.
-    func acknowledge(_ count: UInt64) throws {
+    /// Releases the events a cumulative acknowledgement of `count` covers, and marks handled those
+    /// at the positions `handledBeyond` (counted from the link's first event, each at or past `count`).
+    func acknowledge(_ count: UInt64, handledBeyond: [UInt64] = []) throws {
         let maxBacklogBytes = self.maxBacklogBytes
         let waiters = try state.withLockedValue { state -> [@Sendable () -> Void] in
             guard count >= state.acknowledgedCount else {
@@ -179,6 +184,15 @@ final class WorkerLink: Sendable, CustomStringConvertible {
                 state.backlogBytes -= state.unacknowledged.removeFirst().routed.frame.encodedLength
             }
             state.acknowledgedCount = count
+            for position in handledBeyond {
+                guard position >= count, position - count < UInt64(state.unacknowledged.count) else {
+                    throw AcknowledgementError.beyondSent(
+                        acknowledged: position + 1,
+                        sent: state.acknowledgedCount + UInt64(state.unacknowledged.count)
+                    )
+                }
+                state.unacknowledged[state.unacknowledged.index(state.unacknowledged.startIndex, offsetBy: Int(position - count))].isHandled = true
+            }
             guard state.isFull, state.backlogBytes <= maxBacklogBytes / 2 else { return [] }
             state.isFull = false
             defer { state.waiters.removeAll() }
@@ -196,7 +210,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         channel.writeAndFlush(GatewayFrame(command: .leaveAccepted), promise: nil)
     }
 
-    /// The link ended: hands every event the worker did not acknowledge back to its client's router,
+    /// The link ended: hands every event the worker did not acknowledge (by count or by position) back to its client's router,
     /// in order; one that was written is marked redelivered and counts one more failed delivery.
     /// Runs on the link's loop, once.
     func handBack() -> Int {
@@ -207,7 +221,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
                 state.unwritten.removeAll()
                 state.backlogBytes = 0
             }
-            return (Array(state.unacknowledged), state.unwritten)
+            return (state.unacknowledged.filter { !$0.isHandled }, state.unwritten)
         }
         var byRouter: [ObjectIdentifier: (ClientEventRouter, [RoutedEvent])] = [:]
         for (event, wasWritten) in written.map({ ($0, true) }) + unwritten.map({ ($0, false) }) {

@@ -138,7 +138,7 @@ final class WorkerLinkHandler: ChannelInboundHandler {
             guard let count = frame.acknowledgedEventCount else {
                 throw GatewayFrameError.malformedBody(frame.command)
             }
-            try link.acknowledge(count)
+            try link.acknowledge(count, handledBeyond: frame.acknowledgedEventsBeyondCount)
         } catch {
             errorCaught(context: context, error: error)
         }

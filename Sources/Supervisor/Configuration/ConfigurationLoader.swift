@@ -94,6 +94,7 @@ public struct ConfigurationLoader: Sendable {
         worker.handler = try await keys.string("worker.handler", default: worker.handler)
         worker.linkCA = try await keys.string("worker.linkCA", default: worker.linkCA)
         worker.tokensFile = try await keys.string("worker.tokensFile", default: worker.tokensFile)
+        worker.maxConcurrentEvents = try await keys.int("worker.maxConcurrentEvents", default: worker.maxConcurrentEvents)
         worker.extraArguments = try await keys.strings("worker.extraArguments", default: worker.extraArguments)
         configuration.worker = worker
 

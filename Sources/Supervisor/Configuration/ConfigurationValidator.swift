@@ -79,6 +79,7 @@ enum ConfigurationValidator {
 
     private static func validate(_ worker: SupervisorConfiguration.Worker) throws {
         try check("worker.count", worker.count, in: 0...1024)
+        try check("worker.maxConcurrentEvents", worker.maxConcurrentEvents, in: 0...65536)
         if worker.handler.isEmpty { throw invalid("worker.handler", "\"\"", "a handler name (echo, probe, datacenter)") }
         if !worker.linkCA.isEmpty && !FileManager.default.isReadableFile(atPath: worker.linkCA) {
             throw invalid("worker.linkCA", "\"\(worker.linkCA)\"", "a readable PEM file of CA certificates, or empty")

@@ -73,6 +73,9 @@ public struct SupervisorConfiguration: Sendable, Equatable {
         public var linkCA = ""
         /// `worker.tokensFile`: the datacenter handler's token file (`--tokens`); empty: `tokens.json` in `supervisor.runDirectory`.
         public var tokensFile = ""
+        /// `worker.maxConcurrentEvents`: client events a worker may handle at once (`--max-concurrent-events`);
+        /// 0: the handler's default (64 for datacenter, 1 for the others).
+        public var maxConcurrentEvents = 0
         /// `worker.extraArguments`: more `datacentered worker` flags, passed as they are.
         public var extraArguments: [String] = []
 

@@ -68,6 +68,7 @@ public struct ClusterPlan: Sendable, Equatable {
                 var command = [executable, "worker", "--handler", worker.handler, "--name", name] + common
                 if !worker.linkCA.isEmpty { command += ["--link-tls-ca", worker.linkCA] }
                 if worker.handler == "datacenter" { command += ["--tokens", configuration.tokensFilePath] }
+                if worker.maxConcurrentEvents > 0 { command += ["--max-concurrent-events", String(worker.maxConcurrentEvents)] }
                 command += worker.extraArguments
                 children.append(ChildSpecification(role: .worker, name: name, command: command, environment: secret, servesMetrics: true))
             }

@@ -1,30 +1,67 @@
 import NIOCore
 
-/// Runs the handler on what the worker receives (client events, timers, Channel events) one at a
-/// time, in arrival order, on the worker's event loop.
+/// Runs the handler on what the worker receives (client events, timers, Channel events) on the
+/// worker's event loop, in lanes: an item runs only after the items of its lane that arrived before it
+/// have been handled, and at most `maxConcurrentEvents` items run at once.
 ///
-/// An item that arrives while nothing runs starts at once, inside the read that brought it
-/// (`Task.immediate` on the loop): a handler that does not suspend (one that only queues replies)
-/// runs to its end with no stream, no task switch and no extra loop tick, and its replies leave with
-/// this tick's flush. Items that arrive while one runs (it suspended, or it is still running) wait
-/// here, and the running task takes them in order: the order holds whatever the handler awaits.
-/// Items that arrive before ``start(handling:)`` wait for it.
+/// With a limit of 1 (the default) every item is in the same lane: one at a time, in arrival order,
+/// GatewayWorker's semantics. Above 1, each client has a lane of its own (its events never overlap
+/// and keep their order, whatever the handler awaits), all timer firings share one lane and all
+/// Channel events another (each kind runs in the order it fired or was published, one at a time),
+/// and a lane that gets an item while every slot is taken waits for a free slot behind the lanes
+/// that were waiting before it.
+///
+/// An item whose lane is idle while a slot is free starts at once, inside the read that brought it
+/// (`Task.immediate` on the loop): a handler that does not suspend (one that only queues replies) runs
+/// to its end with no stream, no task switch and no extra loop tick, and its replies leave with this
+/// tick's flush. The task that runs a lane takes its later items in order, then the oldest lane
+/// waiting for a slot. Items that arrive before ``start(handling:)`` wait for it.
 final class WorkerDispatcher: Sendable {
     typealias Handle = @Sendable (WorkerEvent) async -> Void
 
     private let executor: EventLoopTaskExecutor
+    private let maxConcurrentEvents: Int
     private let state: NIOLoopBoundBox<State>
 
     private struct State {
         var handle: Handle?
-        var waiting = CircularBuffer<WorkerEvent>()
-        var isRunning = false
+        /// Every lane with an item running or waiting, and its waiting items.
+        var lanes: [WorkerEvent.Lane: LaneQueue] = [:]
+        /// Lanes with items and no slot, in the order they got their first item.
+        var lanesWaitingForSlot = CircularBuffer<WorkerEvent.Lane>()
+        /// Lanes whose items a task is running.
+        var running = 0
         var isFinished = false
         var drained: EventLoopPromise<Void>?
     }
 
-    init(executor: EventLoopTaskExecutor) {
+    /// A lane's waiting items; an empty one holds no storage, so a lane that never waits allocates nothing.
+    private struct LaneQueue {
+        private var items: [WorkerEvent] = []
+        private var head = 0
+
+        mutating func append(_ item: WorkerEvent) {
+            items.append(item)
+        }
+
+        mutating func popFirst() -> WorkerEvent? {
+            guard head < items.count else { return nil }
+            defer {
+                head += 1
+                if head == items.count {
+                    items.removeAll(keepingCapacity: true)
+                    head = 0
+                }
+            }
+            return items[head]
+        }
+    }
+
+    /// - Parameter maxConcurrentEvents: items that may run at once, at least 1.
+    init(executor: EventLoopTaskExecutor, maxConcurrentEvents: Int = 1) {
+        precondition(maxConcurrentEvents >= 1, "at least one event runs at a time")
         self.executor = executor
+        self.maxConcurrentEvents = maxConcurrentEvents
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: executor.eventLoop)
     }
 
@@ -32,7 +69,12 @@ final class WorkerDispatcher: Sendable {
     func start(handling handle: @escaping Handle) {
         executor.eventLoop.execute {
             self.state.value.handle = handle
-            self.runIfIdle()
+            while self.state.value.running < self.maxConcurrentEvents,
+                let lane = self.state.value.lanesWaitingForSlot.popFirst(),
+                let item = self.state.value.lanes[lane]?.popFirst()
+            {
+                self.startLane(lane, with: item, handle)
+            }
         }
     }
 
@@ -43,14 +85,18 @@ final class WorkerDispatcher: Sendable {
             return
         }
         guard !state.value.isFinished else { return }
-        state.value.waiting.append(event)
-        runIfIdle()
-    }
-
-    private func runIfIdle() {
-        guard !state.value.isRunning, !state.value.waiting.isEmpty, let handle = state.value.handle else { return }
-        state.value.isRunning = true
-        Task.immediate(executorPreference: executor) { await self.runWaiting(handle) }
+        let lane = maxConcurrentEvents == 1 ? .all : event.lane
+        if state.value.lanes[lane] != nil {
+            state.value.lanes[lane]!.append(event)
+        } else if let handle = state.value.handle, state.value.running < maxConcurrentEvents {
+            state.value.lanes[lane] = LaneQueue()
+            startLane(lane, with: event, handle)
+        } else {
+            var queue = LaneQueue()
+            queue.append(event)
+            state.value.lanes[lane] = queue
+            state.value.lanesWaitingForSlot.append(lane)
+        }
     }
 
     /// Takes nothing more, and returns once everything taken has been handled.
@@ -58,7 +104,7 @@ final class WorkerDispatcher: Sendable {
         let drained = executor.eventLoop.makePromise(of: Void.self)
         executor.eventLoop.execute {
             self.state.value.isFinished = true
-            if self.state.value.isRunning {
+            if self.state.value.running > 0 {
                 self.state.value.drained = drained
             } else {
                 drained.succeed()
@@ -67,11 +113,28 @@ final class WorkerDispatcher: Sendable {
         try? await drained.futureResult.get()
     }
 
-    private func runWaiting(_ handle: Handle) async {
-        while let event = state.value.waiting.popFirst() {
-            await handle(event)
+    /// Runs `item`, the rest of its lane, then the lanes waiting for a slot; `lane` is in `lanes`.
+    private func startLane(_ lane: WorkerEvent.Lane, with item: WorkerEvent, _ handle: @escaping Handle) {
+        state.value.running += 1
+        Task.immediate(executorPreference: executor) { await self.run(lane, first: item, handle) }
+    }
+
+    private func run(_ firstLane: WorkerEvent.Lane, first: WorkerEvent, _ handle: Handle) async {
+        var lane = firstLane
+        var item = first
+        while true {
+            await handle(item)
+            if let next = state.value.lanes[lane]?.popFirst() {
+                item = next
+                continue
+            }
+            state.value.lanes[lane] = nil
+            guard let waiting = state.value.lanesWaitingForSlot.popFirst(), let next = state.value.lanes[waiting]?.popFirst() else { break }
+            lane = waiting
+            item = next
         }
-        state.value.isRunning = false
+        state.value.running -= 1
+        guard state.value.running == 0 else { return }
         state.value.drained?.succeed()
         state.value.drained = nil
     }

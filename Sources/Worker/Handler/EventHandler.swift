@@ -3,8 +3,10 @@ import Wire
 /// The business logic of a worker: GatewayWorker's `Events` class as a Swift protocol.
 ///
 /// The worker calls these one at a time, in the order the events arrived, so one client's events are
-/// never handled concurrently or out of order. A thrown error is logged and counted; the client stays
-/// connected. Every method has an empty default.
+/// never handled concurrently or out of order. With ``WorkerConfiguration/maxConcurrentEvents`` above
+/// 1 it calls them for several clients at once (so the handler must be safe under concurrent calls),
+/// and each client's events still one at a time, in order. A thrown error is logged and counted; the
+/// client stays connected. Every method has an empty default.
 public protocol EventHandler: Sendable {
     /// Once, after the worker starts and before any client event.
     func onWorkerStart(_ worker: WorkerContext) async throws

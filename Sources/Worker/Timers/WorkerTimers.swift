@@ -2,7 +2,8 @@ import NIOConcurrencyHelpers
 
 /// Workerman's `Timer` for handlers: run a closure once after a delay or repeatedly, at millisecond
 /// resolution, until cancelled. A firing runs in the worker's event order, never at the same time
-/// as a handler call, with the cluster API at hand.
+/// as a handler call (with ``WorkerConfiguration/maxConcurrentEvents`` above 1: never at the same
+/// time as another firing, in the order they fired), with the cluster API at hand.
 public final class WorkerTimers: Sendable {
     /// Names a timer, for ``cancel(_:)``.
     public struct TimerID: Hashable, Sendable {
