@@ -44,7 +44,7 @@ final class LaneLinkTests: XCTestCase {
         let counters = try await GatewayStatisticsLog.wait(for: gateway) { ($0["messages_in"] ?? 0) >= 21 && ($0["messages_out"] ?? 0) >= 29 }
         XCTAssertEqual(counters["cross_loop_events"], 0, "a client's event went to a worker link on another loop")
         XCTAssertEqual(counters["cross_loop_commands"], 0, "a command came on a link of another loop than its clients'")
-        XCTAssertEqual(counters["worker_links"], Self.eventLoops)
+        XCTAssertEqual(counters["worker_links"], 1, "one worker, however many of its links")
     }
 
     func testOneHandlersSendsReachAClientOnAnotherLoopInTheOrderMade() async throws {

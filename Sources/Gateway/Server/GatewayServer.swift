@@ -135,7 +135,7 @@ public final class GatewayServer: Service {
         statistics.linksRefused = counters.total(.linksRefused)
         statistics.poisonEvents = counters.total(.poisonEvents)
         statistics.channelEventsDropped = counters.total(.channelEventsDropped)
-        statistics.workerLinks = links.count
+        statistics.workerLinks = links.workerCount
         statistics.registryErrors = counters.registryErrorCount
         statistics.bytesIn = counters.total(.bytesIn)
         statistics.bytesOut = counters.total(.bytesOut)

@@ -26,7 +26,7 @@ public struct GatewayStatistics: Sendable, Equatable, StatisticsLine {
     public var poisonEvents = 0
     /// Channel events not relayed to workers that did not read their link.
     public var channelEventsDropped = 0
-    /// Worker links up now: one per worker and gateway event loop once each worker has linked to every loop.
+    /// Workers linked now (each by one link per event loop once it has linked to every loop; counted once).
     public var workerLinks = 0
     /// Failed registrations or refreshes in memcached.
     public var registryErrors = 0

@@ -55,7 +55,8 @@ final class WorkerLinkTable: Sendable {
         }
     }
 
-    var count: Int { state.withLockedValue { $0.links.count } }
+    /// Workers linked: their links on loop 0, the registered port, which each has one of.
+    var workerCount: Int { state.withLockedValue { $0.links.filter { $0.lane == 0 }.count } }
 
     /// Client events the links hold until their workers acknowledge them, for the statistics.
     var heldEventCount: Int { state.withLockedValue { $0.links }.reduce(0) { $0 + $1.heldEventCount } }
