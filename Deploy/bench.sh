@@ -411,6 +411,15 @@ start_cluster() {
   for ((i = 0; i < workers; i++)); do
     wait_for_lines "$OUT/worker-$WS_PORT-$i.log" "linked to gateway" "$gateways" 30 "${WORKER_PIDS[$i]}"
   done
+  # A worker also links to each further event loop of a gateway ("... on its event loop N"), and a
+  # client connected before that would stay on the first loop's link; binaries from before those
+  # links log no such line, hence the short, tolerated wait.
+  local lanes=$(( ${loops/default/$CORES} - 1 ))
+  if [ "$lanes" -gt 0 ]; then
+    for ((i = 0; i < workers; i++)); do
+      wait_for_lines "$OUT/worker-$WS_PORT-$i.log" "on its event loop" $((gateways * lanes)) 3 "${WORKER_PIDS[$i]}" || true
+    done
+  fi
   log "cluster up: memcached :$mc_port, $gateways gateway(s) x $loops loop(s) on :$WS_PORT, $workers worker(s)"
 }
 

@@ -23,7 +23,7 @@ extension ClusterAPI {
             for gateway in gateways {
                 let arguments = CommandArguments.SendToAll(exclude: excludedByGateway[gateway]?.map(\.connectionNumber))
                 let frame = GatewayFrame(command: .sendToAll, flags: flags, extData: try Self.arguments(arguments), body: message.bytes)
-                try await transport.send(frame, to: gateway)
+                try await transport.send(frame, to: gateway, following: currentClient)
             }
             return
         }
@@ -33,7 +33,7 @@ extension ClusterAPI {
                 exclude: excludedByGateway[gateway]?.map(\.connectionNumber)
             )
             let frame = GatewayFrame(command: .sendToAll, flags: flags, extData: try Self.arguments(arguments), body: message.bytes)
-            try await transport.send(frame, to: gateway)
+            try await transport.send(frame, to: gateway, following: currentClient)
         }
     }
 
@@ -55,7 +55,7 @@ extension ClusterAPI {
         for gateway in gateways {
             let arguments = CommandArguments.SendToGroup(groups: groups, exclude: excludedByGateway[gateway]?.map(\.connectionNumber))
             let frame = GatewayFrame(command: .sendToGroup, flags: Self.flags(message), extData: try Self.arguments(arguments), body: message.bytes)
-            try await transport.send(frame, to: gateway)
+            try await transport.send(frame, to: gateway, following: currentClient)
         }
     }
 

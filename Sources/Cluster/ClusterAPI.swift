@@ -48,12 +48,12 @@ public struct ClusterAPI: Sendable {
     func sendToEveryGateway(_ frame: GatewayFrame) async throws {
         let gateways = try await transport.gatewayAddresses()
         guard !gateways.isEmpty else { throw ClusterAPIError.noGatewayLinked }
-        for gateway in gateways { try await transport.send(frame, to: gateway) }
+        for gateway in gateways { try await transport.send(frame, to: gateway, following: currentClient) }
     }
 
     /// Asks one gateway and decodes its answer.
     func ask<Answer: Codable & Sendable>(_ frame: GatewayFrame, gateway: GatewayAddress, as type: Answer.Type) async throws -> Answer {
-        let body = try await transport.query(frame, to: gateway, timeout: queryTimeout)
+        let body = try await transport.query(frame, to: gateway, following: currentClient, timeout: queryTimeout)
         guard let answer = try? body.decodeJSON(as: QueryAnswer<Answer>.self) else {
             throw ClusterAPIError.malformedAnswer(gateway)
         }

@@ -13,6 +13,7 @@ struct ProbeCalls {
     static let longestSleepMilliseconds = 2_000
     static let timerMilliseconds = 1...60_000
     static let largestRepeatedBytes = 32 << 20
+    static let longestSequence = 100
 
     struct ProbeError: Error, CustomStringConvertible {
         let description: String
@@ -91,6 +92,19 @@ struct ProbeCalls {
             context.worker.timers.add(after: .milliseconds(after)) { worker in
                 try await worker.api.sendToClient(client, .text("\(text) from timer on \(worker.workerKey)"))
             }
+        case "sequence":
+            // Several calls in one handler run, in order: what a client sees of them shows the order kept.
+            guard let calls = arguments["calls"]?.arrayValue, calls.count <= Self.longestSequence else {
+                throw ProbeError(description: "sequence takes a list of at most \(Self.longestSequence) calls")
+            }
+            var results: [JSONValue] = []
+            for call in calls {
+                guard let name = call["call"]?.stringValue, name != "sequence" else {
+                    throw ProbeError(description: "each call of a sequence names a call other than sequence")
+                }
+                results.append(try await ProbeCalls(context: context, arguments: call["args"]?.objectValue ?? [:]).perform(name))
+            }
+            return .array(results)
         case "incrementGlobal":
             return .integer(Int(try await context.worker.globalData.increment(try string("key"), by: 1, initial: 1)))
         case "sleep":

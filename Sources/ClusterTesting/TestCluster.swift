@@ -85,9 +85,13 @@ public final class TestCluster: @unchecked Sendable {
         return process
     }
 
-    /// Waits until `worker` has logged a link to `gateway`.
-    public func waitUntilLinked(_ worker: ManagedProcess, to gateway: Gateway, timeout: Duration = .seconds(10)) throws {
+    /// Waits until `worker` has logged a link to `gateway`, and with `eventLoops` (the gateway's
+    /// count) above 1, a lane link to each of its other loops too.
+    public func waitUntilLinked(_ worker: ManagedProcess, to gateway: Gateway, eventLoops: Int = 1, timeout: Duration = .seconds(10)) throws {
         try worker.waitForOutput(containing: "linked to gateway \(gateway.lanAddress)", timeout: timeout)
+        for lane in 1..<max(1, eventLoops) {
+            try worker.waitForOutput(containing: "linked to gateway \(gateway.lanAddress) on its event loop \(lane) ", timeout: timeout)
+        }
     }
 
     /// Stops every process this cluster started, memcached last.

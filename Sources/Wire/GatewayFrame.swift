@@ -23,6 +23,10 @@ public struct GatewayFrame: Sendable, Equatable {
         public static let binary = Flags(rawValue: 0x04)
         /// DataCentered: a client event sent before to a worker that went away before acknowledging it.
         public static let redelivered = Flags(rawValue: 0x08)
+        /// DataCentered: a send to many clients (all, a uid, a group) carried out only for the clients
+        /// of the event loop whose link it came on; a worker linked to every loop of a gateway sends
+        /// one such copy on each link (see ``ConnectionLanes``).
+        public static let laneOnly = Flags(rawValue: 0x10)
     }
 
     public var command: GatewayCommand

@@ -26,6 +26,23 @@ final class DeliveryGuaranteeTests: XCTestCase {
         XCTAssertGreaterThan(outcome.redelivered, 0, "the killed worker held no event: redelivery was not exercised")
     }
 
+    func testKillNineLosesNothingWithGatewaysOfTwoEventLoops() async throws {
+        let outcome = try await runNumberedLoad(eventLoops: 2) { doomed, gateways in
+            try doomed.freeze()
+            defer { doomed.kill() }
+            let before = GatewayStatisticsLog.latest(gateways[0])?["messages_in"] ?? 0
+            _ = try await GatewayStatisticsLog.wait(for: gateways[0]) { ($0["messages_in"] ?? 0) >= before + 200 }
+        }
+        XCTAssertLessThanOrEqual(outcome.duplicates, 1, "duplicates: \(outcome.duplicates)")
+        XCTAssertGreaterThan(outcome.redelivered, 0, "the killed worker held no event: redelivery was not exercised")
+    }
+
+    func testGracefulStopLosesNothingAndDuplicatesNothingWithGatewaysOfTwoEventLoops() async throws {
+        let outcome = try await runNumberedLoad(eventLoops: 2) { doomed, _ in doomed.send(signal: SIGTERM) }
+        XCTAssertEqual(outcome.duplicates, 0)
+        XCTAssertEqual(outcome.redelivered, 0, "a worker that leaves gracefully hands nothing back")
+    }
+
     func testGracefulStopLosesNothingAndDuplicatesNothing() async throws {
         let outcome = try await runNumberedLoad { doomed, _ in doomed.send(signal: SIGTERM) }
         XCTAssertEqual(outcome.duplicates, 0)
@@ -84,15 +101,16 @@ final class DeliveryGuaranteeTests: XCTestCase {
     /// workers half-way, and checks every answer (``NumberedLoad``). Returns the number of repeated
     /// answers and of events the gateways redelivered.
     private func runNumberedLoad(
+        eventLoops: Int = 1,
         stopWorker: @escaping @Sendable (ManagedProcess, [TestCluster.Gateway]) async throws -> Void
     ) async throws -> (duplicates: Int, redelivered: Int) {
         cluster = try TestCluster()
         let statistics = ["--stats-interval", "0.1"]
-        let gateways = [try cluster.startGateway(extraArguments: statistics), try cluster.startGateway(extraArguments: statistics)]
+        let gateways = try (0..<2).map { _ in try cluster.startGateway(eventLoops: eventLoops, extraArguments: statistics) }
         let doomed = try cluster.startWorker(name: "doomed")
         let survivor = try cluster.startWorker(name: "survivor")
         for worker in [doomed, survivor] {
-            for gateway in gateways { try cluster.waitUntilLinked(worker, to: gateway) }
+            for gateway in gateways { try cluster.waitUntilLinked(worker, to: gateway, eventLoops: eventLoops) }
         }
 
         var clients: [WebSocketTestClient] = []

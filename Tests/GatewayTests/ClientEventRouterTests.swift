@@ -23,6 +23,7 @@ final class ClientEventRouterTests: XCTestCase {
         links = WorkerLinkTable(routing: .sticky)
         counters = GatewayCounters(group: loop)
         let directory = ClientDirectory(
+            lanes: EventLoopLanes(loop),
             counters: counters,
             heartbeats: nil,
             flushQueues: PerEventLoop(loop) { ClientFlushQueue(eventLoop: $0) },

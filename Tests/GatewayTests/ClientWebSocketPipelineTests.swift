@@ -420,6 +420,7 @@ private final class ClientHarness {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let links = WorkerLinkTable(routing: .sticky)
         directory = ClientDirectory(
+            lanes: EventLoopLanes(loop),
             counters: GatewayCounters(group: loop),
             heartbeats: nil,
             flushQueues: PerEventLoop(loop) { ClientFlushQueue(eventLoop: $0) },

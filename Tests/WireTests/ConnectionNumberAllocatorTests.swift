@@ -61,4 +61,29 @@ final class ConnectionNumberAllocatorTests: XCTestCase {
         // 1 and 2 are free now, but numbers keep increasing: a recently closed client's id is not reused at once.
         XCTAssertEqual(allocator.next(isInUse: Self.noneInUse), 4)
     }
+
+    func testEachLaneHandsOutItsOwnStripeOfNumbers() {
+        let lanes = ConnectionLanes(count: 3)
+        for lane in 0..<3 {
+            var allocator = ConnectionNumberAllocator(lane: lane, of: lanes)
+            let numbers = (0..<4).map { _ in allocator.next(isInUse: Self.noneInUse) }
+            XCTAssertEqual(numbers, (0..<4).map { UInt32(lane + 1 + 3 * $0) })
+            XCTAssertEqual(Set(numbers.map(lanes.lane(of:))), [lane])
+        }
+    }
+
+    func testALaneWrapsToItsFirstNumberAndStaysInItsStripe() {
+        let lanes = ConnectionLanes(count: 2)
+        // Lane 0 of 2 holds the odd numbers, UInt32.max (odd) being its last.
+        var allocator = ConnectionNumberAllocator(lane: 0, of: lanes, startingAfter: UInt32.max - 4)
+        XCTAssertEqual(allocator.next(isInUse: { $0 == UInt32.max - 2 }), UInt32.max)
+        XCTAssertEqual(allocator.next(isInUse: { $0 == 1 }), 3)
+        XCTAssertEqual(lanes.lane(of: UInt32.max), 0)
+        XCTAssertEqual(lanes.lane(of: UInt32.max - 1), 1)
+    }
+
+    func testOneLaneIsThePlainCount() {
+        var allocator = ConnectionNumberAllocator(lane: 0, of: ConnectionLanes(count: 1))
+        XCTAssertEqual((0..<3).map { _ in allocator.next(isInUse: Self.noneInUse) }, [1, 2, 3])
+    }
 }

@@ -60,12 +60,12 @@ package struct GatewayConnector: Sendable {
     }
 
     /// Links to `gateway`. `onEstablished` runs on the link's event loop as soon as the gateway
-    /// accepts, before any later frame is handled: a gateway may send events right after its answer,
-    /// and their handlers must find the link usable. Every frame that is not a query answer then goes
+    /// accepts, with its answer, before any later frame is handled: a gateway may send events right
+    /// after its answer, and their handlers must find the link usable. Every frame that is not a query answer then goes
     /// to `onFrame`, in order.
     package func connect(
         to gateway: GatewayAddress,
-        onEstablished: @escaping @Sendable (GatewaySession) -> Void = { _ in },
+        onEstablished: @escaping @Sendable (GatewaySession, HandshakeResult) -> Void = { _, _ in },
         onFrame: @escaping @Sendable (GatewayFrame, GatewaySession) -> Void
     ) async throws -> GatewaySession {
         let handshake = group.next().makePromise(of: HandshakeResult.self)
@@ -93,7 +93,7 @@ package struct GatewayConnector: Sendable {
                             keepalive: keepalive,
                             handshake: handshake,
                             logger: logger,
-                            onAccepted: { onEstablished(session) },
+                            onAccepted: { onEstablished(session, $0) },
                             onFrame: { frame in
                                 if frame.command == .queryResult {
                                     session.answerReceived(frame.body)

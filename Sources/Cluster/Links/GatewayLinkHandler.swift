@@ -38,7 +38,7 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
     private let workerKey: String
     private let handshakeTimeout: TimeAmount
     private let maxFrameSize: Int
-    private let onAccepted: @Sendable () -> Void
+    private let onAccepted: @Sendable (HandshakeResult) -> Void
     private let onFrame: @Sendable (GatewayFrame) -> Void
     private var handshake: EventLoopPromise<HandshakeResult>?
     private var state: State?
@@ -48,7 +48,8 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
     /// - Parameters:
     ///   - workerKey: the worker's `name:id`, or nil for a gateway client.
     ///   - onAccepted: runs when the gateway accepts and has proven the key, before any later frame is
-    ///     passed on, so whoever handles those frames can already send on the link.
+    ///     passed on, so whoever handles those frames can already send on the link; it gets the
+    ///     gateway's answer.
     package init(
         key: LinkKey,
         workerKey: String?,
@@ -57,7 +58,7 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
         keepalive: LinkKeepalive.Policy,
         handshake: EventLoopPromise<HandshakeResult>,
         logger: Logger,
-        onAccepted: @escaping @Sendable () -> Void,
+        onAccepted: @escaping @Sendable (HandshakeResult) -> Void,
         onFrame: @escaping @Sendable (GatewayFrame) -> Void
     ) {
         self.key = key
@@ -153,7 +154,7 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
             self.logger.warning("nothing heard from the gateway for \(self.keepalive.policy.deadAfter): closing the link")
             context.close(promise: nil)
         }
-        onAccepted()
+        onAccepted(result)
         pending.succeed(result)
     }
 

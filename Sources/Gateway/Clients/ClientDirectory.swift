@@ -8,7 +8,9 @@ import Wire
 /// Admitting a connection also counts it and puts it under its loop's heartbeat, if there is one,
 /// whatever protocol the client speaks.
 final class ClientDirectory: Sendable {
-    let table = NIOLockedValueBox(Table())
+    let table: NIOLockedValueBox<Table>
+    /// Which event loop each connection number belongs to.
+    let lanes: EventLoopLanes
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
     private let flushQueues: PerEventLoop<ClientFlushQueue>
@@ -27,15 +29,19 @@ final class ClientDirectory: Sendable {
         var records: [UInt32: Record] = [:]
         var numbersByUID: [String: Set<UInt32>] = [:]
         var numbersByGroup: [String: Set<UInt32>] = [:]
-        var numbers = ConnectionNumberAllocator()
+        /// One allocator per lane, so a number tells its client's event loop.
+        var numbers: [ConnectionNumberAllocator]
     }
 
     init(
+        lanes: EventLoopLanes,
         counters: GatewayCounters,
         heartbeats: PerEventLoop<ClientHeartbeat>?,
         flushQueues: PerEventLoop<ClientFlushQueue>,
         onSendBufferFull: SendBufferFullPolicy
     ) {
+        self.lanes = lanes
+        self.table = NIOLockedValueBox(Table(numbers: (0..<lanes.connectionLanes.count).map { ConnectionNumberAllocator(lane: $0, of: lanes.connectionLanes) }))
         self.counters = counters
         self.heartbeats = heartbeats
         self.flushQueues = flushQueues
@@ -46,10 +52,11 @@ final class ClientDirectory: Sendable {
     func admit(_ channel: Channel) -> ClientConnection {
         let shard = counters.shard(for: channel.eventLoop)
         let flushQueue = flushQueues[channel.eventLoop]
+        let lane = lanes.lane(of: channel.eventLoop)
         let connection = table.withLockedValue { table in
-            var numbers = table.numbers
+            var numbers = table.numbers[lane]
             let number = numbers.next { table.records[$0] != nil }
-            table.numbers = numbers
+            table.numbers[lane] = numbers
             let connection = ClientConnection(
                 number: number,
                 channel: channel,

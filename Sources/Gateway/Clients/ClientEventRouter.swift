@@ -135,7 +135,7 @@ final class ClientEventRouter: Sendable {
 
     /// A worker for this client, or nil (and a wake-up booked) when none is linked.
     private func pickWorker() -> WorkerLink? {
-        guard let next = links.pickOrWait({ self.eventLoop.execute { self.wake(after: nil) } }) else {
+        guard let next = links.pickOrWait(near: eventLoop, { self.eventLoop.execute { self.wake(after: nil) } }) else {
             state.value.isAwaitingWake = true
             return nil
         }

@@ -36,6 +36,7 @@ public final class GatewayServer: Service {
     public let configuration: GatewayConfiguration
     private let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    private let lanes: EventLoopLanes
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
     let directory: ClientDirectory
@@ -51,6 +52,7 @@ public final class GatewayServer: Service {
         self.peerLog = RateLimitedLog(logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopCount))
         let counters = GatewayCounters(group: group)
+        let lanes = EventLoopLanes(group)
         let heartbeats = ClientHeartbeat.Policy(
             interval: configuration.pingInterval,
             notResponseLimit: configuration.pingNotResponseLimit,
@@ -59,9 +61,11 @@ public final class GatewayServer: Service {
             PerEventLoop(group) { ClientHeartbeat(loop: $0, policy: policy, counters: counters.shard(for: $0)) }
         }
         self.group = group
+        self.lanes = lanes
         self.counters = counters
         self.heartbeats = heartbeats
         self.directory = ClientDirectory(
+            lanes: lanes,
             counters: counters,
             heartbeats: heartbeats,
             flushQueues: PerEventLoop(group) { ClientFlushQueue(eventLoop: $0) },
@@ -77,7 +81,7 @@ public final class GatewayServer: Service {
         let lanAddress = try configuration.lanAddress()
         let tls = try configuration.secureWebSocket.map { try TLSContextLoader.load($0) }
         let linkTLS = try configuration.linkTLS.map { try TLSContextLoader.load(certificatePath: $0.certificatePath, keyPath: $0.keyPath) }
-        keepListener(try await bindLanListener(lanAddress: lanAddress, key: key, tls: linkTLS?.context))
+        for listener in try await bindLaneListeners(lanAddress: lanAddress, key: key, tls: linkTLS?.context) { keepListener(listener) }
         if let linkTLS { logger.notice("worker links over TLS with certificate \(linkTLS.certificate)") }
         var listening = Listening(lanAddress: lanAddress)
         if configuration.servesPlainWebSocket {
@@ -131,12 +135,14 @@ public final class GatewayServer: Service {
         statistics.linksRefused = counters.total(.linksRefused)
         statistics.poisonEvents = counters.total(.poisonEvents)
         statistics.channelEventsDropped = counters.total(.channelEventsDropped)
-        statistics.workerLinks = links.count
+        statistics.workerLinks = links.workerCount
         statistics.registryErrors = counters.registryErrorCount
         statistics.bytesIn = counters.total(.bytesIn)
         statistics.bytesOut = counters.total(.bytesOut)
         statistics.eventsWaitingForWorker = counters.total(.eventsWaitingForWorker)
         statistics.eventsUnacknowledged = links.heldEventCount
+        statistics.crossLoopEvents = counters.total(.crossLoopEvents)
+        statistics.crossLoopCommands = counters.total(.crossLoopCommands)
         statistics.closesSentByCode = counters.closesByCode(sent: true)
         statistics.closesReceivedByCode = counters.closesByCode(sent: false)
         return statistics
@@ -162,15 +168,51 @@ public final class GatewayServer: Service {
         try? await group.shutdownGracefully()
     }
 
-    private func bindLanListener(lanAddress: GatewayAddress, key: LinkKey, tls: NIOSSLContext?) async throws -> Channel {
-        let configuration = self.configuration
+    /// Binds one internal listener per event loop (lane), each keeping its links on its own loop, so a
+    /// worker linked to every lane gets each client's events, and sends the commands about it, on the
+    /// client's own loop. Lane 0 listens on the configured lan port, which is registered and encoded in
+    /// client ids; the others on ports the system picks, which the link handshake tells workers.
+    private func bindLaneListeners(lanAddress: GatewayAddress, key: LinkKey, tls: NIOSSLContext?) async throws -> [Channel] {
         let commands = WorkerCommandExecutor(directory: directory, links: links, lanAddress: lanAddress, counters: counters, peerLog: peerLog)
-        let links = self.links
         let unauthenticated = UnauthenticatedLinks(limit: configuration.maxUnauthenticatedLinks)
+        // Read at each handshake; filled before lane 0 (the only port workers know of) listens.
+        let lanePorts = NIOLockedValueBox<[UInt16]>([])
+        var listeners: [Channel] = []
+        var ports = [lanAddress.port]
+        for lane in lanes.loops.indices.dropFirst() {
+            let listener = try await bindLanListener(lane: lane, port: 0, lanePorts: lanePorts, key: key, tls: tls, commands: commands, unauthenticated: unauthenticated)
+            listeners.append(listener)
+            ports.append(UInt16(listener.localAddress?.port ?? 0))
+        }
+        lanePorts.withLockedValue { $0 = ports }
+        let first = try await bindLanListener(
+            lane: 0,
+            port: configuration.lanPort,
+            lanePorts: lanePorts,
+            key: key,
+            tls: tls,
+            commands: commands,
+            unauthenticated: unauthenticated
+        )
+        return [first] + listeners
+    }
+
+    private func bindLanListener(
+        lane: Int,
+        port: Int,
+        lanePorts: NIOLockedValueBox<[UInt16]>,
+        key: LinkKey,
+        tls: NIOSSLContext?,
+        commands: WorkerCommandExecutor,
+        unauthenticated: UnauthenticatedLinks
+    ) async throws -> Channel {
+        let configuration = self.configuration
+        let links = self.links
         let counters = self.counters
         let logger = self.logger
         let peerLog = self.peerLog
-        return try await ServerBootstrap(group: group)
+        let loop = lanes.loops[lane]
+        return try await ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -192,6 +234,8 @@ public final class GatewayServer: Service {
                     try sync.addHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize))
                     try sync.addHandler(
                         WorkerLinkHandler(
+                            lane: lane,
+                            lanePorts: lanePorts.withLockedValue { $0 },
                             key: key,
                             helloTimeout: configuration.linkHelloTimeout,
                             maxFrameSize: configuration.maxLinkFrameSize,
@@ -207,7 +251,7 @@ public final class GatewayServer: Service {
                     )
                 }
             }
-            .bind(host: configuration.lanBindHost ?? configuration.lanIP, port: configuration.lanPort)
+            .bind(host: configuration.lanBindHost ?? configuration.lanIP, port: port)
             .get()
     }
 

@@ -39,6 +39,12 @@ final class GatewayCounters: Sendable {
         /// (no worker linked, the worker behind or leaving, events handed back). Raised and lowered
         /// on the client's loop; only the sum over the shards means anything.
         case eventsWaitingForWorker
+        /// Client events handed to a worker link on another event loop than the client's: none once
+        /// every worker is linked to every loop (a worker from before lanes links to loop 0 only).
+        case crossLoopEvents
+        /// Commands carried out for clients of another event loop than their link's: a command about
+        /// one client, or each other loop's part of a send to many without ``GatewayFrame/Flags/laneOnly``.
+        case crossLoopCommands
     }
 
     /// One event loop's counters.

@@ -26,7 +26,7 @@ public struct GatewayStatistics: Sendable, Equatable, StatisticsLine {
     public var poisonEvents = 0
     /// Channel events not relayed to workers that did not read their link.
     public var channelEventsDropped = 0
-    /// Worker links up now.
+    /// Workers linked now (each by one link per event loop once it has linked to every loop; counted once).
     public var workerLinks = 0
     /// Failed registrations or refreshes in memcached.
     public var registryErrors = 0
@@ -37,6 +37,11 @@ public struct GatewayStatistics: Sendable, Equatable, StatisticsLine {
     public var eventsWaitingForWorker = 0
     /// Client events held now by worker links, written or about to be, until the worker acknowledges them.
     public var eventsUnacknowledged = 0
+    /// Client events sent to a worker on a link of another event loop than the client's, and commands
+    /// carried out for clients of another loop than their link's: 0 while every worker is linked to
+    /// every loop, when no message crosses threads.
+    public var crossLoopEvents = 0
+    public var crossLoopCommands = 0
     /// Closes the gateway started, by code (`"1000"`, ..., `"other"`).
     public var closesSentByCode: [String: Int] = [:]
     /// Closes by the code of the client's close frame; `"1005"` for a frame without one, `"1006"` for

@@ -5,6 +5,10 @@ import Wire
 
 /// Carries out the commands that workers (and gateway clients) send: sends, membership, sessions,
 /// closes on the clients' own event loops, and queries answered on the link they came on.
+///
+/// A worker linked to every event loop sends the commands about a client on the link of the client's
+/// loop, and a send to many as one ``GatewayFrame/Flags/laneOnly`` copy per link: then each is carried
+/// out right where it is read, in the order it was sent, and nothing crosses threads.
 struct WorkerCommandExecutor: Sendable {
     let directory: ClientDirectory
     let links: WorkerLinkTable
@@ -44,6 +48,9 @@ struct WorkerCommandExecutor: Sendable {
 
     private func perform(_ frame: GatewayFrame, from link: WorkerLink) throws {
         let number = frame.connectionID
+        if number != 0, directory.lanes.lane(ofConnection: number) != link.lane {
+            counters.shard(for: link.channel.eventLoop).add(.crossLoopCommands)
+        }
         switch frame.command {
         case .sendToOne:
             guard let connection = directory.connection(number) else { return }
@@ -51,16 +58,15 @@ struct WorkerCommandExecutor: Sendable {
         case .sendToAll:
             let arguments = try Self.arguments(frame, default: CommandArguments.SendToAll())
             let excluded = Set(arguments.exclude ?? [])
-            send(Self.message(frame)) { table in
-                let chosen = arguments.clients.map(Set.init) ?? Set(table.records.keys)
-                return table.connections(chosen.subtracting(excluded))
+            send(frame, from: link) { table in
+                (arguments.clients.map(Set.init) ?? Set(table.records.keys)).subtracting(excluded)
             }
         case .sendToUID:
             let uids = try Self.arguments(frame, as: [String].self)
-            send(Self.message(frame)) { $0.connections($0.numbers(withUIDs: uids)) }
+            send(frame, from: link) { $0.numbers(withUIDs: uids) }
         case .sendToGroup:
             let arguments = try Self.arguments(frame, as: CommandArguments.SendToGroup.self)
-            send(Self.message(frame)) { $0.connections($0.numbers(inGroups: arguments.groups).subtracting(arguments.exclude ?? [])) }
+            send(frame, from: link) { $0.numbers(inGroups: arguments.groups).subtracting(arguments.exclude ?? []) }
         case .kick:
             guard let connection = directory.connection(number) else { return }
             let lastMessage = frame.body.readableBytes > 0 ? Self.message(frame) : nil
@@ -129,10 +135,22 @@ struct WorkerCommandExecutor: Sendable {
         }
     }
 
-    /// Writes `message` to the connections `select` picks, with one task and one encoded frame per
-    /// event loop.
-    private func send(_ message: ClientOutbound.Message, to select: (ClientDirectory.Table) -> [ClientConnection]) {
-        for (loop, connections) in directory.connectionsByEventLoop(select) {
+    /// Writes the message of `frame` to the clients whose numbers `select` picks, with one encoded
+    /// frame per event loop: a ``GatewayFrame/Flags/laneOnly`` frame only to those of the link's own
+    /// loop, at once; any other with one task per loop.
+    private func send(_ frame: GatewayFrame, from link: WorkerLink, to select: (ClientDirectory.Table) -> Set<UInt32>) {
+        let message = Self.message(frame)
+        guard !frame.flags.contains(.laneOnly) else {
+            let lanes = directory.lanes
+            let connections = directory.table.withLockedValue { table in
+                table.connections(select(table).lazy.filter { lanes.lane(ofConnection: $0) == link.lane })
+            }
+            let shared = SharedMessage(message)
+            for connection in connections { connection.write(shared) }
+            return
+        }
+        for (loop, connections) in directory.connectionsByEventLoop({ $0.connections(select($0)) }) {
+            if loop !== link.channel.eventLoop { counters.shard(for: link.channel.eventLoop).add(.crossLoopCommands) }
             loop.execute {
                 let shared = SharedMessage(message)
                 for connection in connections { connection.write(shared) }

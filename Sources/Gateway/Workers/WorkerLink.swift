@@ -21,6 +21,8 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     let id: Int
     /// The worker's own name for itself (`name:id`), from its hello.
     let workerKey: String
+    /// The index of the gateway event loop that holds the link (see ``EventLoopLanes``).
+    let lane: Int
     let channel: Channel
     /// The largest frame this link carries.
     let maxFrameSize: Int
@@ -76,6 +78,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     init(
         id: Int,
         workerKey: String,
+        lane: Int = 0,
         channel: Channel,
         routable: Bool,
         maxBacklogBytes: Int,
@@ -84,6 +87,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     ) {
         self.id = id
         self.workerKey = workerKey
+        self.lane = lane
         self.channel = channel
         self.maxFrameSize = maxFrameSize
         self.maxBacklogBytes = maxBacklogBytes
@@ -117,6 +121,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
             )
         }
         if mustSchedule { channel.eventLoop.execute { self.drain() } }
+        if outcome == .sent, router.eventLoop !== channel.eventLoop { router.connection.counters.add(.crossLoopEvents) }
         return outcome
     }
 
@@ -246,6 +251,6 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     }
 
     var description: String {
-        "\(workerKey)#\(id)"
+        lane == 0 ? "\(workerKey)#\(id)" : "\(workerKey)#\(id)@loop\(lane)"
     }
 }

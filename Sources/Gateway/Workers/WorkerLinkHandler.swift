@@ -17,6 +17,8 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         case refused
     }
 
+    private let lane: Int
+    private let lanePorts: [UInt16]
     private let key: LinkKey
     private let helloTimeout: TimeAmount
     private let maxFrameSize: Int
@@ -32,7 +34,12 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
     private var holdsUnauthenticatedPlace = false
 
+    /// - Parameters:
+    ///   - lane: the index of the event loop whose listener took this link.
+    ///   - lanePorts: every loop's internal port, told to the linking side when it is accepted.
     init(
+        lane: Int,
+        lanePorts: [UInt16],
         key: LinkKey,
         helloTimeout: TimeAmount,
         maxFrameSize: Int,
@@ -45,6 +52,8 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         peerLog: RateLimitedLog,
         counters: GatewayCounters
     ) {
+        self.lane = lane
+        self.lanePorts = lanePorts
         self.key = key
         self.helloTimeout = helloTimeout
         self.maxFrameSize = maxFrameSize
@@ -182,6 +191,7 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         let link = WorkerLink(
             id: links.makeLinkID(),
             workerKey: hello.workerKey.escapedForLog,
+            lane: lane,
             channel: context.channel,
             routable: isWorker,
             maxBacklogBytes: maxBacklogBytes,
@@ -194,7 +204,7 @@ final class WorkerLinkHandler: ChannelInboundHandler {
             context.close(promise: nil)
         }
         let gatewayProof = key.proof(of: .gateway, hello: hello, gatewayNonce: gatewayNonce)
-        context.writeAndFlush(wrapOutboundOut(.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: gatewayProof))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: gatewayProof, lanePorts: lanePorts, lane: lane))), promise: nil)
         if isWorker {
             links.add(link)
             logger.notice("worker linked", metadata: ["worker": "\(link)"])

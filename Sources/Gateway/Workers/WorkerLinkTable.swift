@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import Wire
 
 /// The worker links of this gateway process and the choice of one for a client's events, by the
@@ -54,22 +55,27 @@ final class WorkerLinkTable: Sendable {
         }
     }
 
-    var count: Int { state.withLockedValue { $0.links.count } }
+    /// Workers linked: their links on loop 0, the registered port, which each has one of.
+    var workerCount: Int { state.withLockedValue { $0.links.filter { $0.lane == 0 }.count } }
 
     /// Client events the links hold until their workers acknowledge them, for the statistics.
     var heldEventCount: Int { state.withLockedValue { $0.links }.reduce(0) { $0 + $1.heldEventCount } }
 
-    /// Sends `frame` on every link, for Channel events; returns the links that were skipped because
-    /// their worker does not read.
+    /// Sends `frame` once to every worker, for Channel events: on its link of loop 0, which every
+    /// worker has (the registered port); returns the links that were skipped because their worker
+    /// does not read.
     func relay(_ frame: GatewayFrame) -> [WorkerLink] {
-        state.withLockedValue({ $0.links }).filter { !$0.relay(frame) }
+        state.withLockedValue({ $0.links }).filter { $0.lane == 0 && !$0.relay(frame) }
     }
 
-    /// A live link chosen by the routing (and, unless random, counted as holding one more client);
-    /// or nil after registering `wake` to run once a link is added.
-    func pickOrWait(_ wake: @escaping @Sendable () -> Void) -> WorkerLink? {
+    /// A live link chosen by the routing among those on `loop`, the client's own, or among all when
+    /// none is (and, unless random, counted as holding one more client); or nil after registering
+    /// `wake` to run once a link is added.
+    func pickOrWait(near loop: EventLoop, _ wake: @escaping @Sendable () -> Void) -> WorkerLink? {
         state.withLockedValue { state in
-            let live = state.links.filter(\.isRoutable)
+            let routable = state.links.filter(\.isRoutable)
+            let local = routable.filter { $0.channel.eventLoop === loop }
+            let live = local.isEmpty ? routable : local
             guard !live.isEmpty else {
                 state.waiters.append(wake)
                 return nil

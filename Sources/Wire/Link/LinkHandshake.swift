@@ -67,11 +67,26 @@ public struct HandshakeResult: Codable, Sendable, Equatable {
     public var reason: String?
     /// When accepted: the gateway's proof of the key, base64.
     public var proof: String?
+    /// When accepted by a gateway with several event loops: the internal port of each loop's own
+    /// listener, by loop index; the first is the registered port. A worker links to each so that a
+    /// client's events and the commands about it stay on the client's loop (see ``ConnectionLanes``).
+    /// Absent from gateways older than lanes, which take every link on their one port.
+    public var lanePorts: [UInt16]?
+    /// When accepted: the index of the event loop that holds this link.
+    public var lane: Int?
 
-    public init(accepted: Bool, reason: String? = nil, proof: String? = nil) {
+    public init(accepted: Bool, reason: String? = nil, proof: String? = nil, lanePorts: [UInt16]? = nil, lane: Int? = nil) {
         self.accepted = accepted
         self.reason = reason
         self.proof = proof
+        self.lanePorts = lanePorts
+        self.lane = lane
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accepted, reason, proof
+        case lanePorts = "lane_ports"
+        case lane
     }
 }
 
