@@ -33,18 +33,11 @@ final class PayloadTests: XCTestCase {
         XCTAssertFalse(AgentAuthRequest.isValidHostName(String(repeating: "a", count: 65)))
     }
 
-    func testChangesCarryOnlyWhatChanged() {
-        let at = Timestamp(Date(timeIntervalSince1970: 10))
-        let before = HostState(host: "h", online: true, lastReportAt: at, cpu: CPUReport(total: 1, cores: [1]), vps: [])
-        var after = before
-        after.lastReportAt = at.adding(seconds: 10)
-        XCTAssertNil(before.changes(to: after), "a new report time alone is no change")
-
-        after.cpu = CPUReport(total: 2, cores: [2])
-        var expected = HostChange(host: "h")
-        expected.cpu = after.cpu
-        expected.lastReportAt = after.lastReportAt
-        XCTAssertEqual(before.changes(to: after), expected)
+    func testTimestampReadsItsOwnText() {
+        let at = Timestamp(Date(timeIntervalSince1970: 1_764_660_065.123))
+        XCTAssertEqual(Timestamp(at.description)?.description, at.description)
+        XCTAssertEqual(Timestamp("2026-12-02T07:41:05Z")?.date, Date(timeIntervalSince1970: 1_796_197_265))
+        XCTAssertNil(Timestamp("yesterday"))
     }
 
     func testSummaryFromState() {

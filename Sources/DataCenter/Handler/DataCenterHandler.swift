@@ -16,6 +16,10 @@ public struct DataCenterHandler: EventHandler {
     let tokens: TokenVerifier
     let gateways: GatewayRegistry
     let logger: Logger
+    /// What this worker last stored of each host's reports (`handleReport`).
+    let reportFingerprints = ReportFingerprints()
+    /// The jobs whose host this worker has checked (`job.output`).
+    let jobHosts = JobHosts()
 
     /// - Parameter gateways: the gateway registry, for `cluster.stats`.
     public init(configuration: DataCenterConfiguration, gateways: GatewayRegistry, logger: Logger) {

@@ -12,6 +12,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Now.
     public static var now: Timestamp { Timestamp(Date()) }
 
+    /// Reads the RFC 3339 text that `description` writes; nil when it is not one.
+    public init?(_ text: String) {
+        guard let date = Self.parse(text) else { return nil }
+        self.date = date
+    }
+
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = Self.parse(text) else {
