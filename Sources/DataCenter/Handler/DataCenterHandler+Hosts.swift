@@ -26,14 +26,12 @@ extension DataCenterHandler {
         if reportFingerprints.matches(encoded, report.section, of: host) != false {
             changed = try await store.report(report.section, of: host).map { !$0.elementsEqual(encoded) } ?? true
         }
-        let now = Timestamp.now
+        let now = Timestamp.now.description
         try await store.setReport(encoded, report.section, of: host, at: now)
         reportFingerprints.record(encoded, report.section, of: host)
         guard changed else { return }
-        var change = HostChange(host: host)
-        change.lastReportAt = now
-        report.apply(to: &change)
-        await push(.hostChanged, change, to: [ConnectionRole.operatorsGroup], api: context.api)
+        let event = Envelope.event(.hostChanged, json: report.changeJSON(host: host, at: now, encoded: encoded))
+        await push(.hostChanged, text: event, to: [ConnectionRole.operatorsGroup], api: context.api)
     }
 
     /// Marks offline those of `hosts` that no connection is bound to any more (the agent closed, its

@@ -146,8 +146,13 @@ public struct DataCenterHandler: EventHandler {
     /// Sends an event to the connections in `groups` (each connection once); a failure is logged, not
     /// thrown, since the state it reports is already stored.
     func push(_ event: EventName, _ data: some Encodable & Sendable, to groups: [String], api: ClusterAPI) async {
+        await push(event, text: Envelope.event(event, data: data), to: groups, api: api)
+    }
+
+    /// Sends the text of an event `event` to the connections in `groups`, as `push(_:_:to:api:)` does.
+    func push(_ event: EventName, text: String, to groups: [String], api: ClusterAPI) async {
         do {
-            try await api.sendToGroup(groups, .text(Envelope.event(event, data: data)))
+            try await api.sendToGroup(groups, .text(text))
         } catch {
             logger.warning("could not push an event", metadata: ["event": "\(event.rawValue)", "error": "\(error)"])
         }

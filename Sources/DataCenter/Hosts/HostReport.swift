@@ -59,6 +59,22 @@ enum HostReport: Sendable, Hashable {
         }
     }
 
+    /// The data of the `host.changed` that this report makes, built around the report's `encoded()`
+    /// bytes rather than by encoding it again: the host, when it reported, and the report's fields.
+    /// - Parameters:
+    ///   - host: a valid host name (nothing in it needs escaping).
+    ///   - time: when it reported, as `Timestamp.description` writes it.
+    func changeJSON(host: String, at time: String, encoded: [UInt8]) -> [UInt8] {
+        let head = Array(#"{"host":"\#(host)","lastReportAt":"\#(time)","#.utf8)
+        switch self {
+        case .vps:
+            // A VPS report's fields are host.changed's own `vps` and `ipMap`.
+            return head + encoded.dropFirst()
+        case .info, .cpu, .bandwidth:
+            return head + Array(#""\#(section.rawValue)":"#.utf8) + encoded + [UInt8(ascii: "}")]
+        }
+    }
+
     /// Puts the report into a host's state.
     func apply(to state: inout HostState) {
         switch self {

@@ -59,7 +59,8 @@ struct HostStore: Sendable {
     }
 
     /// Replaces the host's report of `section` with one plain write: nothing else of its state is read or written.
-    func setReport(_ encoded: [UInt8], _ section: HostReport.Section, of host: String, at time: Timestamp) async throws {
+    /// - Parameter time: when it reported, as `Timestamp.description` writes it.
+    func setReport(_ encoded: [UInt8], _ section: HostReport.Section, of host: String, at time: String) async throws {
         try await data.set(Self.reportKey(host, section), StoredReport.bytes(encoded, at: time))
     }
 
@@ -140,7 +141,7 @@ private struct StoredReport {
         self.report = item[(newline + 1)...]
     }
 
-    static func bytes(_ report: [UInt8], at time: Timestamp) -> [UInt8] {
-        Array(time.description.utf8) + [UInt8(ascii: "\n")] + report
+    static func bytes(_ report: [UInt8], at time: String) -> [UInt8] {
+        Array(time.utf8) + [UInt8(ascii: "\n")] + report
     }
 }

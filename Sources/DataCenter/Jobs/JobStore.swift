@@ -18,7 +18,7 @@ struct JobStore: Sendable {
     private static func recordKey(_ job: String) -> String { "dc.job:\(job)" }
     /// Each chunk of output is an item of its own, numbered as the agent numbered it.
     private static func chunkKey(_ job: String, _ seq: Int) -> String { "dc.job:\(job):output:\(seq)" }
-    /// Output is read this many chunk numbers at a time.
+    /// Output is read this many chunk numbers at a time (after a first page of 8).
     private static let outputPage = 64
     private static func stdinKey(_ job: String) -> String { "dc.job:\(job):stdin" }
     private static func queueKey(_ host: String) -> String { "dc.jobs.queue:\(host)" }
@@ -180,13 +180,14 @@ struct JobStore: Sendable {
     /// numbers per round trip, until a page ends without its last chunk.
     func output(of job: String, limit: Int) async throws -> JobOutputLog {
         var log = JobOutputLog()
-        for first in stride(from: 0, to: Int.max, by: Self.outputPage) {
-            let seqs = first..<(first + Self.outputPage)
+        // Most jobs print a few chunks: a short first page.
+        var seqs = 0..<8
+        while true {
             let chunks = try await data.get(seqs.map { Self.chunkKey(job, $0) }, as: OutputChunk.self)
             for chunk in chunks { _ = log.insert(chunk, limit: limit) }
-            if chunks.last?.seq != seqs.last { break }
+            if chunks.last?.seq != seqs.last { return log }
+            seqs = seqs.upperBound..<(seqs.upperBound + Self.outputPage)
         }
-        return log
     }
 
     private func appendIDs(_ added: [String], to key: String, limit: Int = .max) async throws {
