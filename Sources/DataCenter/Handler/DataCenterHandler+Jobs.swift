@@ -185,8 +185,8 @@ extension DataCenterHandler {
         let chunk = try request.payload(OutputChunk.self)
         try await recordTimerRun(chunk.job, of: host, request)
         try await requireJob(chunk.job, of: host, in: request.jobs)
-        if try await request.jobs.appendOutput(chunk) {
-            await push(.jobOutput, chunk, to: [ConnectionRole.watchersGroup(chunk.job)], api: request.context.api)
+        if let json = try await request.jobs.appendOutput(chunk) {
+            await push(.jobOutput, text: Envelope.event(.jobOutput, json: json), to: [ConnectionRole.watchersGroup(chunk.job)], api: request.context.api)
         }
         return EmptyPayload()
     }

@@ -170,10 +170,11 @@ struct JobStore: Sendable {
 
     /// Keeps a chunk of the job's output unless it was received before: one `add` of the chunk's own
     /// item, which memcached refuses when it holds that chunk number already. Nothing is read.
-    /// - Returns: false for a duplicate.
-    func appendOutput(_ chunk: OutputChunk) async throws -> Bool {
-        guard chunk.seq >= 0 else { return false }
-        return try await data.add(Self.chunkKey(chunk.job, chunk.seq), Array(try JSONEncoder().encode(chunk)), expiration: Self.retention)
+    /// - Returns: the chunk's JSON as stored; nil for a duplicate.
+    func appendOutput(_ chunk: OutputChunk) async throws -> [UInt8]? {
+        guard chunk.seq >= 0 else { return nil }
+        let json = Array(try JSONEncoder().encode(chunk))
+        return try await data.add(Self.chunkKey(chunk.job, chunk.seq), json, expiration: Self.retention) ? json : nil
     }
 
     /// The job's output, the newest `limit` bytes of it kept: its chunks are read a page of chunk
