@@ -33,18 +33,27 @@ final class PayloadTests: XCTestCase {
         XCTAssertFalse(AgentAuthRequest.isValidHostName(String(repeating: "a", count: 65)))
     }
 
-    func testChangesCarryOnlyWhatChanged() {
-        let at = Timestamp(Date(timeIntervalSince1970: 10))
-        let before = HostState(host: "h", online: true, lastReportAt: at, cpu: CPUReport(total: 1, cores: [1]), vps: [])
-        var after = before
-        after.lastReportAt = at.adding(seconds: 10)
-        XCTAssertNil(before.changes(to: after), "a new report time alone is no change")
+    func testTimestampTextIsFoundationsISO8601() throws {
+        let whole = Date.ISO8601FormatStyle(timeZone: .gmt)
+        let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        let leapDay = 951_782_400_000.0  // 2000-02-29
+        let samples = [0, -1, -86_400_001, leapDay, leapDay + 86_399_999, 253_402_300_799_999] + (0..<2000).map { _ in Double(Int64.random(in: -2_000_000_000_000...4_000_000_000_000)) }
+        for milliseconds in samples {
+            let date = Date(timeIntervalSince1970: milliseconds / 1000)
+            let seconds = (milliseconds / 1000).rounded(.down)
+            let expected = Date(timeIntervalSince1970: seconds).formatted(whole).dropLast() + "." + String(format: "%03d", Int(milliseconds - seconds * 1000)) + "Z"
+            let text = Timestamp(date).description
+            XCTAssertEqual(text, expected)
+            let read = try XCTUnwrap(Timestamp(text)).date.timeIntervalSince1970
+            XCTAssertEqual(read, try fractional.parse(text).timeIntervalSince1970, accuracy: 0.0005, text)
+        }
+    }
 
-        after.cpu = CPUReport(total: 2, cores: [2])
-        var expected = HostChange(host: "h")
-        expected.cpu = after.cpu
-        expected.lastReportAt = after.lastReportAt
-        XCTAssertEqual(before.changes(to: after), expected)
+    func testTimestampReadsItsOwnText() {
+        let at = Timestamp(Date(timeIntervalSince1970: 1_764_660_065.123))
+        XCTAssertEqual(Timestamp(at.description)?.description, at.description)
+        XCTAssertEqual(Timestamp("2026-12-02T07:41:05Z")?.date, Date(timeIntervalSince1970: 1_796_197_265))
+        XCTAssertNil(Timestamp("yesterday"))
     }
 
     func testSummaryFromState() {

@@ -42,6 +42,32 @@ final class HostStateTests: DataCenterTestCase {
         _ = agent
     }
 
+    func testReportAfterAWorkerRestartIsComparedWithWhatMemcachedHolds() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 1)
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        _ = try await person.event(.hostOnline, as: HostPresence.self)
+        try await agent.sendEvent(.reportCPU, CPUReport(total: 40, cores: [40]))
+        let first = try await person.event(.hostChanged, as: HostChange.self)
+        XCTAssertEqual(first.cpu?.total, 40)
+        let reported = try await person.call(.hostsShow, HostQuery(host: "node-1"), as: HostsShowReply.self).host
+
+        // The agent's reports now reach a worker that has seen none of them.
+        try dataCenter.startWorker()
+        dataCenter.workers[0].terminate()
+        try await agent.sendEvent(.reportCPU, CPUReport(total: 40, cores: [40]))
+        try await agent.sendEvent(.reportCPU, CPUReport(total: 55, cores: [55]))
+        let change = try await person.event(.hostChanged, as: HostChange.self)
+        XCTAssertEqual(change.cpu?.total, 55, "the unchanged report was pushed, or the changed one was not")
+        XCTAssertNil(change.vps)
+        let shown = try await person.call(.hostsShow, HostQuery(host: "node-1"), as: HostsShowReply.self).host
+        XCTAssertTrue(shown.online)
+        XCTAssertEqual(shown.cpu?.total, 55)
+        XCTAssertGreaterThan(try XCTUnwrap(shown.lastReportAt), try XCTUnwrap(reported.lastReportAt))
+        let nothing = await person.receivesNothing(within: .milliseconds(300)) { $0.kind == .event(name: "host.changed") }
+        XCTAssertTrue(nothing)
+    }
+
     func testHostGoesOfflineWhenItsAgentGoes() async throws {
         dataCenter = try DataCenterTestCluster(hosts: ["node-1", "node-2"])
         let person = try await dataCenter.operatorClient()

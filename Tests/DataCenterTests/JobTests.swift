@@ -56,6 +56,22 @@ final class JobTests: DataCenterTestCase {
         XCTAssertEqual(listed.map(\.id), [queued.id])
     }
 
+    func testOutputOfManyChunksIsReadWholeAndDuplicatesStillDropped() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        let agent = try await dataCenter.agent()
+        let job = try await runningJob(person, agent)
+        // Past the first page of chunk numbers (8) and the next (64), one chunk sent twice, one out of order.
+        let chunks = (0..<75).map { OutputChunk(job: job.id, seq: $0, stream: .stdout, data: "line \($0)\n") }
+        for chunk in chunks[0..<70] + [chunks[5], chunks[71], chunks[70]] + chunks[72...] {
+            _ = try await agent.call(.jobOutput, chunk, as: EmptyPayload.self)
+        }
+        _ = try await agent.call(.jobFinished, JobFinished(job: job.id, state: .done, exitCode: 0, durationMs: 7), as: EmptyPayload.self)
+        let shown = try await person.call(.jobsShow, JobQuery(job: job.id), as: JobDetailReply.self)
+        XCTAssertEqual(shown.output, chunks)
+        XCTAssertEqual(shown.job.outputBytes, chunks.map(\.data.utf8.count).reduce(0, +))
+    }
+
     func testRefusedActionsAndParameters() async throws {
         dataCenter = try DataCenterTestCluster()
         let agent = try await dataCenter.agent()

@@ -38,12 +38,12 @@ extension DataCenterHandler {
         // Whatever the previous connection was asked and did not answer, it never will.
         try await failRelayed(of: host, reason: "host '\(host)' reconnected before it answered", worker: context.worker)
         try await context.api.bindUID(context.clientID, ConnectionRole.agentUID(host))
-        let (before, after) = try await hosts.update(host) { $0.online = true }
+        let wasOnline = try await hosts.setOnline(true, of: host)
         ConnectionRole.agent(host: host).record(in: context.session)
         let reply = AgentAuthReply(host: host, reportPeriods: configuration.reportPeriods)
         try await context.api.sendToCurrentClient(.text(Envelope.reply(to: id, data: reply)))
         logger.info("agent authenticated", metadata: ["host": "\(host)", "version": "\(request.agentVersion)", "client": "\(context.clientID)"])
-        if !before.online, after.online {
+        if !wasOnline {
             await push(.hostOnline, HostPresence(host: host, at: .now), to: [ConnectionRole.operatorsGroup], api: context.api)
         }
         try await startQueuedJobs(of: host, api: context.api, data: context.worker.globalData)

@@ -63,6 +63,7 @@ extension DataCenterHandler {
         try await request.jobs.create(records, stdin: stdin)
         let api = request.context.api
         for record in records {
+            jobHosts.record(record.host, of: record.id)
             try await api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(record.id))
             try await sendStart(record, stdin: stdin, api: api)
         }
@@ -98,7 +99,7 @@ extension DataCenterHandler {
             try await request.context.api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(id))
         }
         guard var record = try await request.jobs.record(id) else { throw ProtocolError(.notFound, "no job '\(id)'") }
-        let output = try await request.jobs.output(of: id)
+        let output = try await request.jobs.output(of: id, limit: configuration.outputLimitBytes)
         record.outputBytes = output.totalBytes
         return JobDetailReply(job: record, output: output.chunks)
     }
@@ -184,8 +185,8 @@ extension DataCenterHandler {
         let chunk = try request.payload(OutputChunk.self)
         try await recordTimerRun(chunk.job, of: host, request)
         try await requireJob(chunk.job, of: host, in: request.jobs)
-        if try await request.jobs.appendOutput(chunk, limit: configuration.outputLimitBytes) {
-            await push(.jobOutput, chunk, to: [ConnectionRole.watchersGroup(chunk.job)], api: request.context.api)
+        if let json = try await request.jobs.appendOutput(chunk) {
+            await push(.jobOutput, text: Envelope.event(.jobOutput, json: json), to: [ConnectionRole.watchersGroup(chunk.job)], api: request.context.api)
         }
         return EmptyPayload()
     }
@@ -197,7 +198,7 @@ extension DataCenterHandler {
             throw ProtocolError(.badRequest, "'state' must be done, failed, cancelled, timed_out or lost")
         }
         try await recordTimerRun(finished.job, of: host, request)
-        let outputBytes = try await request.jobs.output(of: finished.job).totalBytes
+        let outputBytes = try await request.jobs.output(of: finished.job, limit: configuration.outputLimitBytes).totalBytes
         let updated = try await request.jobs.update(finished.job) { record in
             guard record.host == host else { throw ProtocolError(.forbidden, "job '\(finished.job)' belongs to another host") }
             // The agent's word replaces what the central side concluded without it (lost, or a state
@@ -256,9 +257,9 @@ extension DataCenterHandler {
                 record.startedAt = .now
             }
         }
-        if let (before, after) = updated, before != after {
-            await pushState(after, api: context.api)
-        }
+        guard let (before, after) = updated else { return }
+        jobHosts.record(after.host, of: after.id)
+        if before != after { await pushState(after, api: context.api) }
     }
 
     // MARK: - Delivery
@@ -310,9 +311,15 @@ extension DataCenterHandler {
         await push(.jobState, JobReply(job: record), to: [ConnectionRole.operatorsGroup, ConnectionRole.watchersGroup(record.id)], api: api)
     }
 
+    /// Checks that `job` is one of `host`'s, reading its record only the first time this worker checks it.
     private func requireJob(_ job: String, of host: String, in jobs: JobStore) async throws {
-        guard let record = try await jobs.record(job) else { throw ProtocolError(.notFound, "no job '\(job)'") }
-        guard record.host == host else { throw ProtocolError(.forbidden, "job '\(job)' belongs to another host") }
+        var owner = jobHosts.host(of: job)
+        if owner == nil {
+            guard let record = try await jobs.record(job) else { throw ProtocolError(.notFound, "no job '\(job)'") }
+            jobHosts.record(record.host, of: job)
+            owner = record.host
+        }
+        guard owner == host else { throw ProtocolError(.forbidden, "job '\(job)' belongs to another host") }
     }
 }
 

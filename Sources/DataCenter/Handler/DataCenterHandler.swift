@@ -16,6 +16,10 @@ public struct DataCenterHandler: EventHandler {
     let tokens: TokenVerifier
     let gateways: GatewayRegistry
     let logger: Logger
+    /// What this worker last stored of each host's reports (`handleReport`).
+    let reportFingerprints = ReportFingerprints()
+    /// The jobs whose host this worker has checked (`job.output`).
+    let jobHosts = JobHosts()
 
     /// Events a worker should run at once with this handler (`WorkerConfiguration.maxConcurrentEvents`):
     /// each awaits several memcached round trips, and its state is in memcached, changed with
@@ -147,8 +151,13 @@ public struct DataCenterHandler: EventHandler {
     /// Sends an event to the connections in `groups` (each connection once); a failure is logged, not
     /// thrown, since the state it reports is already stored.
     func push(_ event: EventName, _ data: some Encodable & Sendable, to groups: [String], api: ClusterAPI) async {
+        await push(event, text: Envelope.event(event, data: data), to: groups, api: api)
+    }
+
+    /// Sends the text of an event `event` to the connections in `groups`, as `push(_:_:to:api:)` does.
+    func push(_ event: EventName, text: String, to groups: [String], api: ClusterAPI) async {
         do {
-            try await api.sendToGroup(groups, .text(Envelope.event(event, data: data)))
+            try await api.sendToGroup(groups, .text(text))
         } catch {
             logger.warning("could not push an event", metadata: ["event": "\(event.rawValue)", "error": "\(error)"])
         }

@@ -2,8 +2,12 @@ import DataCenterProtocol
 import Foundation
 import Registry
 
-/// Hosts in memcached: every host's latest `HostState`, its agent's allow-list and timers, and the list of host names,
-/// so that any worker answers about any host.
+/// Hosts in memcached: every host's presence (online or not) and latest report of each section, its
+/// agent's allow-list and timers, and the list of host names, so that any worker answers about any host.
+///
+/// A host's state is spread over one item per report section (`dc.host:<host>:cpu`, ...) and one for its
+/// presence (`dc.host:<host>:online`), so a report is one plain write of its own section, with no read
+/// of the rest, and reading a state is one multi-get of its items.
 struct HostStore: Sendable {
     let data: GlobalData
 
@@ -12,7 +16,8 @@ struct HostStore: Sendable {
     /// dozen names rather than one of the whole fleet, and workers seldom race on the same item.
     private static let index = SpreadKeys(prefix: "dc.hosts", count: 64)
     private static let online = SpreadKeys(prefix: "dc.hosts.online", count: 64)
-    private static func stateKey(_ host: String) -> String { "dc.host:\(host)" }
+    private static func presenceKey(_ host: String) -> String { "dc.host:\(host):online" }
+    private static func reportKey(_ host: String, _ section: HostReport.Section) -> String { "dc.host:\(host):\(section.rawValue)" }
     private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
     private static func timersKey(_ host: String) -> String { "dc.host:\(host):timers" }
 
@@ -27,32 +32,54 @@ struct HostStore: Sendable {
     }
 
     func state(of host: String) async throws -> HostState? {
-        try await data.get(Self.stateKey(host), as: HostState.self)
+        try await states(of: [host]).first
     }
 
-    /// The states of `hosts` in one round trip; hosts without one are left out.
+    /// The states of `hosts` in one round trip; hosts that were never online are left out.
     func states(of hosts: [String]) async throws -> [HostState] {
-        try await data.get(hosts.map(Self.stateKey), as: HostState.self)
-    }
-
-    /// Changes a host's state with one compare-and-swap write (retried only when another process wrote
-    /// in between), and returns the state before and after. A change of `online` also updates the
-    /// list of online hosts (a second write, on connects and disconnects only).
-    func update(_ host: String, _ change: (inout HostState) -> Void) async throws -> (before: HostState, after: HostState) {
-        var before = HostState(host: host)
-        let after = try await data.update(Self.stateKey(host), as: HostState.self) { current in
-            before = current ?? HostState(host: host)
-            var state = before
-            change(&state)
+        let sections = HostReport.Section.allCases
+        let found = try await data.client.getMany(hosts.flatMap { host in
+            [data.storageKey(Self.presenceKey(host))] + sections.map { data.storageKey(Self.reportKey(host, $0)) }
+        })
+        return try hosts.compactMap { host in
+            guard let presence = found[data.storageKey(Self.presenceKey(host))] else { return nil }
+            var state = HostState(host: host, online: try JSONDecoder().decode(Bool.self, from: Data(presence)))
+            for section in sections {
+                guard let item = found[data.storageKey(Self.reportKey(host, section))], let stored = StoredReport(item) else { continue }
+                try HostReport(section, decoding: stored.report).apply(to: &state)
+                state.lastReportAt = max(state.lastReportAt ?? stored.at, stored.at)
+            }
             return state
         }
-        if before.online != after.online {
+    }
+
+    /// The latest report of `section` as `HostReport.encoded()` wrote it, or nil.
+    func report(_ section: HostReport.Section, of host: String) async throws -> ArraySlice<UInt8>? {
+        try await data.get(Self.reportKey(host, section)).flatMap(StoredReport.init)?.report
+    }
+
+    /// Replaces the host's report of `section` with one plain write: nothing else of its state is read or written.
+    /// - Parameter time: when it reported, as `Timestamp.description` writes it.
+    func setReport(_ encoded: [UInt8], _ section: HostReport.Section, of host: String, at time: String) async throws {
+        try await data.set(Self.reportKey(host, section), StoredReport.bytes(encoded, at: time))
+    }
+
+    /// Marks the host online or offline with one compare-and-swap write and, when that changes it,
+    /// updates the list of online hosts (connects and disconnects only).
+    /// - Returns: whether it was online before.
+    func setOnline(_ online: Bool, of host: String) async throws -> Bool {
+        var before = false
+        _ = try await data.update(Self.presenceKey(host), as: Bool.self) { current in
+            before = current ?? false
+            return online
+        }
+        if before != online {
             _ = try await data.update(Self.online.key(for: host), as: [String].self) { hosts in
                 let others = (hosts ?? []).filter { $0 != host }
-                return after.online ? others + [host] : others
+                return online ? others + [host] : others
             }
         }
-        return (before, after)
+        return before
     }
 
     /// The hosts marked online, so the sweep checks those without reading every host's state.
@@ -96,5 +123,25 @@ struct HostStore: Sendable {
 
     func setTimers(_ timers: [TimerSpec], of host: String) async throws {
         try await data.set(Self.timersKey(host), json: timers)
+    }
+}
+
+/// A report section's memcached item: the time the report came, a newline, the report's JSON. The
+/// report's bytes can be compared with a new report's without decoding either.
+private struct StoredReport {
+    let at: Timestamp
+    let report: ArraySlice<UInt8>
+
+    /// Reads an item; nil when it is not one.
+    init?(_ item: [UInt8]) {
+        guard let newline = item.firstIndex(of: UInt8(ascii: "\n")), let at = Timestamp(String(decoding: item[..<newline], as: UTF8.self)) else {
+            return nil
+        }
+        self.at = at
+        self.report = item[(newline + 1)...]
+    }
+
+    static func bytes(_ report: [UInt8], at time: String) -> [UInt8] {
+        Array(time.utf8) + [UInt8(ascii: "\n")] + report
     }
 }

@@ -1,8 +1,8 @@
 import DataCenterProtocol
 
-/// The output kept of one job: its chunks in `seq` order, at most `limit` bytes of the newest, and
-/// which `seq`s have been received, so a chunk the agent sends again is recognised and dropped.
-struct JobOutputLog: Codable, Sendable, Hashable {
+/// The output shown of one job: its chunks in `seq` order, at most `limit` bytes of the newest, and
+/// which `seq`s have been received, so a chunk read twice is recognised and dropped.
+struct JobOutputLog: Sendable, Hashable {
     /// Kept chunks, in `seq` order.
     private(set) var chunks: [OutputChunk] = []
     /// Bytes of every chunk ever received, dropped ones included.

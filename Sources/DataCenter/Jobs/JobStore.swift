@@ -16,7 +16,10 @@ struct JobStore: Sendable {
     /// The unfinished jobs, spread so that a job ending rewrites a short list.
     static let active = SpreadKeys(prefix: "dc.jobs.active", count: 64)
     private static func recordKey(_ job: String) -> String { "dc.job:\(job)" }
-    private static func outputKey(_ job: String) -> String { "dc.job:\(job):output" }
+    /// Each chunk of output is an item of its own, numbered as the agent numbered it.
+    private static func chunkKey(_ job: String, _ seq: Int) -> String { "dc.job:\(job):output:\(seq)" }
+    /// Output is read this many chunk numbers at a time (after a first page of 8).
+    private static let outputPage = 64
     private static func stdinKey(_ job: String) -> String { "dc.job:\(job):stdin" }
     private static func queueKey(_ host: String) -> String { "dc.jobs.queue:\(host)" }
     private static func cancelsKey(_ host: String) -> String { "dc.jobs.cancels:\(host)" }
@@ -165,20 +168,27 @@ struct JobStore: Sendable {
         (try await data.get(Self.recentKey, as: [String].self) ?? []).reversed()
     }
 
-    /// Adds a chunk to the job's kept output unless it was received before.
-    /// - Returns: false for a duplicate.
-    func appendOutput(_ chunk: OutputChunk, limit: Int) async throws -> Bool {
-        var added = false
-        _ = try await data.update(Self.outputKey(chunk.job), as: JobOutputLog.self, expiration: Self.retention) { log in
-            var log = log ?? JobOutputLog()
-            added = log.insert(chunk, limit: limit)
-            return log
-        }
-        return added
+    /// Keeps a chunk of the job's output unless it was received before: one `add` of the chunk's own
+    /// item, which memcached refuses when it holds that chunk number already. Nothing is read.
+    /// - Returns: the chunk's JSON as stored; nil for a duplicate.
+    func appendOutput(_ chunk: OutputChunk) async throws -> [UInt8]? {
+        guard chunk.seq >= 0 else { return nil }
+        let json = Array(try JSONEncoder().encode(chunk))
+        return try await data.add(Self.chunkKey(chunk.job, chunk.seq), json, expiration: Self.retention) ? json : nil
     }
 
-    func output(of job: String) async throws -> JobOutputLog {
-        try await data.get(Self.outputKey(job), as: JobOutputLog.self) ?? JobOutputLog()
+    /// The job's output, the newest `limit` bytes of it kept: its chunks are read a page of chunk
+    /// numbers per round trip, until a page ends without its last chunk.
+    func output(of job: String, limit: Int) async throws -> JobOutputLog {
+        var log = JobOutputLog()
+        // Most jobs print a few chunks: a short first page.
+        var seqs = 0..<8
+        while true {
+            let chunks = try await data.get(seqs.map { Self.chunkKey(job, $0) }, as: OutputChunk.self)
+            for chunk in chunks { _ = log.insert(chunk, limit: limit) }
+            if chunks.last?.seq != seqs.last { return log }
+            seqs = seqs.upperBound..<(seqs.upperBound + Self.outputPage)
+        }
     }
 
     private func appendIDs(_ added: [String], to key: String, limit: Int = .max) async throws {

@@ -30,6 +30,11 @@ public enum Envelope {
         encode(OutboundEvent(v: version, ev: name.rawValue, data: data))
     }
 
+    /// An event `name` whose data is JSON already (one object), so it is not encoded again.
+    public static func event(_ name: EventName, json data: some Collection<UInt8>) -> String {
+        #"{"v":\#(version),"ev":"\#(name.rawValue)","data":"# + String(decoding: data, as: UTF8.self) + "}"
+    }
+
     private static func encode(_ value: some Encodable) -> String {
         do {
             return String(decoding: try JSONEncoder.envelope.encode(value), as: UTF8.self)

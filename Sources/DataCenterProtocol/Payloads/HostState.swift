@@ -30,20 +30,6 @@ public struct HostState: Codable, Sendable, Hashable {
             memoryUsedPercent: info?.memoryUsedPercent, load1: info?.load.first,
             rxRate: bandwidth?.rxRate, txRate: bandwidth?.txRate, vpsCount: vps?.count)
     }
-
-    /// The parts of `newer` that differ from this state, as `host.changed` carries them; nil when none do.
-    public func changes(to newer: HostState) -> HostChange? {
-        var change = HostChange(host: newer.host)
-        if online != newer.online { change.online = newer.online }
-        if info != newer.info { change.info = newer.info }
-        if cpu != newer.cpu { change.cpu = newer.cpu }
-        if bandwidth != newer.bandwidth { change.bandwidth = newer.bandwidth }
-        if vps != newer.vps { change.vps = newer.vps }
-        if ipMap != newer.ipMap { change.ipMap = newer.ipMap }
-        guard change != HostChange(host: newer.host) else { return nil }
-        if lastReportAt != newer.lastReportAt { change.lastReportAt = newer.lastReportAt }
-        return change
-    }
 }
 
 /// `host.changed`: the host and only the parts of its `HostState` that changed (absent = unchanged).

@@ -12,6 +12,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Now.
     public static var now: Timestamp { Timestamp(Date()) }
 
+    /// Reads the RFC 3339 text that `description` writes; nil when it is not one.
+    public init?(_ text: String) {
+        guard let date = Self.parse(text) else { return nil }
+        self.date = date
+    }
+
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = Self.parse(text) else {
@@ -30,6 +36,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// text (which may land a hair below the millisecond) writes the same text again.
     public var description: String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        if abs(milliseconds) < 1e15, let text = RFC3339Text.format(milliseconds: Int64(milliseconds)) { return text }
         let seconds = (milliseconds / 1000).rounded(.down)
         let text = Date(timeIntervalSince1970: seconds).formatted(Self.withoutFraction)
         return text.dropLast() + "." + String(format: "%03d", Int(milliseconds - seconds * 1000)) + "Z"
@@ -46,6 +53,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     private static let withoutFraction = Date.ISO8601FormatStyle(timeZone: .gmt)
 
     private static func parse(_ text: String) -> Date? {
-        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+        if let milliseconds = RFC3339Text.milliseconds(from: text) { return Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+        return (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
     }
 }
