@@ -102,7 +102,7 @@ struct ProbeCalls {
                 guard let name = call["call"]?.stringValue, name != "sequence" else {
                     throw ProbeError(description: "each call of a sequence names a call other than sequence")
                 }
-                results.append(try await ProbeCalls(context: context, arguments: call["args"]?.objectValue ?? [:]).perform(name))
+                results.append(try await ProbeCalls(context: context, arguments: call["args"]?.objectValue ?? [:], sleeps: sleeps).perform(name))
             }
             return .array(results)
         case "incrementGlobal":
