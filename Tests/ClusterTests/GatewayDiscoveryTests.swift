@@ -36,4 +36,28 @@ final class GatewayDiscoveryTests: XCTestCase {
         XCTAssertEqual(survivorReply, "still here")
         await survivor.close()
     }
+
+    /// A gateway killed and started again numbers its connections from the start: a new connection
+    /// that gets the id of one that died with the gateway starts with an empty session, not the one
+    /// the worker wrote for the dead connection (which could have been authenticated).
+    func testANewConnectionOfARestartedGatewayDoesNotInheritAnOldSession() async throws {
+        cluster = try TestCluster()
+        let gateway = try cluster.startGateway()
+        let worker = try cluster.startWorker(name: "probe", handler: "probe")
+        try cluster.waitUntilLinked(worker, to: gateway)
+        let old = try await ProbeClient.connect(port: gateway.publicPort)
+        try await old.call("setCurrentSession", ["key": "role", "value": "admin"])
+        let written = try await old.call("whoami")
+        XCTAssertEqual(written["session"], ["role": "admin"])
+
+        gateway.process.kill()
+        try gateway.process.start()
+        try worker.waitForOutput(containing: "linked to gateway \(gateway.lanAddress)", times: 2, timeout: .seconds(20))
+        let new = try await ProbeClient.connect(port: gateway.publicPort)
+        XCTAssertEqual(new.id, old.id, "the restarted gateway gives the new connection the dead one's id")
+        let fresh = try await new.call("whoami")
+        XCTAssertEqual(fresh["session"], [:])
+        await new.socket.close()
+        await old.socket.abort()
+    }
 }

@@ -90,6 +90,19 @@ final class JobsCommandTests: DataCenterTestCase {
         XCTAssertTrue(removed.standardError.contains("not_found"), removed.output)
     }
 
+    func testATimerAddedForAnOfflineHostIsShownQueued() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        await (try dataCenter.agent()).close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let added = try await jobsCommand(["timers", "add", "node-1", "nightly", "86400", "uptime"]).value
+        XCTAssertEqual(added.status, 0, added.output)
+        XCTAssertTrue(added.standardOutput.contains("nightly\t86400s\tuptime"), added.output)
+        XCTAssertTrue(added.standardOutput.contains("the change is queued and applied when its agent connects"), added.output)
+        let listed = try await jobsCommand(["timers", "list", "node-1"]).value
+        XCTAssertTrue(listed.standardOutput.contains("pending: add nightly (alice, "), listed.output)
+    }
+
     func testRefusedRunAndWrongTokenFailClearly() async throws {
         dataCenter = try DataCenterTestCluster()
         _ = try await dataCenter.agent()

@@ -136,7 +136,11 @@ final class OperatorClientTests: DataCenterTestCase {
                     events.append(event)
                     if events.count == 3 { gateways.first { $0.publicPort == before.port }?.process.kill() }
                 }
-                return (events, try await dc.job(run.job.id).output, before, dc.connection.endpoint)
+                // What a session that reconnects asks for: the kept chunks from the first it has not seen.
+                let tail = try await dc.connection.request(.jobsShow, JobOutputQuery(job: run.job.id, fromSeq: 2)).payload(JobDetailReply.self)
+                let kept = try await dc.job(run.job.id).output
+                guard tail.output == Array(kept.dropFirst(2)) else { throw TestFailure("jobs.show from seq 2 gave \(tail.output)") }
+                return (events, kept, before, dc.connection.endpoint)
             }
         }
         XCTAssertNotEqual(after, before, "the session moved to the other gateway")

@@ -129,6 +129,29 @@ final class TimerTests: DataCenterTestCase {
         XCTAssertEqual(recorded, HostTimersReply(timers: [hourly]))
     }
 
+    /// A queued change that the connected agent leaves unanswered past the relay timeout is sent again.
+    func testAQueuedChangeTheConnectedAgentLeavesUnansweredIsSentAgain() async throws {
+        // Long enough that the answer to the second send comes before a third (on a loaded machine too).
+        dataCenter = try DataCenterTestCluster(relayTimeout: 2)
+        let person = try await dataCenter.operatorClient()
+        await (try dataCenter.agent()).close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let timer = TimerSpec(name: "t", action: "uptime", everySeconds: 5)
+        _ = try await person.call(.timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 5), as: HostTimersReply.self)
+
+        let agent = try await dataCenter.agent()
+        let (firstID, first) = try await agent.incomingRequest(.timerAdd, as: TimerSpec.self)
+        XCTAssertEqual(first, timer)
+        let (againID, again) = try await agent.incomingRequest(.timerAdd, as: TimerSpec.self, timeout: .seconds(10))
+        XCTAssertEqual(again, timer)
+        XCTAssertNotEqual(againID, firstID)
+        try await agent.reply(to: againID, EmptyPayload())
+        await agent.close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let recorded = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        XCTAssertEqual(recorded, HostTimersReply(timers: [timer]))
+    }
+
     /// A queued change that the agent does not answer before it leaves is queued again for its next connect.
     func testAQueuedChangeTheAgentLeavesUnansweredIsSentAgainAtItsNextConnect() async throws {
         dataCenter = try DataCenterTestCluster()

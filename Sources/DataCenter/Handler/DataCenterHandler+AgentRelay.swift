@@ -56,12 +56,18 @@ extension DataCenterHandler {
     }
 
     /// Answers with `timeout` every request whose agent, still connected, has not replied by its
-    /// deadline; queued timer changes among them are queued again, for the agent's next connect.
+    /// deadline; queued timer changes among them are queued again and sent again to agents still
+    /// connected (as the sweep offers queued jobs again).
     func failOverdueRelayed(worker: WorkerContext) async throws {
+        var requeued: Set<String> = []
         for pending in try await AgentRequestRelay(data: worker.globalData).takeOverdue(now: .now) {
             logger.notice("agent did not answer in time", metadata: ["host": "\(pending.host)", "op": "\(pending.operation.rawValue)"])
             let error = ProtocolError(.timeout, "host '\(pending.host)' did not answer in time (its agent is connected but silent)")
             try await fail(pending, error, worker: worker)
+            if pending.queuedChange != nil { requeued.insert(pending.host) }
+        }
+        for host in requeued where try await worker.api.isUIDOnline(ConnectionRole.agentUID(host)) {
+            try await deliverQueuedTimerChanges(of: host, worker: worker)
         }
     }
 

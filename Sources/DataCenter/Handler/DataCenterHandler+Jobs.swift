@@ -93,7 +93,8 @@ extension DataCenterHandler {
     }
 
     func showJob(_ request: Request, watch: Bool) async throws -> JobDetailReply {
-        let id = try request.payload(JobQuery.self).job
+        let query = try request.payload(JobOutputQuery.self)
+        let id = query.job
         if watch {
             // Joined before reading, so nothing that happens after the read is missed (a chunk may come twice).
             try await request.context.api.joinGroup(request.context.clientID, ConnectionRole.watchersGroup(id))
@@ -101,7 +102,8 @@ extension DataCenterHandler {
         guard var record = try await request.jobs.record(id) else { throw ProtocolError(.notFound, "no job '\(id)'") }
         let output = try await request.jobs.output(of: id, limit: configuration.outputLimitBytes)
         record.outputBytes = output.totalBytes
-        return JobDetailReply(job: record, output: output.chunks)
+        guard let fromSeq = query.fromSeq else { return JobDetailReply(job: record, output: output.chunks) }
+        return JobDetailReply(job: record, output: output.chunks.filter { $0.seq >= fromSeq })
     }
 
     func cancelJob(_ request: Request) async throws -> JobReply {

@@ -31,9 +31,20 @@ final class JobEventRouter: Sendable {
 
     private struct State {
         var followers: [String: [UUID: AsyncStream<Update>.Continuation]] = [:]
+        /// The chunks handed to each followed job's runs, for where a reconnect resumes.
+        var given: [String: JobOutputOrder] = [:]
         var capturing = 0
         var captured: [Update] = []
         var ended = false
+
+        mutating func noteGiven(_ update: Update) {
+            if case .output(let chunk) = update { _ = given[chunk.job, default: JobOutputOrder()].take(chunk) }
+        }
+
+        mutating func forget(_ job: String) {
+            followers[job] = nil
+            given[job] = nil
+        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -58,8 +69,9 @@ final class JobEventRouter: Sendable {
     func deliver(_ update: Update) {
         let followers: [AsyncStream<Update>.Continuation] = state.withLockedValue { state in
             if let followers = state.followers[update.job], !followers.isEmpty {
+                state.noteGiven(update)
                 // The job's last news: its runs fetch the rest themselves, and stop following here.
-                if update.isFinal { state.followers[update.job] = nil }
+                if update.isFinal { state.forget(update.job) }
                 return Array(followers.values)
             }
             if state.capturing > 0 {
@@ -74,9 +86,10 @@ final class JobEventRouter: Sendable {
         }
     }
 
-    /// The jobs that runs follow now.
-    var followedJobs: [String] {
-        state.withLockedValue { Array($0.followers.keys) }
+    /// The jobs that runs follow now, each with the first chunk not handed to its runs yet (every one
+    /// before it was), where following it on a new connection resumes.
+    var followedJobs: [(job: String, fromSeq: Int)] {
+        state.withLockedValue { state in state.followers.keys.map { ($0, state.given[$0]?.nextSeq ?? 0) } }
     }
 
     /// Keeps the events of unfollowed jobs until the matching ``endCapture()``.
@@ -100,8 +113,14 @@ final class JobEventRouter: Sendable {
             guard !state.ended else { return true }
             let kept = state.captured.filter { $0.job == job }
             state.captured.removeAll { $0.job == job }
-            for update in kept { continuation.yield(update) }
-            if kept.contains(where: \.isFinal) { return true }
+            for update in kept {
+                continuation.yield(update)
+                state.noteGiven(update)
+            }
+            if kept.contains(where: \.isFinal) {
+                state.given[job] = nil
+                return true
+            }
             state.followers[job, default: [:]][key] = continuation
             return false
         }
@@ -109,7 +128,7 @@ final class JobEventRouter: Sendable {
         continuation.onTermination = { [weak self] _ in
             self?.state.withLockedValue { state in
                 state.followers[job]?[key] = nil
-                if state.followers[job]?.isEmpty == true { state.followers[job] = nil }
+                if state.followers[job]?.isEmpty == true { state.forget(job) }
             }
         }
         return stream
@@ -118,7 +137,7 @@ final class JobEventRouter: Sendable {
     /// Ends the streams of `job`'s followers: it had ended before they started to follow it.
     func stopFollowing(_ job: String) {
         let followers = state.withLockedValue { state in
-            defer { state.followers[job] = nil }
+            defer { state.forget(job) }
             return state.followers[job].map { Array($0.values) } ?? []
         }
         for follower in followers { follower.finish() }
@@ -128,7 +147,10 @@ final class JobEventRouter: Sendable {
     func end() {
         let followers = state.withLockedValue { state in
             state.ended = true
-            defer { state.followers = [:] }
+            defer {
+                state.followers = [:]
+                state.given = [:]
+            }
             return state.followers.values.flatMap(\.values)
         }
         for follower in followers { follower.finish() }

@@ -3,7 +3,8 @@ import DataCenterProtocol
 /// Puts a job's output chunks in `seq` order, each once: chunks can arrive out of order (events from
 /// different workers) and twice (an event and then the output kept by the central side).
 struct JobOutputOrder: Sendable {
-    private var nextSeq = 0
+    /// The first `seq` not given yet: every one before it was.
+    private(set) var nextSeq = 0
     private var waiting: [Int: OutputChunk] = [:]
 
     /// Takes `chunk`; returns the chunks that are now next in order (none while a predecessor is missing).

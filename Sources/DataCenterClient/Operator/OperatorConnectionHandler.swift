@@ -80,10 +80,12 @@ final class OperatorConnectionHandler: DataCenterSessionHandler {
     }
 
     /// Joins the followed jobs' watchers on a new connection and hands their runs what the central side
-    /// kept meanwhile (each run drops the chunks it has already given); a job that ended meanwhile ends its runs.
+    /// kept from the first chunk they have not been given (each run drops any it has had); a job that
+    /// ended meanwhile ends its runs.
     private func watchAgain(on session: DataCenterSession) async {
-        for job in router.followedJobs {
-            guard let snapshot = try? await session.request(.jobsWatch, JobQuery(job: job)).payload(JobDetailReply.self) else {
+        for (job, fromSeq) in router.followedJobs {
+            let query = JobOutputQuery(job: job, fromSeq: fromSeq)
+            guard let snapshot = try? await session.request(.jobsWatch, query).payload(JobDetailReply.self) else {
                 // The connection ended again (the next one tries again), or the job is gone.
                 continue
             }
