@@ -435,7 +435,7 @@ private final class ClientHarness {
         let admission = ClientAdmission(
             directory: directory,
             links: links,
-            events: ClientEventFrames(lanAddress: GatewayAddress(ip: 0x7f00_0001, port: 2900), publicPort: 8282, directory: directory),
+            events: ClientEventFrames(lanAddress: GatewayAddress(ip: 0x7f00_0001, port: 2900), publicPort: 8282),
             limits: ClientEventRouter.Limits(maxWaitingEvents: 1000),
             peerLog: RateLimitedLog(logger: logger)
         )

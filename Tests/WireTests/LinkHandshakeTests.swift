@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Wire
 import XCTest
 
@@ -73,8 +74,22 @@ final class LinkHandshakeTests: XCTestCase {
     }
 
     func testHandshakeResultRoundTrip() {
-        for result in [HandshakeResult(accepted: true, proof: "cHJvb2Y="), HandshakeResult(accepted: false, reason: "wrong secret key")] {
+        for result in [
+            HandshakeResult(accepted: true, proof: "cHJvb2Y="),
+            HandshakeResult(accepted: false, reason: "wrong secret key"),
+            HandshakeResult(accepted: true, proof: "cHJvb2Y=", lanePorts: [2900, 41237], lane: 1),
+        ] {
             XCTAssertEqual(GatewayFrame.handshake(.handshakeResult, result).handshakeMessage(as: HandshakeResult.self), result)
         }
+    }
+
+    func testTheLanesOfAHandshakeResultAreNamedOnTheWireAndOptional() {
+        let withLanes = GatewayFrame.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: "cA==", lanePorts: [2900, 41237], lane: 0))
+        let json = String(buffer: withLanes.body)
+        XCTAssertTrue(json.contains(#""lane_ports":[2900,41237]"#), json)
+        XCTAssertTrue(json.contains(#""lane":0"#), json)
+        // A gateway from before lanes sends neither: one link, on its one port.
+        let old = GatewayFrame(command: .handshakeResult, body: ByteBuffer(string: #"{"accepted":true,"proof":"cA=="}"#))
+        XCTAssertEqual(old.handshakeMessage(as: HandshakeResult.self), HandshakeResult(accepted: true, proof: "cA=="))
     }
 }

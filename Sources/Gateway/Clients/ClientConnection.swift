@@ -31,6 +31,8 @@ final class ClientConnection: Sendable {
         var silentTicks = 0
         /// When the client last sent anything (its admission until it does), for `connections`.
         var lastHeard = NIODeadline.now()
+        /// The session that the client's next event carries (see ``ClientDirectory``).
+        var sessionStamp = SessionStamp.none
     }
 
     init(
@@ -52,6 +54,15 @@ final class ClientConnection: Sendable {
     }
 
     var eventLoop: EventLoop { channel.eventLoop }
+
+    /// The session the client's next event carries. Call on the event loop.
+    var sessionStamp: SessionStamp { state.value.sessionStamp }
+
+    /// Takes `stamp` as the session, unless a later one came first (stamps from other threads may
+    /// arrive out of order). Call on the event loop.
+    func adopt(_ stamp: SessionStamp) {
+        if stamp.version > state.value.sessionStamp.version { state.value.sessionStamp = stamp }
+    }
 
     /// True once a close has started from either side; nothing more is written then.
     var isClosing: Bool { state.value.isClosing }

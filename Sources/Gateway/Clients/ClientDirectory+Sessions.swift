@@ -45,10 +45,14 @@ extension ClientDirectory {
         guard json.readableBytes <= Self.maximumSessionSize else {
             throw SessionError.tooLarge(bytes: json.readableBytes, maximum: Self.maximumSessionSize)
         }
-        table.withLockedValue { table in
-            guard let version = table.records[number]?.sessionStamp.version else { return }
+        let stored = table.withLockedValue { table -> (ClientConnection, SessionStamp)? in
+            guard let record = table.records[number] else { return nil }
+            let stamp = SessionStamp(version: record.sessionStamp.version + 1, json: members.isEmpty ? ByteBuffer() : json)
             table.records[number]?.session = members
-            table.records[number]?.sessionStamp = SessionStamp(version: version + 1, json: members.isEmpty ? ByteBuffer() : json)
+            table.records[number]?.sessionStamp = stamp
+            return (record.connection, stamp)
         }
+        // At once when the command came on the client's own loop, as it does from a worker linked to every loop.
+        if let (connection, stamp) = stored { connection.onLoop { connection.adopt(stamp) } }
     }
 }

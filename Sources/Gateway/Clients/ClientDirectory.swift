@@ -4,6 +4,8 @@ import Wire
 
 /// Every client of this gateway process, across all event loops: its connection, uid, groups and
 /// session, with indexes by uid and group. One lock guards it all; each operation holds it briefly.
+/// The message path takes no lock: on a client's own loop its connection is found in that loop's
+/// ``LoopClients``, and its session stamp is kept on the connection.
 ///
 /// Admitting a connection also counts it and puts it under its loop's heartbeat, if there is one,
 /// whatever protocol the client speaks.
@@ -11,6 +13,8 @@ final class ClientDirectory: Sendable {
     let table: NIOLockedValueBox<Table>
     /// Which event loop each connection number belongs to.
     let lanes: EventLoopLanes
+    /// Each loop's own clients, by lane.
+    private let loopClients: [LoopClients]
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
     private let flushQueues: PerEventLoop<ClientFlushQueue>
@@ -41,6 +45,7 @@ final class ClientDirectory: Sendable {
         onSendBufferFull: SendBufferFullPolicy
     ) {
         self.lanes = lanes
+        self.loopClients = lanes.loops.map { LoopClients(eventLoop: $0) }
         self.table = NIOLockedValueBox(Table(numbers: (0..<lanes.connectionLanes.count).map { ConnectionNumberAllocator(lane: $0, of: lanes.connectionLanes) }))
         self.counters = counters
         self.heartbeats = heartbeats
@@ -67,6 +72,7 @@ final class ClientDirectory: Sendable {
             table.records[number] = Record(connection: connection)
             return connection
         }
+        loopClients[lane].add(connection)
         shard.add(.clientsAdmitted)
         heartbeats?[channel.eventLoop].watch(connection)
         return connection
@@ -80,20 +86,20 @@ final class ClientDirectory: Sendable {
             for group in record.groups { table.numbersByGroup.remove(number, from: group) }
             return record
         }
-        if let connection = removed?.connection { heartbeats?[connection.eventLoop].forget(connection) }
+        guard let connection = removed?.connection else { return }
+        loopClients[lanes.lane(ofConnection: number)].remove(number)
+        heartbeats?[connection.eventLoop].forget(connection)
     }
 
+    /// A client's connection; without a lock when called on the client's own loop.
     func connection(_ number: UInt32) -> ClientConnection? {
-        table.withLockedValue { $0.records[number]?.connection }
+        let own = loopClients[lanes.lane(ofConnection: number)]
+        if own.eventLoop.inEventLoop { return own.connection(number) }
+        return table.withLockedValue { $0.records[number]?.connection }
     }
 
     var count: Int {
         table.withLockedValue { $0.records.count }
-    }
-
-    /// The session a client's next event carries.
-    func sessionStamp(_ number: UInt32) -> SessionStamp {
-        table.withLockedValue { $0.records[number]?.sessionStamp ?? .none }
     }
 
     /// The connections that `select` picks from the table, grouped by event loop so that a send to

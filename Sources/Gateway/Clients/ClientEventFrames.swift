@@ -8,7 +8,6 @@ import Wire
 struct ClientEventFrames: Sendable {
     let lanAddress: GatewayAddress
     let publicPort: UInt16
-    let directory: ClientDirectory
 
     func connect(_ connection: ClientConnection) -> GatewayFrame {
         frame(.onConnect, connection)
@@ -49,7 +48,7 @@ struct ClientEventFrames: Sendable {
             connectionID: connection.number,
             flags: flags,
             gatewayPort: publicPort,
-            extData: command == .onConnect ? ByteBuffer() : directory.sessionStamp(connection.number).extData,
+            extData: command == .onConnect ? ByteBuffer() : connection.sessionStamp.extData,
             body: body
         )
     }

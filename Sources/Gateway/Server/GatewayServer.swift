@@ -260,7 +260,7 @@ public final class GatewayServer: Service {
         ClientAdmission(
             directory: directory,
             links: links,
-            events: ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: port), directory: directory),
+            events: ClientEventFrames(lanAddress: lanAddress, publicPort: UInt16(clamping: port)),
             limits: ClientEventRouter.Limits(
                 maxWaitingEvents: configuration.maxWaitingEvents,
                 maxWaitingBytes: configuration.maxWaitingBytes,
