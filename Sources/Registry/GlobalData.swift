@@ -40,6 +40,11 @@ public struct GlobalData: Sendable {
         try await client.add(storageKey(key), value, expiration: expiration)
     }
 
+    /// Adds `value` to the end of what `key` holds; false when `key` holds nothing or would grow too large.
+    public func append(_ key: String, _ value: [UInt8]) async throws -> Bool {
+        try await client.append(storageKey(key), value)
+    }
+
     /// Stores `value` only if `key` is unchanged since ``gets(_:)`` returned `cas`; false otherwise.
     public func cas(_ key: String, _ value: [UInt8], cas: UInt64, expiration: Int = 0) async throws -> Bool {
         try await client.cas(storageKey(key), value, cas: cas, expiration: expiration)
@@ -91,17 +96,31 @@ public struct GlobalData: Sendable {
         maximumAttempts: Int = 32,
         _ transform: (T?) throws -> T
     ) async throws -> T {
+        var updated: T?
+        _ = try await update(key, expiration: expiration, maximumAttempts: maximumAttempts) { bytes in
+            let value = try transform(try bytes.map { try JSONDecoder().decode(type, from: Data($0)) })
+            updated = value
+            return Array(try JSONEncoder().encode(value))
+        }
+        return updated!
+    }
+
+    /// Replaces the bytes of `key` by `transform(current)` atomically, retrying when another process
+    /// wrote in between. `transform` gets nil when the key does not exist yet.
+    /// - Returns: the bytes stored.
+    public func update(
+        _ key: String,
+        expiration: Int = 0,
+        maximumAttempts: Int = 32,
+        _ transform: ([UInt8]?) throws -> [UInt8]
+    ) async throws -> [UInt8] {
         for _ in 0..<maximumAttempts {
             if let read = try await gets(key) {
-                let updated = try transform(try JSONDecoder().decode(type, from: Data(read.value)))
-                if try await cas(key, Array(try JSONEncoder().encode(updated)), cas: read.cas, expiration: expiration) {
-                    return updated
-                }
+                let updated = try transform(read.value)
+                if try await cas(key, updated, cas: read.cas, expiration: expiration) { return updated }
             } else {
                 let created = try transform(nil)
-                if try await add(key, Array(try JSONEncoder().encode(created)), expiration: expiration) {
-                    return created
-                }
+                if try await add(key, created, expiration: expiration) { return created }
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 1...10)))
         }

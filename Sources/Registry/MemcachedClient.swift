@@ -144,6 +144,21 @@ public final class MemcachedClient: Sendable {
         try await run("add", key: key) { handle, key in try self.add(handle, key, value, expiration: expiration) }
     }
 
+    /// Adds `value` to the end of what `key` holds, without reading it.
+    /// - Returns: false when the key does not exist, or the item would grow past the server's item size.
+    public func append(_ key: String, _ value: [UInt8]) async throws -> Bool {
+        try await run("append", key: key) { handle, key in
+            let rc = key.withCChars { k, kl in
+                value.withCChars { v, vl in memcached_append(handle.pointer, k, kl, v, vl, 0, 0) }
+            }
+            switch rc {
+            case MEMCACHED_SUCCESS: return true
+            case MEMCACHED_NOTSTORED, MEMCACHED_NOTFOUND, MEMCACHED_E2BIG: return false
+            default: throw self.failure(rc, handle, "append", key)
+            }
+        }
+    }
+
     /// Stores `value` under `key` only if it has not changed since ``gets(_:)`` returned `cas`.
     /// - Returns: false when the key changed or vanished since it was read.
     public func cas(_ key: String, _ value: [UInt8], cas: UInt64, expiration: Int = 0) async throws -> Bool {

@@ -75,6 +75,33 @@ final class InboundMessageTests: XCTestCase {
         XCTAssertEqual(try message.payload(JobQuery.self), JobQuery(job: "j"))
     }
 
+    func testDataIsFoundWhereverItIsAndWhateverItHolds() throws {
+        let texts = [
+            #"{"v":1,"id":"1","op":"jobs.show","data":{"job":"a}\"]{,"}}"#,
+            #" { "data" : { "job" : "a}\"]{," } , "v" : 1 , "id" : "1" , "op" : "jobs.show" } "#,
+            #"{"v":1,"id":"1","op":"jobs.show","data":{"other":[[1,{"b":"]"}],-2.5e3,true,null],"job":"a}\"]{,"},"z":{}}"#,
+            #"{"v":1,"id":"1","op":"jobs.show","d\u0061ta":{"job":"a}\"]{,"}}"#,
+        ]
+        for text in texts {
+            let message = try InboundMessage.decode(text).get()
+            XCTAssertEqual(message.kind, .request(id: "1", op: "jobs.show"), text)
+            XCTAssertEqual(try message.payload(JobQuery.self), JobQuery(job: "a}\"]{,"), text)
+        }
+        let null = try InboundMessage.decode(#"{"v":1,"id":"1","op":"jobs.list","data":null}"#).get()
+        XCTAssertEqual(try null.payload(JobsListRequest.self), JobsListRequest())
+    }
+
+    func testUnreadableDataLeavesTheEnvelopeReadable() throws {
+        let message = try InboundMessage.decode(#"{"v":1,"id":"7","op":"jobs.show","data":{"job":}}"#).get()
+        XCTAssertEqual(message.kind, .request(id: "7", op: "jobs.show"))
+        XCTAssertThrowsError(try message.payload(JobQuery.self)) { error in
+            XCTAssertEqual((error as? ProtocolError)?.code, .badRequest)
+        }
+        for text in [#"{"v":1,"id":"7","data":{"job":"x"}"#, #"{"v":1,"id":"7","data":{"job":"x"]}"#, #"{"v":1,"id":"7","data":"x}"#] {
+            XCTAssertEqual(failure(text), InboundMessage.DecodingFailure(re: nil, error: ProtocolError(.badRequest, "not a JSON object")), text)
+        }
+    }
+
     private func failure(_ text: String) -> InboundMessage.DecodingFailure? {
         if case .failure(let failure) = InboundMessage.decode(text) { return failure }
         return nil

@@ -45,6 +45,18 @@ final class GlobalDataTests: XCTestCase {
         XCTAssertEqual([first, second], [0, 1])
     }
 
+    func testAppendAddsToTheEndOfWhatIsThere() async throws {
+        let missing = try await data.append("log", Array("a".utf8))
+        XCTAssertFalse(missing, "an append created the item")
+        try await data.set("log", Array("a".utf8))
+        let appended = try await data.append("log", Array("b".utf8))
+        XCTAssertTrue(appended)
+        let value = try await data.get("log")
+        XCTAssertEqual(value, Array("ab".utf8))
+        let cut = try await data.update("log") { Array(($0 ?? []).suffix(1)) + Array("c".utf8) }
+        XCTAssertEqual(cut, Array("bc".utf8))
+    }
+
     func testJSON() async throws {
         let stats = Stats(online: 3, hosts: ["vps-1", "vps-2"])
         try await data.set("stats", json: stats)

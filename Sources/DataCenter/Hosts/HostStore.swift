@@ -6,8 +6,10 @@ import Registry
 /// agent's allow-list and timers, and the list of host names, so that any worker answers about any host.
 ///
 /// A host's state is spread over one item per report section (`dc.host:<host>:cpu`, ...) and one for its
-/// presence (`dc.host:<host>:online`), so a report is one plain write of its own section, with no read
-/// of the rest, and reading a state is one multi-get of its items.
+/// presence (`dc.host:<host>`, a `HostState` written on connect and disconnect only), so a report is
+/// one plain write of its own section, with no read of the rest, and reading a state is one multi-get
+/// of its items: the presence item with the sections over it. Before reports had items of their own,
+/// the presence item held the whole state; such an item still reads, its reports replaced as new ones come.
 struct HostStore: Sendable {
     let data: GlobalData
 
@@ -16,7 +18,7 @@ struct HostStore: Sendable {
     /// dozen names rather than one of the whole fleet, and workers seldom race on the same item.
     private static let index = SpreadKeys(prefix: "dc.hosts", count: 64)
     private static let online = SpreadKeys(prefix: "dc.hosts.online", count: 64)
-    private static func presenceKey(_ host: String) -> String { "dc.host:\(host):online" }
+    private static func presenceKey(_ host: String) -> String { "dc.host:\(host)" }
     private static func reportKey(_ host: String, _ section: HostReport.Section) -> String { "dc.host:\(host):\(section.rawValue)" }
     private static func actionsKey(_ host: String) -> String { "dc.host:\(host):actions" }
     private static func timersKey(_ host: String) -> String { "dc.host:\(host):timers" }
@@ -43,7 +45,7 @@ struct HostStore: Sendable {
         })
         return try hosts.compactMap { host in
             guard let presence = found[data.storageKey(Self.presenceKey(host))] else { return nil }
-            var state = HostState(host: host, online: try JSONDecoder().decode(Bool.self, from: Data(presence)))
+            var state = try JSONDecoder().decode(HostState.self, from: Data(presence))
             for section in sections {
                 guard let item = found[data.storageKey(Self.reportKey(host, section))], let stored = StoredReport(item) else { continue }
                 try HostReport(section, decoding: stored.report).apply(to: &state)
@@ -69,9 +71,11 @@ struct HostStore: Sendable {
     /// - Returns: whether it was online before.
     func setOnline(_ online: Bool, of host: String) async throws -> Bool {
         var before = false
-        _ = try await data.update(Self.presenceKey(host), as: Bool.self) { current in
-            before = current ?? false
-            return online
+        _ = try await data.update(Self.presenceKey(host), as: HostState.self) { current in
+            var state = current ?? HostState(host: host)
+            before = state.online
+            state.online = online
+            return state
         }
         if before != online {
             _ = try await data.update(Self.online.key(for: host), as: [String].self) { hosts in

@@ -12,7 +12,12 @@ struct JobStore: Sendable {
     /// Records and output are kept this long after their last change (seconds).
     static let retention = 7 * 24 * 3600
 
-    private static let recentKey = "dc.jobs.recent"
+    /// The newest job ids, one per line, oldest first: a new job is appended (memcached's `append`,
+    /// nothing read, no compare-and-swap for workers to race on), and now and then the list is cut
+    /// back to the newest `recentLimit`.
+    private static let recentKey = "dc.jobs.newest"
+    /// One append in this many also cuts the list back.
+    private static let recentTrimEvery = 64
     /// The unfinished jobs, spread so that a job ending rewrites a short list.
     static let active = SpreadKeys(prefix: "dc.jobs.active", count: 64)
     private static func recordKey(_ job: String) -> String { "dc.job:\(job)" }
@@ -41,10 +46,8 @@ struct JobStore: Sendable {
                 }
             }
             try await group.waitForAll()
-            // The lists only after the records, so whoever finds an id there finds its record. The
-            // newest jobs first: every worker's jobs.run writes that one item, so it is the write that
-            // can give up on conflicts, and a request that fails there has queued nothing to run.
-            try await appendIDs(records.map(\.id), to: Self.recentKey, limit: Self.recentLimit)
+            // The lists only after the records, so whoever finds an id there finds its record.
+            try await appendRecent(records.map(\.id))
             for (host, queued) in Dictionary(grouping: records, by: \.host) {
                 group.addTask { try await appendIDs(queued.map(\.id), to: Self.queueKey(host)) }
             }
@@ -62,7 +65,7 @@ struct JobStore: Sendable {
             return false
         }
         if !record.state.isFinal { try await appendIDs([record.id], to: Self.active.key(for: record.id)) }
-        try await appendIDs([record.id], to: Self.recentKey, limit: Self.recentLimit)
+        try await appendRecent([record.id])
         return true
     }
 
@@ -165,7 +168,21 @@ struct JobStore: Sendable {
 
     /// The newest job ids, newest first.
     func recentJobs() async throws -> [String] {
-        (try await data.get(Self.recentKey, as: [String].self) ?? []).reversed()
+        Self.newest(in: try await data.get(Self.recentKey) ?? []).reversed()
+    }
+
+    private func appendRecent(_ ids: [String]) async throws {
+        let lines = Array(ids.map { $0 + "\n" }.joined().utf8)
+        if Int.random(in: 0..<Self.recentTrimEvery) != 0, try await data.append(Self.recentKey, lines) { return }
+        // Cut back (or create, or the item grew too large): read, keep the newest, write with compare-and-swap.
+        _ = try await data.update(Self.recentKey) { current in
+            Array(Self.newest(in: (current ?? []) + lines).map { $0 + "\n" }.joined().utf8)
+        }
+    }
+
+    /// The newest `recentLimit` ids of a list's lines, oldest first.
+    private static func newest(in lines: [UInt8]) -> [String] {
+        lines.split(separator: UInt8(ascii: "\n")).suffix(recentLimit).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Keeps a chunk of the job's output unless it was received before: one `add` of the chunk's own
@@ -191,9 +208,9 @@ struct JobStore: Sendable {
         }
     }
 
-    private func appendIDs(_ added: [String], to key: String, limit: Int = .max) async throws {
+    private func appendIDs(_ added: [String], to key: String) async throws {
         _ = try await data.update(key, as: [String].self) { ids in
-            Array(((ids ?? []) + added).suffix(limit))
+            (ids ?? []) + added
         }
     }
 

@@ -30,12 +30,25 @@ public struct InboundMessage: Sendable {
     public let kind: Kind
     /// The message as received.
     public let bytes: Data
+    /// Where `data` lies in `bytes`, when a scan found it (`EnvelopeDataSpan`); nil when it was not scanned.
+    private let dataSpan: EnvelopeDataSpan.Found?
+
+    private init(kind: Kind, bytes: Data, dataSpan: EnvelopeDataSpan.Found?) {
+        self.kind = kind
+        self.bytes = bytes
+        self.dataSpan = dataSpan
+    }
 
     /// Reads the envelope of `bytes` (one WebSocket message or one text-port line).
     public static func decode(_ bytes: Data) -> Result<InboundMessage, DecodingFailure> {
+        let dataSpan = bytes.withUnsafeBytes(EnvelopeDataSpan.scan)
+        // With `data` found, only the rest is decoded here (its value replaced by null); `payload(_:)` decodes `data` alone.
+        let headerBytes = dataSpan?.data.map { span in
+            bytes.prefix(span.lowerBound) + Data("null".utf8) + bytes.dropFirst(span.upperBound)
+        } ?? bytes
         let header: EnvelopeHeader
         do {
-            header = try JSONDecoder().decode(EnvelopeHeader.self, from: bytes)
+            header = try JSONDecoder().decode(EnvelopeHeader.self, from: headerBytes)
         } catch {
             return .failure(DecodingFailure(re: nil, error: ProtocolError(.badRequest, "not a JSON object")))
         }
@@ -58,7 +71,7 @@ public struct InboundMessage: Sendable {
             guard let op = header.op else {
                 return .failure(DecodingFailure(re: id, error: ProtocolError(.badRequest, "a request needs a string 'op'")))
             }
-            return .success(InboundMessage(kind: .request(id: id, op: op), bytes: bytes))
+            return .success(InboundMessage(kind: .request(id: id, op: op), bytes: bytes, dataSpan: dataSpan))
         }
         if header.hasReplyTo {
             guard let ok = header.ok else {
@@ -67,10 +80,10 @@ public struct InboundMessage: Sendable {
             if !ok, header.error == nil {
                 return .failure(DecodingFailure(re: nil, error: ProtocolError(.badRequest, "a failed reply needs an 'error'")))
             }
-            return .success(InboundMessage(kind: .reply(re: header.re, error: ok ? nil : header.error), bytes: bytes))
+            return .success(InboundMessage(kind: .reply(re: header.re, error: ok ? nil : header.error), bytes: bytes, dataSpan: dataSpan))
         }
         if let event = header.ev {
-            return .success(InboundMessage(kind: .event(name: event), bytes: bytes))
+            return .success(InboundMessage(kind: .event(name: event), bytes: bytes, dataSpan: dataSpan))
         }
         return .failure(
             DecodingFailure(re: nil, error: ProtocolError(.badRequest, "neither a request ('id', 'op'), a reply ('re') nor an event ('ev')")))
@@ -85,7 +98,12 @@ public struct InboundMessage: Sendable {
     /// - Throws: `ProtocolError` with `bad_request`, naming the field that is missing or mistyped.
     public func payload<Payload: Decodable>(_ type: Payload.Type) throws(ProtocolError) -> Payload {
         do {
-            if let payload = try JSONDecoder().decode(DataField<Payload>.self, from: bytes).data {
+            if let dataSpan {
+                if let span = dataSpan.data {
+                    let data = Data(bytes.dropFirst(span.lowerBound).prefix(span.count))
+                    if !data.elementsEqual("null".utf8) { return try JSONDecoder().decode(Payload.self, from: data) }
+                }
+            } else if let payload = try JSONDecoder().decode(DataField<Payload>.self, from: bytes).data {
                 return payload
             }
             return try JSONDecoder().decode(Payload.self, from: Data("{}".utf8))

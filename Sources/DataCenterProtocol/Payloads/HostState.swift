@@ -32,10 +32,10 @@ public struct HostState: Codable, Sendable, Hashable {
     }
 }
 
-/// `host.changed`: the host and only the parts of its `HostState` that changed (absent = unchanged).
+/// `host.changed`: the host, when it reported, and the report that changed its `HostState` (absent =
+/// unchanged). Presence comes apart, as `host.online` and `host.offline`.
 public struct HostChange: Codable, Sendable, Hashable {
     public var host: String
-    public var online: Bool?
     public var lastReportAt: Timestamp?
     public var info: HostInfoReport?
     public var cpu: CPUReport?
