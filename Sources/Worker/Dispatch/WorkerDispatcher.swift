@@ -120,22 +120,26 @@ final class WorkerDispatcher: Sendable {
     }
 
     private func run(_ firstLane: WorkerEvent.Lane, first: WorkerEvent, _ handle: Handle) async {
+        // Only what lives across the await is kept in the task's frame (the rest is in takeNext), to keep it small.
         var lane = firstLane
-        var item = first
-        while true {
+        var next: WorkerEvent? = first
+        while let item = next {
             await handle(item)
-            if let next = state.value.lanes[lane]?.popFirst() {
-                item = next
-                continue
-            }
-            state.value.lanes[lane] = nil
-            guard let waiting = state.value.lanesWaitingForSlot.popFirst(), let next = state.value.lanes[waiting]?.popFirst() else { break }
-            lane = waiting
-            item = next
+            next = takeNext(after: &lane)
         }
         state.value.running -= 1
         guard state.value.running == 0 else { return }
         state.value.drained?.succeed()
         state.value.drained = nil
+    }
+
+    /// The next item of `lane`; when it has none, closes it and moves `lane` to the oldest lane
+    /// waiting for a slot, and returns that lane's first item; nil when none waits.
+    private func takeNext(after lane: inout WorkerEvent.Lane) -> WorkerEvent? {
+        if let item = state.value.lanes[lane]?.popFirst() { return item }
+        state.value.lanes[lane] = nil
+        guard let waiting = state.value.lanesWaitingForSlot.popFirst() else { return nil }
+        lane = waiting
+        return state.value.lanes[waiting]?.popFirst()
     }
 }
