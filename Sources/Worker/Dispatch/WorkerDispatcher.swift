@@ -35,29 +35,16 @@ final class WorkerDispatcher: Sendable {
         var drained: EventLoopPromise<Void>?
     }
 
-    /// A lane's waiting items. Its first is held inline, so a lane that never has two allocates nothing.
+    /// A lane's waiting items; an empty one holds no storage, so a lane that never waits allocates nothing.
     private struct LaneQueue {
-        private var first: WorkerEvent?
         private var items: [WorkerEvent] = []
         private var head = 0
 
-        init(_ first: WorkerEvent) {
-            self.first = first
-        }
-
         mutating func append(_ item: WorkerEvent) {
-            if first == nil, items.isEmpty {
-                first = item
-            } else {
-                items.append(item)
-            }
+            items.append(item)
         }
 
         mutating func popFirst() -> WorkerEvent? {
-            if let item = first {
-                first = nil
-                return item
-            }
             guard head < items.count else { return nil }
             defer {
                 head += 1
@@ -82,9 +69,12 @@ final class WorkerDispatcher: Sendable {
     func start(handling handle: @escaping Handle) {
         executor.eventLoop.execute {
             self.state.value.handle = handle
-            while self.state.value.running < self.maxConcurrentEvents, let lane = self.state.value.lanesWaitingForSlot.popFirst() {
+            while self.state.value.running < self.maxConcurrentEvents,
+                let lane = self.state.value.lanesWaitingForSlot.popFirst(),
+                let item = self.state.value.lanes[lane]?.popFirst()
+            {
                 self.state.value.running += 1
-                Task.immediate(executorPreference: self.executor) { await self.run(lane, handle) }
+                Task.immediate(executorPreference: self.executor) { await self.run(lane, first: item, handle) }
             }
         }
     }
@@ -97,11 +87,11 @@ final class WorkerDispatcher: Sendable {
         }
         let lane = maxConcurrentEvents == 1 ? .all : event.lane
         guard let handle = admit(event, to: lane) else { return }
-        Task.immediate(executorPreference: executor) { await self.run(lane, handle) }
+        Task.immediate(executorPreference: executor) { await self.run(lane, first: event, handle) }
     }
 
     /// Queues `event` behind the items of its lane, or behind the lanes waiting for a slot; or, when
-    /// it can start now, takes a slot for its lane (holding `event`) and returns the handler.
+    /// it can start now, takes a slot for its lane and returns the handler.
     ///
     /// Nothing read from the state outlives this call: the lane runs right after it, inside
     /// `submit`, and a copy of the state still alive then would make its first change copy it.
@@ -111,11 +101,14 @@ final class WorkerDispatcher: Sendable {
             state.value.lanes[lane]!.append(event)
             return nil
         }
-        state.value.lanes[lane] = LaneQueue(event)
         guard state.value.handle != nil, state.value.running < maxConcurrentEvents else {
+            var queue = LaneQueue()
+            queue.append(event)
+            state.value.lanes[lane] = queue
             state.value.lanesWaitingForSlot.append(lane)
             return nil
         }
+        state.value.lanes[lane] = LaneQueue()
         state.value.running += 1
         return state.value.handle
     }
@@ -134,13 +127,14 @@ final class WorkerDispatcher: Sendable {
         try? await drained.futureResult.get()
     }
 
-    /// Runs the items of `lane`, then of the lanes waiting for a slot, in the slot `lane` took.
-    private func run(_ firstLane: WorkerEvent.Lane, _ handle: Handle) async {
-        // Only the lane and one item live across the await, in the task's frame: a larger frame
-        // costs the handler's calls allocations of their own.
+    /// Runs `first`, the rest of its lane, then the lanes waiting for a slot, in the slot its lane took.
+    private func run(_ firstLane: WorkerEvent.Lane, first: WorkerEvent, _ handle: Handle) async {
+        // Only what lives across the await is kept in the task's frame (the rest is in takeNext), to keep it small.
         var lane = firstLane
-        while let item = takeNext(in: &lane) {
+        var next: WorkerEvent? = first
+        while let item = next {
             await handle(item)
+            next = takeNext(after: &lane)
         }
         state.value.running -= 1
         guard state.value.running == 0 else { return }
@@ -150,7 +144,7 @@ final class WorkerDispatcher: Sendable {
 
     /// The next item of `lane`; when it has none, closes it and moves `lane` to the oldest lane
     /// waiting for a slot, and returns that lane's first item; nil when none waits.
-    private func takeNext(in lane: inout WorkerEvent.Lane) -> WorkerEvent? {
+    private func takeNext(after lane: inout WorkerEvent.Lane) -> WorkerEvent? {
         if let item = state.value.lanes[lane]?.popFirst() { return item }
         state.value.lanes[lane] = nil
         guard let waiting = state.value.lanesWaitingForSlot.popFirst() else { return nil }
