@@ -123,7 +123,7 @@ final class ConcurrentDispatchTests: XCTestCase {
         let slow = try await ProbeClient.connect(port: gateway.publicPort)
         let other = try await ProbeClient.connect(port: gateway.publicPort)
 
-        try await slow.socket.send(#"{"id":0,"call":"sleep","args":{"milliseconds":1000}}"#)
+        try await slow.socket.send(#"{"id":0,"call":"sleep","args":{"milliseconds":1500}}"#)
         for id in 1...20 {
             try await slow.socket.send(#"{"id":\#(id),"call":"\#(id.isMultiple(of: 3) ? "isOnline" : "whoami")"}"#)
         }

@@ -62,6 +62,22 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertTrue(worker.command.joined(separator: " ").contains("--tokens /etc/dc/tokens.json"))
     }
 
+    func testConcurrentEventsArePassedToWorkersOnlyWhenSet() async throws {
+        func workerCommand(_ flags: [String]) async throws -> String {
+            let configuration = try await ConfigurationLoader(filePath: nil, environment: Self.key, flags: flags).load()
+            return ClusterPlan(configuration: configuration, executable: "/bin/datacentered").children.first { $0.role == .worker }!
+                .command.joined(separator: " ")
+        }
+        let byDefault = try await workerCommand([])
+        XCTAssertFalse(byDefault.contains("--max-concurrent-events"), "0 leaves the handler's default: \(byDefault)")
+        let set = try await workerCommand(["--worker-max-concurrent-events", "16"])
+        XCTAssertTrue(set.contains("--max-concurrent-events 16"), set)
+        await assertThrows(
+            ConfigurationLoader(filePath: nil, environment: Self.key, flags: ["--worker-max-concurrent-events", "-1"]),
+            containing: ["worker.maxConcurrentEvents", "-1"]
+        )
+    }
+
     func testNoFileGivesTheDefaults() async throws {
         let configuration = try await ConfigurationLoader(filePath: nil, environment: Self.key).load()
         var expected = SupervisorConfiguration()

@@ -109,19 +109,22 @@ package final class GatewaySession: Sendable {
 
     /// Counts the client event at `position` as handled, after the replies it queued.
     package func eventHandled(_ position: UInt64) {
-        onLoop {
-            if position == self.state.value.handledEvents {
-                self.state.value.handledEvents += 1
-                while self.state.value.handledBeyond.remove(self.state.value.handledEvents) != nil {
-                    self.state.value.handledEvents += 1
-                }
-            } else {
-                self.state.value.handledBeyond.insert(position)
-                self.state.value.unacknowledgedBeyond.append(position)
-            }
-            self.scheduleFlush()
-            if self.state.value.isLeaving { self.closeIfAllHandled() }
+        // Called on the session's loop in a worker: no closure then.
+        guard channel.eventLoop.inEventLoop else {
+            channel.eventLoop.execute { self.eventHandled(position) }
+            return
         }
+        if position == state.value.handledEvents {
+            state.value.handledEvents += 1
+            while state.value.handledBeyond.remove(state.value.handledEvents) != nil {
+                state.value.handledEvents += 1
+            }
+        } else {
+            state.value.handledBeyond.insert(position)
+            state.value.unacknowledgedBeyond.append(position)
+        }
+        scheduleFlush()
+        if state.value.isLeaving { closeIfAllHandled() }
     }
 
     /// The end of a graceful leave: once every event received is handled, acknowledges them all and

@@ -73,7 +73,8 @@ final class WorkerDispatcher: Sendable {
                 let lane = self.state.value.lanesWaitingForSlot.popFirst(),
                 let item = self.state.value.lanes[lane]?.popFirst()
             {
-                self.startLane(lane, with: item, handle)
+                self.state.value.running += 1
+                Task.immediate(executorPreference: self.executor) { await self.run(lane, first: item, handle) }
             }
         }
     }
@@ -84,19 +85,32 @@ final class WorkerDispatcher: Sendable {
             executor.eventLoop.execute { self.submit(event) }
             return
         }
-        guard !state.value.isFinished else { return }
         let lane = maxConcurrentEvents == 1 ? .all : event.lane
+        guard let handle = admit(event, to: lane) else { return }
+        Task.immediate(executorPreference: executor) { await self.run(lane, first: event, handle) }
+    }
+
+    /// Queues `event` behind the items of its lane, or behind the lanes waiting for a slot; or, when
+    /// it can start now, takes a slot for its lane and returns the handler.
+    ///
+    /// Nothing read from the state outlives this call: the lane runs right after it, inside
+    /// `submit`, and a copy of the state still alive then would make its first change copy it.
+    private func admit(_ event: WorkerEvent, to lane: WorkerEvent.Lane) -> Handle? {
+        guard !state.value.isFinished else { return nil }
         if state.value.lanes[lane] != nil {
             state.value.lanes[lane]!.append(event)
-        } else if let handle = state.value.handle, state.value.running < maxConcurrentEvents {
-            state.value.lanes[lane] = LaneQueue()
-            startLane(lane, with: event, handle)
-        } else {
+            return nil
+        }
+        guard state.value.handle != nil, state.value.running < maxConcurrentEvents else {
             var queue = LaneQueue()
             queue.append(event)
             state.value.lanes[lane] = queue
             state.value.lanesWaitingForSlot.append(lane)
+            return nil
         }
+        state.value.lanes[lane] = LaneQueue()
+        state.value.running += 1
+        return state.value.handle
     }
 
     /// Takes nothing more, and returns once everything taken has been handled.
@@ -113,29 +127,28 @@ final class WorkerDispatcher: Sendable {
         try? await drained.futureResult.get()
     }
 
-    /// Runs `item`, the rest of its lane, then the lanes waiting for a slot; `lane` is in `lanes`.
-    private func startLane(_ lane: WorkerEvent.Lane, with item: WorkerEvent, _ handle: @escaping Handle) {
-        state.value.running += 1
-        Task.immediate(executorPreference: executor) { await self.run(lane, first: item, handle) }
-    }
-
+    /// Runs `first`, the rest of its lane, then the lanes waiting for a slot, in the slot its lane took.
     private func run(_ firstLane: WorkerEvent.Lane, first: WorkerEvent, _ handle: Handle) async {
+        // Only what lives across the await is kept in the task's frame (the rest is in takeNext), to keep it small.
         var lane = firstLane
-        var item = first
-        while true {
+        var next: WorkerEvent? = first
+        while let item = next {
             await handle(item)
-            if let next = state.value.lanes[lane]?.popFirst() {
-                item = next
-                continue
-            }
-            state.value.lanes[lane] = nil
-            guard let waiting = state.value.lanesWaitingForSlot.popFirst(), let next = state.value.lanes[waiting]?.popFirst() else { break }
-            lane = waiting
-            item = next
+            next = takeNext(after: &lane)
         }
         state.value.running -= 1
         guard state.value.running == 0 else { return }
         state.value.drained?.succeed()
         state.value.drained = nil
+    }
+
+    /// The next item of `lane`; when it has none, closes it and moves `lane` to the oldest lane
+    /// waiting for a slot, and returns that lane's first item; nil when none waits.
+    private func takeNext(after lane: inout WorkerEvent.Lane) -> WorkerEvent? {
+        if let item = state.value.lanes[lane]?.popFirst() { return item }
+        state.value.lanes[lane] = nil
+        guard let waiting = state.value.lanesWaitingForSlot.popFirst() else { return nil }
+        lane = waiting
+        return state.value.lanes[waiting]?.popFirst()
     }
 }
