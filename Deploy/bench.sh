@@ -179,40 +179,11 @@ wait_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# sample PID... : one JSON object of the processes' summed counters: CPU clock ticks (utime + stime),
-# context switches of every thread (voluntary + involuntary) and, from the allocation counter's files
-# (null when it is off), heap allocations, frees, bytes allocated and bytes freed; a process that is
-# gone counts 0.
+# sample PID... : one JSON object of the processes' summed counters (loadgen server-counters: CPU
+# clock ticks, context switches of every thread, heap counts or null); a process that is gone counts 0.
 sample() {
-  python3 - "$MALLOC_DIR" "$@" <<'PY'
-import glob, json, struct, sys
-malloc_dir, pids = sys.argv[1], sys.argv[2:]
-ticks = switches = 0
-heap = [0, 0, 0, 0]  # allocations, frees, bytes allocated, bytes freed
-counted = False
-for pid in pids:
-    try:
-        stat = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        continue
-    fields = stat.rsplit(") ", 1)[1].split()
-    ticks += int(fields[11]) + int(fields[12])
-    for status in glob.glob(f"/proc/{pid}/task/*/status"):
-        try:
-            for line in open(status):
-                if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
-                    switches += int(line.split()[1])
-        except OSError:
-            pass
-    try:
-        data = open(f"{malloc_dir}/{pid}", "rb").read()
-        for word in range(4):
-            heap[word] += sum(struct.unpack_from("<Q", data, offset + 8 * word)[0] for offset in range(0, len(data), 64))
-        counted = True
-    except OSError:
-        pass
-print(json.dumps({"ticks": ticks, "switches": switches, "heap": heap if counted else None}))
-PY
+  local IFS=,
+  "$BIN/loadgen" server-counters --malloc-count-dir "$MALLOC_DIR" --server-pids "$*"
 }
 
 # delta PREFIX BEFORE AFTER : the figures of a window (two samples) as KEY=VALUE lines for `record`,
@@ -261,38 +232,25 @@ failed_row() {
 }
 
 # ---------------------------------------------------------------- one measured loadgen run
-# run_measured TARGET TEST "SERVER_PIDS" LOADGEN_ARGS... : rtt or fanout, the servers sampled over
-# the measured window.
+# run_measured TARGET TEST "SERVER_PIDS" LOADGEN_ARGS... : rtt or fanout; loadgen reads the servers'
+# counters at the exact edges of its measured window and reports them (server_* fields).
 run_measured() {
   local target="$1" test="$2" spids="$3"; shift 3
-  local name="$target-$test" lg
+  local name="$target-$test" lg pid server_pids=()
+  for pid in $spids; do server_pids+=("$pid"); done
   log "$target: $test"
   start "$name" "$BIN/loadgen" "$@" --duration "$DURATION" --warmup "$WARMUP" \
-    --event-loops "$LOADGEN_LOOPS" --label "$name"
+    --event-loops "$LOADGEN_LOOPS" --label "$name" \
+    --server-pids "$(IFS=,; echo "${server_pids[*]}")" --malloc-count-dir "$MALLOC_DIR"
   lg=$STARTED_PID
-  local budget=$((WARMUP + DURATION + 240))
-  if ! wait_for_lines "$OUT/$name.log" "^measure start" 1 "$budget" "$lg"; then
-    wait_pid "$lg" 30 || true; failed_row "$target" "$test" "no measured window (see $name.log)"; return 0
-  fi
-  local s0 s1
-  # shellcheck disable=SC2086
-  s0="$(sample $spids)"
-  if ! wait_for_lines "$OUT/$name.log" "^measure end" 1 $((DURATION + 60)) "$lg"; then
-    wait_pid "$lg" 30 || true; failed_row "$target" "$test" "window did not end (see $name.log)"; return 0
-  fi
-  # shellcheck disable=SC2086
-  s1="$(sample $spids)"
-  wait_pid "$lg" 120 || true
-  local pid
+  wait_pid "$lg" $((WARMUP + DURATION + 420)) || true
   for pid in $spids; do
     kill -0 "$pid" 2>/dev/null || { failed_row "$target" "$test" "server process $pid ended during the test"; return 0; }
   done
   local json
   json="$(tail -n 1 "$OUT/$name.log")"
   if [[ "$json" != "{"* ]]; then failed_row "$target" "$test" "no JSON summary (see $name.log)"; return 0; fi
-  local fields
-  mapfile -t fields < <(delta server_ "$s0" "$s1")
-  record "$json" "target=$target" "test=$test" "${fields[@]}"
+  record "$json" "target=$target" "test=$test"
   tail -n 1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("    %.0f ops/s  p50 %s us  p99 %s us  lost %s  server %.2f CPU s: %s us, %s context switches, %s allocations per op" % (r["ops_per_sec"], r["p50_us"], r["p99_us"], r["lost"], r["server_cpu_s"], r.get("server_cpu_us_per_op", "-"), r.get("server_switches_per_op", "-"), r.get("server_allocations_per_op", "-")))'
 }
 

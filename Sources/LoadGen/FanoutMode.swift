@@ -12,6 +12,7 @@ struct FanoutCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: CommonOptions
+    @OptionGroup var servers: ServerCounterOptions
 
     @Option(help: "Broadcasts in flight at once.")
     var inFlight: Int = 4
@@ -73,7 +74,7 @@ struct FanoutCommand: AsyncParsableCommand {
         try await publisherLoop.eventLoop.submit {
             (publisherLoop.value.modeState as! FanoutLoop).publisher?.start(expectedLoops: loopsWithSubscribers)
         }.get()
-        let windowCPU = try await Window.wait(plan)
+        let figures = try await Window.wait(plan, servers: servers)
 
         // Let the broadcasts in flight finish (each is bounded by the broadcast timeout).
         let drainEnd = Clock.nanos() + timeoutNanos + 1_000_000_000
@@ -95,7 +96,7 @@ struct FanoutCommand: AsyncParsableCommand {
         report.ok = subscribers - Int(report.counters.closedEarly)
         report.failed = connect.failed + Int(report.counters.closedEarly)
         report.extra = [
-            ("client_cpu_window_s", .double(windowCPU)),
+            ("client_cpu_window_s", .double(figures.clientCPU)),
             ("subscribers", .int(subscribers)),
             ("broadcasts", .int(Int(measured))),
             ("broadcasts_per_sec", .double(Double(measured) / options.duration)),
@@ -106,6 +107,7 @@ struct FanoutCommand: AsyncParsableCommand {
             ("duplicates", .int(Int(report.counters.duplicates))),
             ("in_flight", .int(window)),
         ]
+        report.extra += figures.serverFields
         await connector.shutdown()
         report.print(headline: String(
             format: "%.0f deliveries/s (%.0f broadcasts/s to %d subscribers), lost %d", report.opsPerSecond,

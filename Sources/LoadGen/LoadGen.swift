@@ -10,8 +10,9 @@ struct LoadGen: AsyncParsableCommand {
         discussion: """
             Modes: rtt (echo round trips), fanout (broadcast deliveries), idle (held connections);
             fleet-agents and fleet-operator (the datacenter fleet benchmark, Deploy/bench-fleet.sh).
+            server-counters samples the servers under benchmark (Deploy/bench.sh's idle windows).
             The last line of output is a JSON object with every figure.
             """,
-        subcommands: [RTTCommand.self, FanoutCommand.self, IdleCommand.self, FleetAgentsCommand.self, FleetOperatorCommand.self]
+        subcommands: [RTTCommand.self, FanoutCommand.self, IdleCommand.self, FleetAgentsCommand.self, FleetOperatorCommand.self, ServerCountersCommand.self]
     )
 }

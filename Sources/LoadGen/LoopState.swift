@@ -54,20 +54,31 @@ struct MeasurePlan: Sendable {
     func contains(_ nanos: UInt64) -> Bool { nanos >= measureStart && nanos < measureEnd }
 }
 
-/// Sleeps through warm-up and the measured window, announcing both ends on stdout (scripts read
-/// these lines to sample server CPU time over the window).
+/// What a run measured of itself and of the servers over its window.
+struct WindowFigures {
+    /// The generator's own CPU seconds (user + system) spent inside the window.
+    var clientCPU: Double
+    /// The servers' `server_*` figures (ServerCounters.windowFields); empty without --server-pids.
+    var serverFields: [(String, JSONValue)]
+}
+
+/// Sleeps through warm-up and the measured window, reading the servers' counters at its exact
+/// edges and announcing both ends on stdout (scripts read these lines to time other tools).
 enum Window {
-    /// Returns the generator's own CPU seconds (user + system) spent inside the window.
-    static func wait(_ plan: MeasurePlan) async throws -> Double {
+    static func wait(_ plan: MeasurePlan, servers: ServerCounterOptions) async throws -> WindowFigures {
         let now = Clock.nanos()
         if plan.measureStart > now { try await Task.sleep(nanoseconds: plan.measureStart - now) }
-        Output.line("measure start")
+        let serversAtStart = servers.read()
         let cpuStart = RunReport.cpuSeconds()
+        Output.line("measure start")
         let later = Clock.nanos()
         if plan.measureEnd > later { try await Task.sleep(nanoseconds: plan.measureEnd - later) }
+        let serversAtEnd = servers.read()
         let cpu = RunReport.cpuSeconds() - cpuStart
         Output.line("measure end")
-        return cpu
+        var serverFields: [(String, JSONValue)] = []
+        if let serversAtStart, let serversAtEnd { serverFields = serversAtEnd.windowFields(since: serversAtStart) }
+        return WindowFigures(clientCPU: cpu, serverFields: serverFields)
     }
 }
 

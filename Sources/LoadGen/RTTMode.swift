@@ -11,6 +11,7 @@ struct RTTCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: CommonOptions
+    @OptionGroup var servers: ServerCounterOptions
 
     @Option(help: "After the window, wait at most this long (seconds) for the last echoes.")
     var drainTimeout: Double = 5
@@ -34,7 +35,7 @@ struct RTTCommand: AsyncParsableCommand {
             state.plan = plan
             for case let session as RTTSession in state.sessions { session.start() }
         }
-        let windowCPU = try await Window.wait(plan)
+        let figures = try await Window.wait(plan, servers: servers)
 
         // Let the round trips in flight at the end come back, bounded.
         let drainEnd = Clock.nanos() + UInt64(drainTimeout * 1e9)
@@ -52,7 +53,8 @@ struct RTTCommand: AsyncParsableCommand {
         report.lost = waiting
         report.ok = connect.connected - Int(report.counters.closedEarly)
         report.failed = connect.failed + Int(report.counters.closedEarly)
-        report.extra = [("client_cpu_window_s", .double(windowCPU)), ("outside_window", .int(Int(report.counters.outsideWindow)))]
+        report.extra = [("client_cpu_window_s", .double(figures.clientCPU)), ("outside_window", .int(Int(report.counters.outsideWindow)))]
+        report.extra += figures.serverFields
         await connector.shutdown()
         report.print(headline: String(format: "%.0f round trips/s over %.1f s", report.opsPerSecond, options.duration))
         if connect.connected == 0 { throw ExitCode(2) }

@@ -20,6 +20,8 @@ enum JSONValue {
     case string(String)
     case bool(Bool)
     case object([JSONField])
+    case array([JSONValue])
+    case null
 
     /// An object from ordered (key, value) pairs.
     static func fields(_ pairs: [(String, JSONValue)]) -> JSONValue {
@@ -34,6 +36,8 @@ enum JSONValue {
             return String(format: "%.3f", value)
         case .bool(let value): return value ? "true" : "false"
         case .string(let value): return JSONValue.quote(value)
+        case .array(let values): return "[" + values.map(\.encoded).joined(separator: ",") + "]"
+        case .null: return "null"
         case .object(let fields):
             return "{" + fields.map { JSONValue.quote($0.key) + ":" + $0.value.encoded }.joined(separator: ",") + "}"
         }

@@ -39,6 +39,16 @@ final class LoadGenEndToEndTests: XCTestCase {
         XCTAssertEqual(summary["failed"] as? Int, 0)
     }
 
+    func testRTTReadsTheServersCountersAtItsWindowEdges() throws {
+        let pid = try XCTUnwrap(server?.processIdentifier)
+        let summary = try run(["rtt", "--connections", "4", "--duration", "1", "--warmup", "0.2", "--server-pids", "\(pid)"])
+        XCTAssertGreaterThan(summary["ops"] as? Int ?? 0, 100)
+        // Every round trip wakes the server: thousands of them cost CPU and context switches.
+        XCTAssertGreaterThan(summary["server_cpu_s"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(summary["server_context_switches"] as? Int ?? 0, 0)
+        XCTAssertNil(summary["server_allocations"], "no allocation counter runs in the server")
+    }
+
     func testFanout() throws {
         let summary = try run(["fanout", "--connections", "20", "--duration", "1", "--warmup", "0.2"])
         XCTAssertEqual(summary["subscribers"] as? Int, 20)
