@@ -11,10 +11,17 @@ import NIOCore
 extension GatewayFrame {
     public static func acknowledgement(handledEvents: UInt64, handledBeyond: [UInt64] = []) -> GatewayFrame {
         var body = ByteBuffer()
+        writeAcknowledgementBody(handledEvents: handledEvents, handledBeyond: handledBeyond, into: &body)
+        return GatewayFrame(command: .acknowledge, body: body)
+    }
+
+    /// Clears `body` and writes an acknowledgement's body into it: a link that keeps one buffer for
+    /// all its acknowledgements (and lets go of each frame once encoded) allocates none per flush.
+    public static func writeAcknowledgementBody(handledEvents: UInt64, handledBeyond: [UInt64], into body: inout ByteBuffer) {
+        body.clear()
         body.reserveCapacity(8 * (1 + handledBeyond.count))
         body.writeInteger(handledEvents)
         for position in handledBeyond { body.writeInteger(position) }
-        return GatewayFrame(command: .acknowledge, body: body)
     }
 
     /// The handled-event count of an acknowledgement; nil when this is not a well-formed one.

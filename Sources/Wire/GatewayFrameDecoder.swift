@@ -12,17 +12,20 @@ public struct GatewayFrameDecoder: ByteToMessageDecoder {
     public static let defaultMaximumFrameLength = 16 * 1024 * 1024
 
     public let maximumFrameLength: Int
+    /// Takes each frame directly when set; otherwise frames go down the pipeline.
+    private let receiver: (any GatewayFrameReceiver)?
 
-    public init(maximumFrameLength: Int = Self.defaultMaximumFrameLength) {
+    public init(maximumFrameLength: Int = Self.defaultMaximumFrameLength, receiver: (any GatewayFrameReceiver)? = nil) {
         precondition(maximumFrameLength >= GatewayFrame.headerLength)
         self.maximumFrameLength = maximumFrameLength
+        self.receiver = receiver
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try Self.decodeFrame(from: &buffer, maximumFrameLength: maximumFrameLength) else {
             return .needMoreData
         }
-        context.fireChannelRead(Self.wrapInboundOut(frame))
+        if receiver?.receive(frame) != true { context.fireChannelRead(Self.wrapInboundOut(frame)) }
         return .continue
     }
 
@@ -84,4 +87,14 @@ public struct GatewayFrameDecoder: ByteToMessageDecoder {
             body: body
         )
     }
+}
+
+/// A link's handler that takes the frames its ``GatewayFrameDecoder`` reads as direct calls: a
+/// ``GatewayFrame`` passed through the pipeline is boxed in an `NIOAny`, one allocation per frame.
+/// It sits after the decoder in the same pipeline and handles a frame as it would in `channelRead`,
+/// with its own context (which it keeps from `handlerAdded`).
+public protocol GatewayFrameReceiver: AnyObject {
+    /// Handles one decoded frame, on the channel's loop. Returns false when the handler cannot take
+    /// it (it is not in the pipeline): the decoder then passes it down the pipeline instead.
+    func receive(_ frame: GatewayFrame) -> Bool
 }

@@ -1,19 +1,27 @@
 import NIOCore
 
 /// Encodes the ``GatewayFrame``s written between two flushes into one buffer, written and flushed
-/// as one: a link's burst of events, replies and acknowledgements costs one allocation and one
-/// write, not one per frame. Refuses a frame larger than the peer's maximum rather than sending one
+/// as one: a link's burst of events, replies and acknowledgements costs one write, not one per
+/// frame, and no allocation once the link is steady: the batch buffer is reused when the socket has
+/// taken the previous one. Refuses a frame larger than the peer's maximum rather than sending one
 /// it must reject: that write fails and the error goes down the pipeline; the link stays intact.
+///
+/// The owner of a link queues its frames with ``enqueue(_:)`` rather than `Channel.write`: a
+/// ``GatewayFrame`` written through the pipeline is boxed in an `NIOAny`, one allocation per frame.
 public final class GatewayFrameEncoder: ChannelOutboundHandler {
     public typealias OutboundIn = GatewayFrame
     public typealias OutboundOut = ByteBuffer
 
     /// A batch buffer starts at the size of the previous flush, up to this, so a steady stream of
-    /// batches rarely grows one.
+    /// batches rarely grows one; a reused buffer larger than this is let go.
     static let largestInitialCapacity = 64 * 1024
 
     public let maximumFrameLength: Int
+    private var context: ChannelHandlerContext?
     private var pending: ByteBuffer?
+    /// The last batch written, kept to be cleared and filled again: no allocation when the socket
+    /// has let go of it (clearing a buffer still referenced allocates a fresh one).
+    private var lastBatch: ByteBuffer?
     private var pendingPromises: [EventLoopPromise<Void>] = []
     private var lastBatchSize = 256
 
@@ -21,8 +29,23 @@ public final class GatewayFrameEncoder: ChannelOutboundHandler {
         self.maximumFrameLength = maximumFrameLength
     }
 
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let frame = unwrapOutboundIn(data)
+        append(unwrapOutboundIn(data), context: context, promise: promise)
+    }
+
+    /// Queues `frame` as if written through the pipeline at this handler, in order with the frames
+    /// that were; it goes out with the next flush of the channel. Call on the channel's loop. Once
+    /// the handler is removed (the channel closed) the frame is dropped, as a write would fail.
+    public func enqueue(_ frame: GatewayFrame) {
+        guard let context else { return }
+        append(frame, context: context, promise: nil)
+    }
+
+    private func append(_ frame: GatewayFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         guard frame.encodedLength <= maximumFrameLength else {
             let error = GatewayFrameError.frameTooLarge(length: frame.encodedLength, maximum: maximumFrameLength)
             promise?.fail(error)
@@ -30,7 +53,13 @@ public final class GatewayFrameEncoder: ChannelOutboundHandler {
             return
         }
         if pending == nil {
-            pending = context.channel.allocator.buffer(capacity: max(lastBatchSize, frame.encodedLength))
+            if var reused = lastBatch {
+                lastBatch = nil
+                reused.clear()
+                pending = reused
+            } else {
+                pending = context.channel.allocator.buffer(capacity: max(lastBatchSize, frame.encodedLength))
+            }
         }
         pending!.writeGatewayFrame(frame)
         if let promise { pendingPromises.append(promise) }
@@ -40,13 +69,16 @@ public final class GatewayFrameEncoder: ChannelOutboundHandler {
         if let batch = pending {
             pending = nil
             lastBatchSize = min(batch.readableBytes, Self.largestInitialCapacity)
+            if batch.capacity <= Self.largestInitialCapacity { lastBatch = batch }
             context.write(wrapOutboundOut(batch), promise: takePromise(eventLoop: context.eventLoop))
         }
         context.flush()
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         pending = nil
+        lastBatch = nil
         takePromise(eventLoop: context.eventLoop)?.fail(ChannelError.ioOnClosedChannel)
     }
 

@@ -94,4 +94,15 @@ final class EventAcknowledgementTests: XCTestCase {
             XCTAssertTrue(try channel.finish().isClean)
         }
     }
+
+    func testABodyWrittenIntoAReusedBufferHoldsOnlyTheNewAcknowledgement() {
+        var body = ByteBuffer()
+        GatewayFrame.writeAcknowledgementBody(handledEvents: 9, handledBeyond: [11, 12], into: &body)
+        let earlier = GatewayFrame(command: .acknowledge, body: body)
+        GatewayFrame.writeAcknowledgementBody(handledEvents: 10, handledBeyond: [], into: &body)
+        let later = GatewayFrame(command: .acknowledge, body: body)
+        XCTAssertEqual(later, .acknowledgement(handledEvents: 10))
+        XCTAssertEqual(later.acknowledgedEventsBeyondCount, [])
+        XCTAssertEqual(earlier, .acknowledgement(handledEvents: 9, handledBeyond: [11, 12]), "a frame still holding the buffer keeps its bytes")
+    }
 }

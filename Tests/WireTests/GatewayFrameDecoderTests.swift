@@ -356,4 +356,40 @@ final class GatewayFrameDecoderTests: XCTestCase {
             XCTAssertEqual(command.rawValue, expected[command], "\(command)")
         }
     }
+
+    func testAReceiverTakesEveryFrameAndNothingGoesDownThePipeline() throws {
+        let receiver = RecordingReceiver(accepts: true)
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(GatewayFrameDecoder(receiver: receiver)))
+        let frames = [Support.sampleFrame(command: .sendToOne), Support.sampleFrame(command: .acknowledge)]
+        var bytes = try Support.encode(frames[0])
+        var second = try Support.encode(frames[1])
+        bytes.writeBuffer(&second)
+        try channel.writeInbound(bytes)
+        XCTAssertEqual(receiver.frames, frames)
+        XCTAssertNil(try channel.readInbound(as: GatewayFrame.self))
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+
+    func testAFrameTheReceiverCannotTakeGoesDownThePipeline() throws {
+        let receiver = RecordingReceiver(accepts: false)
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(GatewayFrameDecoder(receiver: receiver)))
+        let frame = Support.sampleFrame(command: .sendToOne)
+        try channel.writeInbound(try Support.encode(frame))
+        XCTAssertEqual(receiver.frames, [frame])
+        XCTAssertEqual(try channel.readInbound(as: GatewayFrame.self), frame)
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+}
+
+/// Records the frames a decoder hands it; `accepts` false stands for a handler no longer in its pipeline.
+private final class RecordingReceiver: GatewayFrameReceiver {
+    let accepts: Bool
+    var frames: [GatewayFrame] = []
+
+    init(accepts: Bool) { self.accepts = accepts }
+
+    func receive(_ frame: GatewayFrame) -> Bool {
+        frames.append(frame)
+        return accepts
+    }
 }

@@ -111,14 +111,7 @@ final class GatewayFrameEncoderTests: XCTestCase {
         let channel = try Support.encodingChannel()
         let frames = (0..<5).map { Support.sampleFrame(command: $0.isMultiple(of: 2) ? .sendToOne : .acknowledge) }
         let written = frames.map { channel.write($0) }
-        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "nothing leaves before the flush")
-        channel.flush()
-        var batch = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
-        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "one buffer for the whole batch")
-        for frame in frames {
-            XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &batch, maximumFrameLength: 1 << 20), frame)
-        }
-        XCTAssertEqual(batch.readableBytes, 0)
+        try assertFlushWritesOneBatch(channel, holding: frames)
         for write in written { XCTAssertNoThrow(try write.wait()) }
         try channel.writeOutbound(frames[0])
         XCTAssertEqual(try channel.readOutbound(as: ByteBuffer.self)?.readableBytes, frames[0].encodedLength, "the next flush starts a new batch")
@@ -183,5 +176,80 @@ final class GatewayFrameEncoderTests: XCTestCase {
             XCTAssertEqual(error as? GatewayFrameError, .frameTooLarge(length: maximum + 28, maximum: maximum))
         }
         _ = try? channel.finish()
+    }
+
+    func testEnqueuedFramesJoinTheWrittenOnesInOrderInOneBatch() throws {
+        let encoder = GatewayFrameEncoder()
+        let channel = EmbeddedChannel(handler: encoder)
+        let frames = (0..<4).map { Support.sampleFrame(command: $0.isMultiple(of: 2) ? .sendToOne : .acknowledge) }
+        channel.write(frames[0], promise: nil)
+        encoder.enqueue(frames[1])
+        channel.write(frames[2], promise: nil)
+        encoder.enqueue(frames[3])
+        try assertFlushWritesOneBatch(channel, holding: frames)
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+
+    func testAnEnqueuedFrameAboveTheMaximumIsRefusedAndTheLinkKeepsGoing() throws {
+        let maximum = 64
+        let encoder = GatewayFrameEncoder(maximumFrameLength: maximum)
+        let channel = EmbeddedChannel(handler: encoder)
+        let small = GatewayFrame(command: .sendToOne, body: Support.buffer([1, 2, 3]))
+        encoder.enqueue(GatewayFrame(command: .sendToOne, body: Support.buffer([UInt8](repeating: 0, count: maximum))))
+        encoder.enqueue(small)
+        channel.flush()
+        XCTAssertEqual(try channel.readOutbound(as: ByteBuffer.self)?.readableBytes, small.encodedLength)
+        XCTAssertThrowsError(try channel.throwIfErrorCaught()) { error in
+            XCTAssertEqual(error as? GatewayFrameError, .frameTooLarge(length: maximum + 28, maximum: maximum))
+        }
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+
+    func testBatchesAfterTheFirstStillCarryExactlyTheirOwnFrames() throws {
+        // The batch buffer is reused once the channel has let go of it: a later batch must not carry
+        // bytes of an earlier one, whether the earlier one is still held or not.
+        let encoder = GatewayFrameEncoder()
+        let channel = EmbeddedChannel(handler: encoder)
+        let large = GatewayFrame(command: .sendToAll, body: Support.buffer([UInt8](repeating: 7, count: 1000)))
+        let small = GatewayFrame(command: .sendToOne, body: Support.buffer([1]))
+        encoder.enqueue(large)
+        channel.flush()
+        var held = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
+        encoder.enqueue(small)
+        channel.flush()
+        var second = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
+        XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &second, maximumFrameLength: 1 << 20), small)
+        XCTAssertEqual(second.readableBytes, 0)
+        XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &held, maximumFrameLength: 1 << 20), large, "an earlier batch still held is left intact")
+        for _ in 0..<3 {
+            encoder.enqueue(small)
+            encoder.enqueue(large)
+            channel.flush()
+            var batch = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
+            XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &batch, maximumFrameLength: 1 << 20), small)
+            XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &batch, maximumFrameLength: 1 << 20), large)
+            XCTAssertEqual(batch.readableBytes, 0)
+        }
+        XCTAssertTrue(try channel.finish().isClean)
+    }
+
+    func testAFrameEnqueuedAfterTheEncoderLeftThePipelineIsDropped() throws {
+        let encoder = GatewayFrameEncoder()
+        let channel = EmbeddedChannel(handler: encoder)
+        XCTAssertTrue(try channel.finish().isClean)
+        encoder.enqueue(Support.sampleFrame())
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self))
+    }
+
+    /// Flushes `channel` and checks that `frames`, and nothing else, leave in one buffer, not before.
+    private func assertFlushWritesOneBatch(_ channel: EmbeddedChannel, holding frames: [GatewayFrame], line: UInt = #line) throws {
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "nothing leaves before the flush", line: line)
+        channel.flush()
+        var batch = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self), line: line)
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "one buffer for the whole batch", line: line)
+        for frame in frames {
+            XCTAssertEqual(try GatewayFrameDecoder.decodeFrame(from: &batch, maximumFrameLength: 1 << 20), frame, line: line)
+        }
+        XCTAssertEqual(batch.readableBytes, 0, line: line)
     }
 }

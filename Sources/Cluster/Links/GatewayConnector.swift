@@ -77,32 +77,32 @@ package struct GatewayConnector: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // The session exists before any frame can arrive, so none is missed.
-                    let session = GatewaySession(address: gateway, channel: channel, maxFrameSize: maxFrameSize)
+                    let encoder = GatewayFrameEncoder(maximumFrameLength: maxFrameSize)
+                    let session = GatewaySession(address: gateway, channel: channel, maxFrameSize: maxFrameSize, frameEncoder: encoder)
                     createdSession.withLockedValue { $0 = session }
                     let sync = channel.pipeline.syncOperations
                     // The gateway is named by its IP address, which its certificate must carry.
                     if let tls { try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
-                    try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize)))
-                    try sync.addHandler(GatewayFrameEncoder(maximumFrameLength: maxFrameSize))
-                    try sync.addHandler(
-                        GatewayLinkHandler(
-                            key: key,
-                            workerKey: workerKey,
-                            handshakeTimeout: timeout,
-                            maxFrameSize: maxFrameSize,
-                            keepalive: keepalive,
-                            handshake: handshake,
-                            logger: logger,
-                            onAccepted: { onEstablished(session, $0) },
-                            onFrame: { frame in
-                                if frame.command == .queryResult {
-                                    session.answerReceived(frame.body)
-                                } else {
-                                    onFrame(frame, session)
-                                }
+                    let linkHandler = GatewayLinkHandler(
+                        key: key,
+                        workerKey: workerKey,
+                        handshakeTimeout: timeout,
+                        maxFrameSize: maxFrameSize,
+                        keepalive: keepalive,
+                        handshake: handshake,
+                        logger: logger,
+                        onAccepted: { onEstablished(session, $0) },
+                        onFrame: { frame in
+                            if frame.command == .queryResult {
+                                session.answerReceived(frame.body)
+                            } else {
+                                onFrame(frame, session)
                             }
-                        )
+                        }
                     )
+                    try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: maxFrameSize, receiver: linkHandler)))
+                    try sync.addHandler(encoder)
+                    try sync.addHandler(linkHandler)
                 }
             }
             .connect(host: gateway.host, port: Int(gateway.port))

@@ -4,7 +4,7 @@ import Wire
 
 /// The linking end of one gateway link (a worker's or a gateway client's): proves the key by
 /// challenge–response (see ``LinkHello``), checks the gateway's own proof, then passes every frame on.
-package final class GatewayLinkHandler: ChannelInboundHandler {
+package final class GatewayLinkHandler: ChannelInboundHandler, GatewayFrameReceiver {
     package typealias InboundIn = GatewayFrame
     package typealias OutboundOut = GatewayFrame
 
@@ -44,6 +44,8 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
     private var state: State?
     private let keepalive: LinkKeepalive
     private var logger: Logger
+    /// This handler's context while it is in the pipeline, for the frames the decoder hands it directly.
+    private var context: ChannelHandlerContext?
 
     /// - Parameters:
     ///   - workerKey: the worker's `name:id`, or nil for a gateway client.
@@ -84,8 +86,25 @@ package final class GatewayLinkHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    package func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    package func receive(_ frame: GatewayFrame) -> Bool {
+        guard let context else { return false }
+        handle(frame, context: context)
+        return true
+    }
+
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        handle(unwrapInboundIn(data), context: context)
+    }
+
+    private func handle(_ frame: GatewayFrame, context: ChannelHandlerContext) {
         keepalive.heard()
         switch state {
         case .linked:

@@ -20,6 +20,8 @@ package final class GatewaySession: Sendable {
     package let channel: Channel
     /// The largest frame the link carries; a larger one is refused before it is written.
     package let maxFrameSize: Int
+    /// The link's frame encoder, written to directly: no `NIOAny` box per frame.
+    private let frameEncoder: NIOLoopBound<GatewayFrameEncoder>
     private let state: NIOLoopBoundBox<State>
 
     private struct State {
@@ -35,12 +37,16 @@ package final class GatewaySession: Sendable {
         var isLeaving = false
         var flushScheduled = false
         var pendingQueries = CircularBuffer<EventLoopPromise<ByteBuffer>>()
+        /// Every acknowledgement's body, written again for each (see ``writeAcknowledgement()``).
+        var acknowledgementBody = ByteBuffer()
     }
 
-    package init(address: GatewayAddress, channel: Channel, maxFrameSize: Int) {
+    /// Call on the channel's loop; `frameEncoder` is the one in the channel's pipeline.
+    package init(address: GatewayAddress, channel: Channel, maxFrameSize: Int, frameEncoder: GatewayFrameEncoder) {
         self.address = address
         self.channel = channel
         self.maxFrameSize = maxFrameSize
+        self.frameEncoder = NIOLoopBound(frameEncoder, eventLoop: channel.eventLoop)
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
         channel.closeFuture.whenComplete { _ in self.failPendingQueries() }
     }
@@ -61,7 +67,7 @@ package final class GatewaySession: Sendable {
             }
             // A query that times out keeps its place in the queue, so later answers still pair up.
             self.state.value.pendingQueries.append(answer)
-            self.channel.write(frame, promise: nil)
+            self.frameEncoder.value.enqueue(frame)
             self.scheduleFlush()
             let deadline = self.channel.eventLoop.scheduleTask(in: timeout) {
                 answer.fail(ClusterAPIError.timedOut(address, after: "\(timeout)"))
@@ -96,7 +102,7 @@ package final class GatewaySession: Sendable {
     }
 
     private func queue(_ frame: GatewayFrame) {
-        channel.write(frame, promise: nil)
+        frameEncoder.value.enqueue(frame)
         scheduleFlush()
     }
 
@@ -172,6 +178,8 @@ package final class GatewaySession: Sendable {
         }
         guard handled != state.value.acknowledgedEvents || !beyond.isEmpty else { return }
         state.value.acknowledgedEvents = handled
-        channel.write(GatewayFrame.acknowledgement(handledEvents: handled, handledBeyond: beyond), promise: nil)
+        GatewayFrame.writeAcknowledgementBody(handledEvents: handled, handledBeyond: beyond, into: &state.value.acknowledgementBody)
+        // The encoder copies the body into its batch: once this frame is gone the buffer is ours alone again.
+        frameEncoder.value.enqueue(GatewayFrame(command: .acknowledge, body: state.value.acknowledgementBody))
     }
 }

@@ -5,11 +5,23 @@ import NIOCore
 /// costs one system call per client and one task per loop, not one per message.
 final class ClientFlushQueue: Sendable {
     private let eventLoop: EventLoop
-    private let pending: NIOLoopBoundBox<(connections: [ClientConnection], isScheduled: Bool)>
+    private let pending: NIOLoopBoundBox<Pending>
+
+    private struct Pending {
+        var connections: [ClientConnection] = []
+        /// The list being flushed; swapped with `connections` each tick, so neither reallocates.
+        var flushing: [ClientConnection] = []
+        var isScheduled = false
+
+        mutating func takeConnections() {
+            swap(&connections, &flushing)
+            isScheduled = false
+        }
+    }
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
-        self.pending = NIOLoopBoundBox.makeBoxSendingValue(([], false), eventLoop: eventLoop)
+        self.pending = NIOLoopBoundBox.makeBoxSendingValue(Pending(), eventLoop: eventLoop)
     }
 
     /// Flushes `connection` at the end of this tick. Call on the loop, once per tick per connection.
@@ -21,8 +33,9 @@ final class ClientFlushQueue: Sendable {
     }
 
     private func flushAll() {
-        let connections = pending.value.connections
-        pending.value = ([], false)
-        for connection in connections { connection.flush() }
+        pending.value.takeConnections()
+        // A flush can write to clients again (queued in `connections` for the next task).
+        for connection in pending.value.flushing { connection.flush() }
+        pending.value.flushing.removeAll(keepingCapacity: true)
     }
 }

@@ -230,25 +230,26 @@ public final class GatewayServer: Service {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(PreAuthenticationLimit(), name: PreAuthenticationLimit.name)
-                    try sync.addHandler(ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize)))
-                    try sync.addHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize))
-                    try sync.addHandler(
-                        WorkerLinkHandler(
-                            lane: lane,
-                            lanePorts: lanePorts.withLockedValue { $0 },
-                            key: key,
-                            helloTimeout: configuration.linkHelloTimeout,
-                            maxFrameSize: configuration.maxLinkFrameSize,
-                            keepalive: configuration.linkKeepalive,
-                            maxBacklogBytes: configuration.maxWorkerBacklogBytes,
-                            links: links,
-                            unauthenticated: unauthenticated,
-                            commands: commands,
-                            logger: logger,
-                            peerLog: peerLog,
-                            counters: counters
-                        )
+                    let linkHandler = WorkerLinkHandler(
+                        lane: lane,
+                        lanePorts: lanePorts.withLockedValue { $0 },
+                        key: key,
+                        helloTimeout: configuration.linkHelloTimeout,
+                        maxFrameSize: configuration.maxLinkFrameSize,
+                        keepalive: configuration.linkKeepalive,
+                        maxBacklogBytes: configuration.maxWorkerBacklogBytes,
+                        links: links,
+                        unauthenticated: unauthenticated,
+                        commands: commands,
+                        logger: logger,
+                        peerLog: peerLog,
+                        counters: counters
                     )
+                    try sync.addHandler(
+                        ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: configuration.maxLinkFrameSize, receiver: linkHandler))
+                    )
+                    try sync.addHandler(GatewayFrameEncoder(maximumFrameLength: configuration.maxLinkFrameSize))
+                    try sync.addHandler(linkHandler)
                 }
             }
             .bind(host: configuration.lanBindHost ?? configuration.lanIP, port: port)

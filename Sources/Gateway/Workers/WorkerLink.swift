@@ -28,7 +28,13 @@ final class WorkerLink: Sendable, CustomStringConvertible {
     let maxFrameSize: Int
     private let maxBacklogBytes: Int
     private let logger: Logger
+    /// The link's frame encoder, written to directly: no `NIOAny` box per event. Nil for a channel
+    /// without one (tests reading the frames back), which gets its frames through the pipeline.
+    private let frameEncoder: NIOLoopBound<GatewayFrameEncoder>?
     private let state = NIOLockedValueBox(State())
+    /// The array the next drain swaps in for the events it takes, so a steady link's queue never
+    /// reallocates. Used on the link's loop only.
+    private let spareBatch: NIOLoopBoundBox<[Event]>
 
     /// A client event and the router of the client it is about.
     struct Event {
@@ -83,6 +89,7 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         routable: Bool,
         maxBacklogBytes: Int,
         maxFrameSize: Int = GatewayFrameDecoder.defaultMaximumFrameLength,
+        frameEncoder: NIOLoopBound<GatewayFrameEncoder>? = nil,
         logger: Logger
     ) {
         self.id = id
@@ -92,6 +99,8 @@ final class WorkerLink: Sendable, CustomStringConvertible {
         self.maxFrameSize = maxFrameSize
         self.maxBacklogBytes = maxBacklogBytes
         self.logger = logger
+        self.frameEncoder = frameEncoder
+        self.spareBatch = NIOLoopBoundBox.makeBoxSendingValue([], eventLoop: channel.eventLoop)
         self.state.withLockedValue { $0.isAccepting = routable }
     }
 
@@ -143,17 +152,23 @@ final class WorkerLink: Sendable, CustomStringConvertible {
 
     /// Writes the queued events in order and flushes. Runs on the link's loop.
     private func drain() {
-        let batch = state.withLockedValue { state in
-            defer {
-                state.unwritten.removeAll(keepingCapacity: true)
-                state.drainScheduled = false
-            }
+        var batch = spareBatch.value
+        spareBatch.value = []  // `batch` alone holds its storage: no copy on the appends to come
+        state.withLockedValue { state in
+            state.drainScheduled = false
             state.unacknowledged.append(contentsOf: state.unwritten)
-            return state.unwritten
+            swap(&batch, &state.unwritten)
         }
-        guard !batch.isEmpty else { return }
-        for event in batch { channel.write(event.routed.frame, promise: nil) }
-        channel.flush()
+        if !batch.isEmpty {
+            if let encoder = frameEncoder?.value {
+                for event in batch { encoder.enqueue(event.routed.frame) }
+            } else {
+                for event in batch { channel.write(event.routed.frame, promise: nil) }
+            }
+            channel.flush()
+        }
+        batch.removeAll(keepingCapacity: true)
+        spareBatch.value = batch
     }
 
     /// Sends the answer to the oldest unanswered query of this link. Runs on the link's loop.

@@ -6,7 +6,7 @@ import Wire
 /// One inbound link on the internal port: the linking side (a worker or a gateway client) must prove
 /// the secret key by challenge–response (see ``LinkHello``) before its deadline, sending at most
 /// ``PreAuthenticationLimit/maximumBytes`` meanwhile; after that its frames are commands about clients.
-final class WorkerLinkHandler: ChannelInboundHandler {
+final class WorkerLinkHandler: ChannelInboundHandler, GatewayFrameReceiver {
     typealias InboundIn = GatewayFrame
     typealias OutboundOut = GatewayFrame
 
@@ -33,6 +33,8 @@ final class WorkerLinkHandler: ChannelInboundHandler {
     private var state = State.awaitingHello
     private var deadline: Scheduled<Void>?
     private var holdsUnauthenticatedPlace = false
+    /// This handler's context while it is in the pipeline, for the frames the decoder hands it directly.
+    private var context: ChannelHandlerContext?
 
     /// - Parameters:
     ///   - lane: the index of the event loop whose listener took this link.
@@ -88,8 +90,25 @@ final class WorkerLinkHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func receive(_ frame: GatewayFrame) -> Bool {
+        guard let context else { return false }
+        handle(frame, context: context)
+        return true
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        handle(unwrapInboundIn(data), context: context)
+    }
+
+    private func handle(_ frame: GatewayFrame, context: ChannelHandlerContext) {
         keepalive.heard()
         switch state {
         case .linked(let link):
@@ -196,6 +215,9 @@ final class WorkerLinkHandler: ChannelInboundHandler {
             routable: isWorker,
             maxBacklogBytes: maxBacklogBytes,
             maxFrameSize: maxFrameSize,
+            frameEncoder: (try? context.pipeline.syncOperations.handler(type: GatewayFrameEncoder.self)).map {
+                NIOLoopBound($0, eventLoop: context.eventLoop)
+            },
             logger: logger
         )
         state = .linked(link)
