@@ -5,9 +5,10 @@
 // counters, one slot per cache line, each written by one thread only (the last is shared by threads
 // beyond SLOTS-1), so counting costs thread-local increments and no contended atomic. A slot holds
 // 64-bit counts: allocations (malloc, calloc, realloc and the aligned ones), frees, bytes allocated
-// and bytes freed (usable sizes, so a realloc frees its old block and allocates its new one). The
-// script sums the slots before and after a measured window: allocations per operation, and the live
-// heap (allocated minus freed) that idle connections hold.
+// and bytes freed (usable sizes, so a realloc frees its old block and allocates its new one).
+// loadgen (ServerCounters, at its window edges) and `loadgen server-counters` (the idle windows) sum
+// the slots before and after a measured window: allocations per operation, and the live heap
+// (allocated minus freed) that idle connections hold.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
