@@ -38,3 +38,18 @@ final class HostReportTests: XCTestCase {
         XCTAssertEqual(try one.encoded(), try other.encoded())
     }
 }
+
+extension HostReport {
+    /// What a `host.changed` of this report reads as, built field by field: the oracle for the bytes
+    /// that `changeJSON` writes around the stored report.
+    fileprivate func apply(to change: inout HostChange) {
+        switch self {
+        case .info(let report): change.info = report
+        case .cpu(let report): change.cpu = report
+        case .bandwidth(let report): change.bandwidth = report
+        case .vps(let report):
+            change.vps = report.vps
+            change.ipMap = report.ipMap
+        }
+    }
+}

@@ -86,16 +86,4 @@ enum HostReport: Sendable, Hashable {
             state.ipMap = report.ipMap
         }
     }
-
-    /// Puts the report into a `host.changed`.
-    func apply(to change: inout HostChange) {
-        switch self {
-        case .info(let report): change.info = report
-        case .cpu(let report): change.cpu = report
-        case .bandwidth(let report): change.bandwidth = report
-        case .vps(let report):
-            change.vps = report.vps
-            change.ipMap = report.ipMap
-        }
-    }
 }
