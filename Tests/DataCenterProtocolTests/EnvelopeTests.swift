@@ -26,6 +26,16 @@ final class EnvelopeTests: XCTestCase {
             #"{"data":{"at":"2027-01-15T08:00:00.250Z","host":"h"},"ev":"host.online","v":1}"#)
     }
 
+    /// The envelope's reference (Documentation.docc/Envelope.md) names every operation, event and error code.
+    func testEveryOperationEventAndErrorCodeIsDocumented() throws {
+        let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/DataCenterProtocol/Documentation.docc/Envelope.md")
+        let text = try String(contentsOf: reference, encoding: .utf8)
+        let names = OperationName.allCases.map(\.rawValue) + EventName.allCases.map(\.rawValue) + ErrorCode.allCases.map(\.rawValue)
+        let missing = names.filter { !text.contains("`\($0)`") }
+        XCTAssertEqual(missing, [], "not in Envelope.md")
+    }
+
     func testEveryMessageKindRoundTrips() throws {
         let chunk = OutputChunk(job: "j-1", seq: 4, stream: .stderr, data: "oops\n")
         let request = try InboundMessage.decode(Envelope.request(id: "a", op: .jobOutput, data: chunk)).get()
