@@ -206,6 +206,34 @@ final class TimerTests: DataCenterTestCase {
         XCTAssertEqual(listed.timers, [timer])
     }
 
+    /// Two connections of one host's agent, given to the two workers in turn, each answer half of
+    /// many changes, back to back: the workers record the host's timers at the same time, and every
+    /// answered change is kept.
+    func testChangesRecordedByTwoWorkersAtOnceAreAllKept() async throws {
+        dataCenter = try DataCenterTestCluster(workers: 2)
+        let person = try await dataCenter.operatorClient()
+        let agents = [try await dataCenter.agent(), try await dataCenter.agent()]
+        let names = (10..<40).map { "t\($0)" }
+        var posted: [String] = []
+        for name in names {
+            posted.append(try await person.post(.timersAdd, TimersAddRequest(host: "node-1", name: name, action: "uptime", everySeconds: 60)))
+        }
+        // Each connection of the host gets every request; the first answer of each counts.
+        var asked: [String] = []
+        for _ in names { asked.append(try await agents[0].incomingRequest(.timerAdd, as: TimerSpec.self).id) }
+        for (index, id) in asked.enumerated() { try await agents[index % 2].reply(to: id, EmptyPayload()) }
+        for id in posted {
+            let reply = try await person.replyTo(id)
+            if case .reply(_, let error?) = reply.kind { throw error }
+        }
+        XCTAssertTrue(dataCenter.workers.allSatisfy { $0.output.contains("timers changed") }, "both workers recorded answers")
+
+        for agent in agents { await agent.close() }
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let recorded = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        XCTAssertEqual(recorded.timers.map(\.name), names, "a change recorded at the same time as another was lost")
+    }
+
     /// An agent that stays connected but never answers: the sweep, on whichever worker holds its lease,
     /// answers `timeout` once the relay timeout has passed, and the agent's late answer changes nothing.
     func testARequestTheConnectedAgentLeavesUnansweredGetsTimeout() async throws {

@@ -126,18 +126,19 @@ extension DataCenterHandler {
 
     /// Records the host's timers as the agent's successful reply to `pending` leaves them, and returns them.
     func recordTimers(after pending: AgentRequestRelay.Pending, reply: InboundMessage, host: String, data: GlobalData) async throws -> [TimerSpec] {
-        let hosts = HostStore(data: data)
-        var timers = try await hosts.timers(of: host)
-        switch pending.operation {
-        case .timersList:
-            timers = try reply.payload(TimerListReply.self).timers
-        case .timersAdd:
-            if let timer = pending.timer { timers = timers.filter { $0.name != timer.name } + [timer] }
-        default:
-            timers.removeAll { $0.name == pending.timerName }
+        let listed = pending.operation == .timersList ? try reply.payload(TimerListReply.self).timers : nil
+        let timers = try await HostStore(data: data).updateTimers(of: host) { stored in
+            var timers = stored
+            switch pending.operation {
+            case .timersList:
+                timers = listed ?? []
+            case .timersAdd:
+                if let timer = pending.timer { timers = timers.filter { $0.name != timer.name } + [timer] }
+            default:
+                timers.removeAll { $0.name == pending.timerName }
+            }
+            return timers.sorted { $0.name < $1.name }
         }
-        timers.sort { $0.name < $1.name }
-        try await hosts.setTimers(timers, of: host)
         if pending.operation != .timersList {
             logger.info("timers changed", metadata: ["host": "\(host)", "op": "\(pending.operation.rawValue)"])
         }

@@ -128,6 +128,13 @@ struct HostStore: Sendable {
     func setTimers(_ timers: [TimerSpec], of host: String) async throws {
         try await data.set(Self.timersKey(host), json: timers)
     }
+
+    /// Replaces the host's timers by `change(current)` with compare-and-swap, retried a bounded number
+    /// of times, so that two workers recording answers of one agent at once both count.
+    /// - Returns: the timers stored.
+    func updateTimers(of host: String, _ change: ([TimerSpec]) throws -> [TimerSpec]) async throws -> [TimerSpec] {
+        try await data.update(Self.timersKey(host), as: [TimerSpec].self) { try change($0 ?? []) }
+    }
 }
 
 /// A report section's memcached item: the time the report came, a newline, the report's JSON. The
