@@ -17,6 +17,9 @@ public struct DataCenterConfiguration: Sendable {
     /// How long an operator's request sent on to an agent (`timers.*`, `jobs.running`) waits for the
     /// agent's reply before the sweep answers it `timeout` (it may wait up to one `sweepInterval` more).
     public var relayTimeoutSeconds = 10.0
+    /// How long a timer change asked for an offline host waits for its agent before it is dropped
+    /// (seconds, at most 30 days): a host that never comes back keeps nothing.
+    public var timerChangeExpirySeconds = 7 * 24 * 3600
     /// Output bytes kept per job (the newest); memcached's item size limit (1 MiB by default) bounds it.
     public var outputLimitBytes = 512 * 1024
 

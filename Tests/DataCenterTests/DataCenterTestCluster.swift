@@ -29,9 +29,10 @@ final class DataCenterTestCluster: @unchecked Sendable {
     ///   - sweepInterval: seconds between the cluster-wide sweeps.
     ///   - relayTimeout: seconds a request sent on to a connected agent waits for its answer.
     ///   - metricsPort: when given, the first worker serves `/metrics` there.
+    ///   - workerArguments: more command-line arguments of every worker.
     init(
         hosts: [String] = ["node-1"], workers: Int = 1, sweepInterval: Double = 0.5, jobGrace: Int = 1, relayTimeout: Double = 10,
-        metricsPort: Int? = nil
+        metricsPort: Int? = nil, workerArguments extraWorkerArguments: [String] = []
     ) throws {
         cluster = try TestCluster()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dc-tokens-\(UUID().uuidString)")
@@ -47,7 +48,7 @@ final class DataCenterTestCluster: @unchecked Sendable {
         gateway = try cluster.startGateway(extraArguments: ["--listen-text", "127.0.0.1:\(textPort)"])
         workerArguments = [
             "--tokens", tokenFile, "--sweep-interval", "\(sweepInterval)", "--job-grace", "\(jobGrace)", "--relay-timeout", "\(relayTimeout)",
-        ]
+        ] + extraWorkerArguments
         for index in 0..<workers {
             let metrics = metricsPort.flatMap { index == 0 ? ["--metrics", "127.0.0.1:\($0)"] : nil } ?? []
             try startWorker(extraArguments: metrics)

@@ -234,6 +234,33 @@ final class TimerTests: DataCenterTestCase {
         XCTAssertEqual(recorded.timers.map(\.name), names, "a change recorded at the same time as another was lost")
     }
 
+    /// A change queued for a host that does not come back within the expiry is dropped: no longer
+    /// pending, and not sent when the agent connects at last.
+    func testAQueuedChangeIsDroppedWhenItsHostStaysAwayPastTheExpiry() async throws {
+        dataCenter = try DataCenterTestCluster(workerArguments: ["--timer-change-expiry", "2"])
+        let person = try await dataCenter.operatorClient()
+        await (try dataCenter.agent()).close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let queued = try await person.call(
+            .timersAdd, TimersAddRequest(host: "node-1", name: "t", action: "uptime", everySeconds: 5), as: HostTimersReply.self)
+        XCTAssertEqual(queued.pending?.map(\.name), ["t"])
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        var listed = queued
+        while listed.pending != nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            listed = try await person.call(.timersList, HostQuery(host: "node-1"), as: HostTimersReply.self)
+        }
+        XCTAssertEqual(listed, HostTimersReply(timers: []), "the queued change never expired")
+
+        let back = try await dataCenter.agent()
+        let nothingSent = await back.receivesNothing(within: .milliseconds(500)) { message in
+            if case .request(_, let op) = message.kind { return op.hasPrefix("timer.") }
+            return false
+        }
+        XCTAssertTrue(nothingSent, "an expired change was sent to the agent")
+    }
+
     /// An agent that stays connected but never answers: the sweep, on whichever worker holds its lease,
     /// answers `timeout` once the relay timeout has passed, and the agent's late answer changes nothing.
     func testARequestTheConnectedAgentLeavesUnansweredGetsTimeout() async throws {

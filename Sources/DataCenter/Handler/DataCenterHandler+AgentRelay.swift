@@ -41,7 +41,7 @@ extension DataCenterHandler {
             reply = Envelope.reply(to: pending.re, data: try message.payload(RunningJobsReply.self))
         } else {
             let timers = try await recordTimers(after: pending, reply: message, host: host, data: data)
-            let waiting = try await PendingTimerChanges(data: data).changes(of: host)
+            let waiting = try await pendingTimerChanges(data).changes(of: host)
             reply = Envelope.reply(to: pending.re, data: HostTimersReply(timers: TimerChange.applying(waiting, to: timers), pending: waiting))
         }
         try await answerRelayed(pending, reply, api: context.api)
@@ -73,7 +73,7 @@ extension DataCenterHandler {
 
     private func fail(_ pending: AgentRequestRelay.Pending, _ error: ProtocolError, worker: WorkerContext) async throws {
         if let change = pending.queuedChange {
-            try await PendingTimerChanges(data: worker.globalData).restore(change, for: pending.host)
+            try await pendingTimerChanges(worker.globalData).restore(change, for: pending.host)
         } else {
             try await answerRelayed(pending, Envelope.reply(to: pending.re, error: error), api: worker.api)
         }

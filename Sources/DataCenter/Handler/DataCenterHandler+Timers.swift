@@ -12,7 +12,7 @@ extension DataCenterHandler {
             try await relay(.timerList, EmptyPayload(), for: request, pending: relayEntry(request, .timersList, host: host))
         } catch let error as ProtocolError where error.code == .notOnline {
             // The last list its agent stated, as the changes waiting for it will leave it.
-            let waiting = try await PendingTimerChanges(data: request.context.worker.globalData).changes(of: host)
+            let waiting = try await pendingTimerChanges(request.context.worker.globalData).changes(of: host)
             let timers = TimerChange.applying(waiting, to: try await request.hosts.timers(of: host))
             try await answerNow(request, HostTimersReply(timers: timers, pending: waiting))
         }
@@ -48,7 +48,7 @@ extension DataCenterHandler {
         _ change: TimerChange, sending op: OperationName, _ data: some Encodable & Sendable, for request: Request, pending: AgentRequestRelay.Pending
     ) async throws {
         let host = pending.host
-        let queue = PendingTimerChanges(data: request.context.worker.globalData)
+        let queue = pendingTimerChanges(request.context.worker.globalData)
         do {
             try await relay(op, data, for: request, pending: pending)
             // Sent now, it supersedes a change of the same timer still waiting for the agent.
@@ -69,6 +69,11 @@ extension DataCenterHandler {
         }
     }
 
+    /// The timer changes waiting for offline hosts, expiring as configured.
+    func pendingTimerChanges(_ data: GlobalData) -> PendingTimerChanges {
+        PendingTimerChanges(data: data, expirySeconds: configuration.timerChangeExpirySeconds)
+    }
+
     /// Answers a `timers.*` request that does not wait for the agent.
     private func answerNow(_ request: Request, _ reply: HostTimersReply) async throws {
         try await request.context.api.sendToCurrentClient(.text(Envelope.reply(to: request.id, data: reply)))
@@ -80,7 +85,7 @@ extension DataCenterHandler {
     /// it announced its timers. Of workers that try at once one takes them; the agent's replies record
     /// the timers (``completeQueuedChange``) and a change it did not answer is queued again.
     func deliverQueuedTimerChanges(of host: String, worker: WorkerContext) async throws {
-        let queue = PendingTimerChanges(data: worker.globalData)
+        let queue = pendingTimerChanges(worker.globalData)
         let changes = try await queue.takeAll(of: host)
         let relay = AgentRequestRelay(data: worker.globalData)
         for (index, change) in changes.enumerated() {

@@ -16,6 +16,9 @@ struct DataCenterOptions: ParsableArguments {
     @Option(help: "Seconds an operator's request sent on to a connected agent (timers, running jobs) waits for its answer before it gets 'timeout'.")
     var relayTimeout = DataCenterConfiguration().relayTimeoutSeconds
 
+    @Option(help: "Seconds a timer change asked for an offline host waits for its agent before it is dropped (at most 30 days).")
+    var timerChangeExpiry = DataCenterConfiguration().timerChangeExpirySeconds
+
     @Option(help: "Output bytes kept per job (the newest).")
     var jobOutputLimit = DataCenterConfiguration().outputLimitBytes
 
@@ -31,6 +34,9 @@ struct DataCenterOptions: ParsableArguments {
         }
         guard sweepInterval >= 0.1 else { throw ValidationError("--sweep-interval must be at least 0.1 seconds") }
         guard relayTimeout > 0 else { throw ValidationError("--relay-timeout must be positive") }
+        guard (1...(30 * 24 * 3600)).contains(timerChangeExpiry) else {
+            throw ValidationError("--timer-change-expiry must be 1 second to 30 days")
+        }
         guard jobGrace >= 0 else { throw ValidationError("--job-grace must not be negative") }
         guard (1024...(900 * 1024)).contains(jobOutputLimit) else {
             throw ValidationError("--job-output-limit must be 1 KiB to 900 KiB (one memcached item)")
@@ -43,6 +49,7 @@ struct DataCenterOptions: ParsableArguments {
         configuration.sweepInterval = .milliseconds(Int64(sweepInterval * 1000))
         configuration.jobGraceSeconds = jobGrace
         configuration.relayTimeoutSeconds = relayTimeout
+        configuration.timerChangeExpirySeconds = timerChangeExpiry
         configuration.outputLimitBytes = jobOutputLimit
         if let periods = reportPeriods?.split(separator: ",").compactMap({ Double($0) }), periods.count == 4 {
             configuration.reportPeriods = ReportPeriods(hostInfo: periods[0], cpu: periods[1], bandwidth: periods[2], vps: periods[3])
