@@ -90,7 +90,11 @@ public final class BusinessWorker: Service {
 
         let sessions = NIOLoopBoundBox.makeBoxSendingValue(SessionCache(), eventLoop: handlerExecutor.eventLoop)
         dispatcher.start { event in await self.dispatch(event, worker: worker, sessions: sessions) }
-        await cancelWhenGracefulShutdown { await self.discoverGateways(group: group, key: key, tls: tls, dispatcher: dispatcher) }
+        await cancelWhenGracefulShutdown {
+            await self.discoverGateways(group: group, key: key, tls: tls, dispatcher: dispatcher) { gateway in
+                handlerExecutor.eventLoop.execute { self.forgetSessions(of: gateway, in: sessions) }
+            }
+        }
         timers.cancelAll()
         await leaveGateways()
         await dispatcher.finish()
@@ -121,7 +125,10 @@ public final class BusinessWorker: Service {
         }
     }
 
-    private func discoverGateways(group: EventLoopGroup, key: LinkKey, tls: NIOSSLContext?, dispatcher: WorkerDispatcher) async {
+    /// - Parameter forgotten: called with each gateway no longer registered (gone for good).
+    private func discoverGateways(
+        group: EventLoopGroup, key: LinkKey, tls: NIOSSLContext?, dispatcher: WorkerDispatcher, forgotten: (GatewayAddress) -> Void
+    ) async {
         let connector = GatewayConnector(
             group: group,
             key: key,
@@ -146,7 +153,10 @@ public final class BusinessWorker: Service {
                     }
                 }
                 for address in change.added { logger.info("discovered gateway \(address)") }
-                for address in change.removed { logger.info("forgot gateway \(address): no longer registered") }
+                for address in change.removed {
+                    logger.info("forgot gateway \(address): no longer registered")
+                    forgotten(address)
+                }
             } catch {
                 counters.withLockedValue { $0.registryErrors += 1 }
                 if !registryFailing {
@@ -190,6 +200,14 @@ public final class BusinessWorker: Service {
             counters.withLockedValue { $0.timersFired += 1 }
             await runHandler("timer") { try await body(worker) }
         }
+    }
+
+    /// Drops the cached sessions of a gateway's clients, on the handler's loop: a dead gateway sends no
+    /// close for them. A handler of such a client still running may cache its session again; that one
+    /// is dropped when its id connects again.
+    private func forgetSessions(of gateway: GatewayAddress, in sessions: NIOLoopBoundBox<SessionCache>) {
+        let dropped = sessions.value.forgetClients(of: gateway)
+        if dropped > 0 { logger.info("dropped \(dropped) cached client sessions of gateway \(gateway)") }
     }
 
     /// Counts a Channel event into the backlog, or drops and counts it when the backlog is full.

@@ -37,6 +37,29 @@ final class GatewayDiscoveryTests: XCTestCase {
         await survivor.close()
     }
 
+    /// A gateway killed for good sends no close for its clients: once it is no longer registered the
+    /// worker drops the sessions it cached for them, and only theirs.
+    func testTheCachedSessionsOfAKilledGatewaysClientsAreDropped() async throws {
+        cluster = try TestCluster()
+        let doomed = try cluster.startGateway()
+        let survivor = try cluster.startGateway()
+        let worker = try cluster.startWorker(name: "probe", handler: "probe")
+        for gateway in [doomed, survivor] { try cluster.waitUntilLinked(worker, to: gateway) }
+        var clients: [ProbeClient] = []
+        for port in [doomed.publicPort, doomed.publicPort, doomed.publicPort, survivor.publicPort] {
+            let client = try await ProbeClient.connect(port: port)
+            try await client.call("setCurrentSession", ["key": "role", "value": "admin"])
+            clients.append(client)
+        }
+
+        doomed.process.kill()
+        try worker.waitForOutput(containing: "dropped 3 cached client sessions of gateway \(doomed.lanAddress)", timeout: .seconds(20))
+        XCTAssertFalse(worker.output.contains("cached client sessions of gateway \(survivor.lanAddress)"))
+        let kept = try await clients[3].call("whoami")
+        XCTAssertEqual(kept["session"], ["role": "admin"])
+        for client in clients { await client.socket.abort() }
+    }
+
     /// A gateway killed and started again numbers its connections from the start: a new connection
     /// that gets the id of one that died with the gateway starts with an empty session, not the one
     /// the worker wrote for the dead connection (which could have been authenticated).

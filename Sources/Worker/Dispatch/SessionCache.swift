@@ -27,4 +27,12 @@ struct SessionCache {
     mutating func forget(_ client: ClientID) {
         written[client] = nil
     }
+
+    /// Drops the sessions of every client of `gateway`, gone for good: no close of theirs will come.
+    /// - Returns: how many were dropped.
+    mutating func forgetClients(of gateway: GatewayAddress) -> Int {
+        let before = written.count
+        written = written.filter { $0.key.gateway != gateway }
+        return before - written.count
+    }
 }
