@@ -1,6 +1,7 @@
 import ClusterTesting
 import DataCenterProtocol
 import Foundation
+import Registry
 import XCTest
 
 /// `datacentered jobs` against a real cluster, with a test client playing the agent.
@@ -69,6 +70,35 @@ final class JobsCommandTests: DataCenterTestCase {
         let outcome = try await command.value
         XCTAssertEqual(outcome.status, 3, outcome.output)
         XCTAssertEqual(outcome.standardOutput, lines.joined(), outcome.output)
+    }
+
+    /// `jobs run` follows a job queued for an offline host; its record vanishes (expired, or lost with
+    /// memcached) and the gateway restarts: watching it again on the new connection finds it gone, and
+    /// the command ends with `not_found` instead of waiting for ever.
+    func testRunOfAJobWhoseRecordVanishesEndsWithNotFound() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        await (try dataCenter.agent()).close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        // Its own process, whose output can be read while it runs: it says the job's id once it follows it.
+        let command = try ManagedProcess(
+            executable: TestCluster.binaryPath, arguments: ["jobs", "run", "node-1", "uptime", "--gateway", "ws://127.0.0.1:\(dataCenter.gateway.publicPort)/"],
+            environment: ["DATACENTERED_TOKEN": dataCenter.operatorToken])
+        addTeardownBlock { command.kill() }
+        try command.waitForOutput(containing: " queued on node-1", timeout: .seconds(30))
+        let line = try XCTUnwrap(command.output.split(separator: "\n").first { $0.hasSuffix(" queued on node-1") })
+        let job = String(line.split(separator: " ")[1])
+        let memcached = try MemcachedClient(configuration: MemcachedConfiguration(servers: [dataCenter.cluster.memcached.address]))
+        addTeardownBlock { await memcached.shutdown() }
+        let deleted = try await GlobalData(client: memcached).delete("dc.job:\(job)")
+        XCTAssertTrue(deleted, "no record of \(job)")
+
+        let gateway = dataCenter.gateway
+        gateway.process.kill()
+        try gateway.process.start()
+        let status = try command.waitForExit(timeout: .seconds(40))
+        XCTAssertNotEqual(status, 0, command.output)
+        XCTAssertTrue(command.output.contains("not_found"), command.output)
     }
 
     func testTimersAreAddedListedAndRemoved() async throws {

@@ -3,6 +3,7 @@ import DataCenterClient
 import DataCenterProtocol
 import Foundation
 import Logging
+import Registry
 import XCTest
 
 /// A service written against the client library (``OperatorClient``), with a real cluster and a real
@@ -177,6 +178,38 @@ final class OperatorClientTests: DataCenterTestCase {
         XCTAssertTrue(error is DataCenterSession.Closed, "\(error)")
         XCTAssertLessThan(waited, .seconds(5), "failed when the connection ended, not at the request timeout")
         XCTAssertEqual(hosts.map(\.host), ["node-1"])
+    }
+
+    /// A followed job whose record the central side no longer has (expired, or lost with memcached)
+    /// ends its run with `not_found` at the next check of silent jobs; a silent job that is still
+    /// there is followed on.
+    func testARunOfAJobThatVanishesEndsWithNotFound() async throws {
+        dataCenter = try DataCenterTestCluster()
+        let person = try await dataCenter.operatorClient()
+        await (try dataCenter.agent()).close()
+        _ = try await person.event(.hostOffline, as: HostPresence.self)
+        let memcached = try MemcachedClient(configuration: MemcachedConfiguration(servers: [dataCenter.cluster.memcached.address]))
+        addTeardownBlock { await memcached.shutdown() }
+        let data = GlobalData(client: memcached)
+        let service = OperatorClient(
+            endpoints: [try GatewayEndpoint("ws://127.0.0.1:\(dataCenter.gateway.publicPort)/")], token: dataCenter.serviceToken,
+            connector: try WebSocketConnector(allowPlainWebSocket: true), jobCheckInterval: .milliseconds(500), logger: Logger(label: "service"))
+
+        let (vanished, kept) = try await withTimeout(.seconds(30), waitingFor: "the run of the vanished job to end") {
+            try await service.withSession { dc in
+                let keptRun = try await dc.runJob(host: "node-1", action: "uptime")
+                let following = Task { try await keptRun.reduce(into: [JobEvent]()) { $0.append($1) } }
+                let run = try await dc.runJob(host: "node-1", action: "uptime")
+                guard try await data.delete("dc.job:\(run.job.id)") else { throw TestFailure("no record of \(run.job.id) to delete") }
+                let vanished = await Self.error { for try await event in run { throw TestFailure("the vanished job gave \(event)") } }
+                // Still followed after the checks that found the other job gone: its end reaches the run.
+                try await dc.cancel(job: keptRun.job.id)
+                return (vanished, try await following.value)
+            }
+        }
+        XCTAssertEqual(vanished?.code, .notFound)
+        guard case .finished(let record)? = kept.last else { return XCTFail("the kept job's run ended with \(kept)") }
+        XCTAssertEqual(record.state, .cancelled)
     }
 
     func testAWrongTokenIsNotAuthenticated() async throws {

@@ -12,18 +12,24 @@ final class JobEventRouter: Sendable {
     enum Update: Sendable {
         case output(OutputChunk)
         case state(JobRecord)
+        /// The central side no longer has the job (its record expired or was lost): nothing will come.
+        case missing(job: String)
 
         var job: String {
             switch self {
             case .output(let chunk): return chunk.job
             case .state(let record): return record.id
+            case .missing(let job): return job
             }
         }
 
-        /// The job's final state: nothing more comes after it.
+        /// The job's last news (its final state, or that it is gone): nothing more comes after it.
         var isFinal: Bool {
-            if case .state(let record) = self { return record.state.isFinal }
-            return false
+            switch self {
+            case .output: return false
+            case .state(let record): return record.state.isFinal
+            case .missing: return true
+            }
         }
     }
 
@@ -33,6 +39,8 @@ final class JobEventRouter: Sendable {
         var followers: [String: [UUID: AsyncStream<Update>.Continuation]] = [:]
         /// The chunks handed to each followed job's runs, for where a reconnect resumes.
         var given: [String: JobOutputOrder] = [:]
+        /// When each followed job's runs last had news (or began to follow it).
+        var lastNews: [String: ContinuousClock.Instant] = [:]
         var capturing = 0
         var captured: [Update] = []
         var ended = false
@@ -44,6 +52,7 @@ final class JobEventRouter: Sendable {
         mutating func forget(_ job: String) {
             followers[job] = nil
             given[job] = nil
+            lastNews[job] = nil
         }
     }
 
@@ -70,6 +79,7 @@ final class JobEventRouter: Sendable {
         let followers: [AsyncStream<Update>.Continuation] = state.withLockedValue { state in
             if let followers = state.followers[update.job], !followers.isEmpty {
                 state.noteGiven(update)
+                state.lastNews[update.job] = .now
                 // The job's last news: its runs fetch the rest themselves, and stop following here.
                 if update.isFinal { state.forget(update.job) }
                 return Array(followers.values)
@@ -90,6 +100,17 @@ final class JobEventRouter: Sendable {
     /// before it was), where following it on a new connection resumes.
     var followedJobs: [(job: String, fromSeq: Int)] {
         state.withLockedValue { state in state.followers.keys.map { ($0, state.given[$0]?.nextSeq ?? 0) } }
+    }
+
+    /// Those of ``followedJobs`` that have had no news for `silence`, to be asked for; each is counted
+    /// as having had news now, so it is asked for again only after another such silence.
+    func silentJobs(for silence: Duration) -> [(job: String, fromSeq: Int)] {
+        let now = ContinuousClock.now
+        return state.withLockedValue { state in
+            let silent = state.followers.keys.filter { now - (state.lastNews[$0] ?? now) >= silence }
+            for job in silent { state.lastNews[job] = now }
+            return silent.map { ($0, state.given[$0]?.nextSeq ?? 0) }
+        }
     }
 
     /// Keeps the events of unfollowed jobs until the matching ``endCapture()``.
@@ -122,6 +143,7 @@ final class JobEventRouter: Sendable {
                 return true
             }
             state.followers[job, default: [:]][key] = continuation
+            if state.lastNews[job] == nil { state.lastNews[job] = .now }
             return false
         }
         if ended { continuation.finish() }
@@ -150,6 +172,7 @@ final class JobEventRouter: Sendable {
             defer {
                 state.followers = [:]
                 state.given = [:]
+                state.lastNews = [:]
             }
             return state.followers.values.flatMap(\.values)
         }

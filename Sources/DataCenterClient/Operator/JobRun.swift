@@ -7,7 +7,8 @@ import DataCenterProtocol
 /// events raced each other, still gets every chunk that is kept. After a reconnect the output kept
 /// meanwhile comes first, from the chunk after the last one given. Iterating it ends after
 /// ``JobEvent/finished(_:)``; it throws what ended the session when that happens first
-/// (``OperatorClient/ConnectionEnded``).
+/// (``OperatorClient/ConnectionEnded``), and `not_found` (``ProtocolError``) when the central side
+/// no longer has the job (its record expired or was lost), so a follower never waits for ever.
 public struct JobRun: AsyncSequence, Sendable {
     public typealias Element = JobEvent
 
@@ -76,6 +77,9 @@ public struct JobRun: AsyncSequence, Sendable {
                     final = shown.job
                 case .state:
                     continue
+                case .missing:
+                    finished = true
+                    throw ProtocolError(.notFound, "job \(job) is no longer known to the central side: its record expired or was lost")
                 }
             }
         }

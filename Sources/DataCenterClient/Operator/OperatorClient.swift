@@ -25,6 +25,7 @@ public struct OperatorClient: Sendable {
     private let connector: WebSocketConnector
     private let configuration: DataCenterClient.Configuration
     private let connectTimeout: Duration
+    private let jobCheckInterval: Duration
     private let logger: Logger
 
     /// - Parameters:
@@ -32,15 +33,19 @@ public struct OperatorClient: Sendable {
     ///   - token: an operator or service token (never logged).
     ///   - connectTimeout: how long ``withSession(_:)`` tries to connect before it gives up with
     ///     ``NotAuthenticated``, and to connect again after a lost connection before the session is over.
+    ///   - jobCheckInterval: how long a followed job may go without news before the client asks the
+    ///     central side for it (its runs end if it has ended unseen, or with `not_found` if it is gone).
     public init(
         endpoints: [GatewayEndpoint], token: String, connector: WebSocketConnector,
-        configuration: DataCenterClient.Configuration = OperatorClient.defaultConfiguration, connectTimeout: Duration = .seconds(10), logger: Logger
+        configuration: DataCenterClient.Configuration = OperatorClient.defaultConfiguration, connectTimeout: Duration = .seconds(10),
+        jobCheckInterval: Duration = .seconds(30), logger: Logger
     ) {
         self.endpoints = endpoints
         self.token = token
         self.connector = connector
         self.configuration = configuration
         self.connectTimeout = connectTimeout
+        self.jobCheckInterval = jobCheckInterval
         self.logger = logger
     }
 
@@ -62,7 +67,7 @@ public struct OperatorClient: Sendable {
     ///   back in time); the refusal of the token (`ProtocolError` `auth_failed`); ``NotAuthenticated``
     ///   when no gateway accepted the token within the connect timeout.
     public func withSession<Result: Sendable>(_ body: @escaping @Sendable (OperatorSession) async throws -> Result) async throws -> Result {
-        let handler = OperatorConnectionHandler(token: token, reconnectTimeout: connectTimeout)
+        let handler = OperatorConnectionHandler(token: token, reconnectTimeout: connectTimeout, jobCheckInterval: jobCheckInterval)
         let client = DataCenterClient(endpoints: endpoints, connector: connector, configuration: configuration, logger: logger)
         let running = Task { await client.run(handler) }
         defer {

@@ -4,7 +4,9 @@ import NIOConcurrencyHelpers
 /// Serves ``OperatorClient/withSession(_:)`` on the connections of a ``DataCenterClient``: authenticates
 /// each with the operator or service token, hands it to the session's ``OperatorConnection`` for as
 /// long as it lasts, and routes its job events to the session's runs. On every connection after the
-/// first it watches again the jobs that runs follow, so their output resumes where it stopped.
+/// first it watches again the jobs that runs follow, so their output resumes where it stopped; and it
+/// asks for a followed job that has had no news for a while, so that runs of a job that has ended
+/// unseen, or that the central side no longer has, end.
 final class OperatorConnectionHandler: DataCenterSessionHandler {
     /// How the first connection went: the body starts on ``opened(_:)``.
     enum FirstConnection: Sendable {
@@ -19,9 +21,11 @@ final class OperatorConnectionHandler: DataCenterSessionHandler {
     private let token: String
     private let firstOutcome: AsyncStream<FirstConnection>.Continuation
     private let authenticated = NIOLockedValueBox(0)
+    private let jobCheckInterval: Duration
 
-    init(token: String, reconnectTimeout: Duration) {
+    init(token: String, reconnectTimeout: Duration, jobCheckInterval: Duration) {
         self.token = token
+        self.jobCheckInterval = jobCheckInterval
         let router = JobEventRouter()
         self.router = router
         connection = OperatorConnection(reconnectTimeout: reconnectTimeout, onEnd: { router.end() })
@@ -62,10 +66,13 @@ final class OperatorConnectionHandler: DataCenterSessionHandler {
             }
             firstOutcome.finish()
         } else {
-            await watchAgain(on: session)
+            // Joins the followed jobs' watchers again and hands their runs what was kept meanwhile.
+            await catchUp(router.followedJobs, asking: .jobsWatch, on: session)
         }
         // Cancelled when the connection ends.
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        while (try? await Task.sleep(for: jobCheckInterval)) != nil {
+            await catchUp(router.silentJobs(for: jobCheckInterval), asking: .jobsShow, on: session)
+        }
         connection.detach(session)
     }
 
@@ -79,18 +86,20 @@ final class OperatorConnectionHandler: DataCenterSessionHandler {
         router.route(event)
     }
 
-    /// Joins the followed jobs' watchers on a new connection and hands their runs what the central side
-    /// kept from the first chunk they have not been given (each run drops any it has had); a job that
-    /// ended meanwhile ends its runs.
-    private func watchAgain(on session: DataCenterSession) async {
-        for (job, fromSeq) in router.followedJobs {
-            let query = JobOutputQuery(job: job, fromSeq: fromSeq)
-            guard let snapshot = try? await session.request(.jobsWatch, query).payload(JobDetailReply.self) else {
-                // The connection ended again (the next one tries again), or the job is gone.
-                continue
+    /// Asks for each of `jobs` with `operation` (`jobs.watch` or `jobs.show`) from the first chunk its
+    /// runs have not been given, and hands them the chunks that come (each run drops any it has had)
+    /// and the job's final state; a job the central side no longer has ends its runs with `not_found`.
+    private func catchUp(_ jobs: [(job: String, fromSeq: Int)], asking operation: OperationName, on session: DataCenterSession) async {
+        for (job, fromSeq) in jobs {
+            do {
+                let snapshot = try await session.request(operation, JobOutputQuery(job: job, fromSeq: fromSeq)).payload(JobDetailReply.self)
+                for chunk in snapshot.output { router.deliver(.output(chunk)) }
+                if snapshot.job.state.isFinal { router.deliver(.state(snapshot.job)) }
+            } catch let error as ProtocolError where error.code == .notFound {
+                router.deliver(.missing(job: job))
+            } catch {
+                // The connection ended again: the next one asks again.
             }
-            for chunk in snapshot.output { router.deliver(.output(chunk)) }
-            if snapshot.job.state.isFinal { router.deliver(.state(snapshot.job)) }
         }
     }
 }
