@@ -213,7 +213,7 @@ final class TimerTests: DataCenterTestCase {
         dataCenter = try DataCenterTestCluster(workers: 2)
         let person = try await dataCenter.operatorClient()
         let agents = [try await dataCenter.agent(), try await dataCenter.agent()]
-        let names = (10..<40).map { "t\($0)" }
+        let names = (100..<220).map { "t\($0)" }
         var posted: [String] = []
         for name in names {
             posted.append(try await person.post(.timersAdd, TimersAddRequest(host: "node-1", name: name, action: "uptime", everySeconds: 60)))
