@@ -6,6 +6,7 @@
 #   make bench                       # everything (about 8-10 minutes)
 #   BENCH_QUICK=1 make bench         # small counts, a smoke check (about 2-3 minutes)
 #   BENCH_ONLY=ceiling Deploy/bench.sh   # echo-ceiling alone (no memcached, no cluster)
+#   BENCH_ONLY=idle Deploy/bench.sh      # the cluster's idle steps alone (10,000 and BENCH_IDLE_MAX)
 #
 # Cluster layouts, each measured whole (gateways and workers counted together):
 #   default      one gateway process with its default event loops (one per core), one echo worker
@@ -30,7 +31,8 @@
 #
 # Environment (all optional):
 #   BENCH_QUICK=1            small counts and short runs
-#   BENCH_ONLY=all|cluster|ceiling
+#   BENCH_ONLY=all|cluster|ceiling|idle   idle: each layout's idle step and the spread step, no rtt,
+#                            fanout or ceiling
 #   BENCH_LAYOUTS="default recommended"   cluster layouts to measure (rtt, fanout, idle small)
 #   BENCH_IDLE_MAX=N         largest idle step (default 100000; <= the small step skips it)
 #   BENCH_IDLE_WINDOW=S      seconds the idle connections are watched (default 5)
@@ -91,7 +93,7 @@ CLK_TCK="$(getconf CLK_TCK)"
 DATACENTERED="${BENCH_DATACENTERED:-$BIN/datacentered}"
 MALLOC_DIR="$OUT/malloc-count"
 
-case "$ONLY" in all|cluster|ceiling) ;; *) echo "bench: BENCH_ONLY must be all, cluster or ceiling" >&2; exit 2 ;; esac
+case "$ONLY" in all|cluster|ceiling|idle) ;; *) echo "bench: BENCH_ONLY must be all, cluster, ceiling or idle" >&2; exit 2 ;; esac
 for layout in $LAYOUTS; do
   case "$layout" in default|recommended) ;; *) echo "bench: BENCH_LAYOUTS takes default and recommended" >&2; exit 2 ;; esac
 done
@@ -468,10 +470,12 @@ if [ "$ONLY" != ceiling ]; then
     esac
     URL="ws://127.0.0.1:$WS_PORT/"
     SERVER="${GATEWAY_PIDS[*]} ${WORKER_PIDS[*]}"
-    for n in "${RTT_CLIENTS[@]}"; do
-      run_measured "$layout" "rtt-$n" "$SERVER" rtt --url "$URL" --connections "$n"
-    done
-    run_measured "$layout" "fanout-$FANOUT_CLIENTS" "$SERVER" fanout --url "$URL" --connections "$FANOUT_CLIENTS"
+    if [ "$ONLY" != idle ]; then
+      for n in "${RTT_CLIENTS[@]}"; do
+        run_measured "$layout" "rtt-$n" "$SERVER" rtt --url "$URL" --connections "$n"
+      done
+      run_measured "$layout" "fanout-$FANOUT_CLIENTS" "$SERVER" fanout --url "$URL" --connections "$FANOUT_CLIENTS"
+    fi
     run_idle "$layout" "idle-$IDLE_SMALL" "$IDLE_SMALL" "$URL" "${GATEWAY_PIDS[*]}" "$SERVER"
     stop_cluster
   done
@@ -487,7 +491,7 @@ if [ "$ONLY" != ceiling ]; then
 fi
 
 # ---------------------------------------------------------------- ceiling runs
-if [ "$ONLY" != cluster ]; then
+if [ "$ONLY" = all ] || [ "$ONLY" = ceiling ]; then
   measure_ceiling ceiling "$BIN/echo-ceiling" 1
   [ -n "$CEILING_BEFORE" ] && measure_ceiling ceiling-before "$CEILING_BEFORE" 0
   if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then

@@ -90,7 +90,9 @@ fi
 log "python 2.7: $PYTHON2"
 
 SITE="$WORK/site"
-if [ ! -f "$SITE/.complete" ]; then
+# The site's compiled modules fit the interpreter that installed them, which .complete names.
+if [ "$(cat "$SITE/.complete" 2>/dev/null)" != "$PYTHON2" ]; then
+  rm -rf "$SITE"
   log "installing autobahntestsuite into $SITE"
   if ! "$PYTHON2" -m pip --version > /dev/null 2>&1; then
     # A Python 2.7 without pip (Debian's): pip's last release for 2.7, run from its wheel.
@@ -108,7 +110,7 @@ if [ ! -f "$SITE/.complete" ]; then
     PIP=("$PYTHON2" -m pip)
   fi
   "${PIP[@]}" install --disable-pip-version-check --no-warn-script-location --quiet --target "$SITE" autobahntestsuite==0.8.2
-  touch "$SITE/.complete"
+  echo "$PYTHON2" > "$SITE/.complete"
 fi
 # addsitedir, not PYTHONPATH: zope's namespace package needs its .pth file read.
 wstest() {
@@ -139,10 +141,11 @@ start() {
   PIDS+=("$!")
 }
 
-# wait_for FILE PATTERN TIMEOUT
+# wait_for FILE PATTERN TIMEOUT : until FILE has PATTERN, written by the process started last.
 wait_for() {
-  local deadline=$((SECONDS + $3))
+  local deadline=$((SECONDS + $3)) pid="${PIDS[-1]}"
   until grep -q -- "$2" "$1" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 5 "$1"; log "process $pid ended before '$2' appeared in $1"; exit 1; }
     [ "$SECONDS" -ge "$deadline" ] && { log "timed out waiting for '$2' in $1"; exit 1; }
     sleep 0.1
   done

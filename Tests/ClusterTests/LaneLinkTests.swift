@@ -1,6 +1,9 @@
+import Client
 import ClusterTesting
 import Foundation
+import Logging
 import NIOCore
+import Registry
 import Wire
 import XCTest
 
@@ -73,6 +76,51 @@ final class LaneLinkTests: XCTestCase {
         }
         let counters = try await GatewayStatisticsLog.wait(for: gateway) { ($0["messages_out"] ?? 0) >= 2 * 20 * 6 }
         XCTAssertEqual(counters["cross_loop_commands"], 0)
+    }
+
+    /// A service's link (GatewayClient, `datacentered push`) is on loop 0 only, the registered port:
+    /// its commands about a client of loop 1 cross to that loop, and a session it sets there rides on
+    /// the client's next event.
+    func testAServiceLinkedToOneLoopReachesAndChangesTheClientsOfEveryLoop() async throws {
+        let gateway = try startGatewayAndProbeWorker()
+        let (first, second) = try await twoClientsOnDifferentLoops(gateway)
+        let memcached = try MemcachedClient(configuration: MemcachedConfiguration(servers: [cluster.memcached.address]))
+        let service = try GatewayClient(registry: GatewayRegistry(client: memcached), secretKey: cluster.secretKey, logger: Logger(label: "test"))
+        let api = service.api
+        for (lane, client) in [first, second].enumerated() {
+            try await api.sendToClient(client.id, .text("to lane \(lane)"))
+            let pushed = try await client.nextPush()
+            XCTAssertEqual(pushed, "to lane \(lane)")
+            try await api.setSession(client.id, ["lane": .integer(lane)])
+            let stored = try await api.getSession(client.id)
+            XCTAssertEqual(stored, ["lane": .integer(lane)])
+            // The session reaches the client's loop before a message sent after it does (a query's
+            // answer, written on the link's loop, can overtake it).
+            try await api.sendToClient(client.id, "session set")
+            let notice = try await client.nextPush()
+            XCTAssertEqual(notice, "session set")
+            let whoami = try await client.call("whoami")
+            XCTAssertEqual(whoami["session"], ["lane": .integer(lane)])
+            try await api.bindUID(client.id, "u")
+            try await api.joinGroup(client.id, "g")
+        }
+        try await api.sendToUID("u", "to the uid")
+        try await api.sendToGroup("g", "to the group")
+        for client in [first, second] {
+            let toUID = try await client.nextPush()
+            let toGroup = try await client.nextPush()
+            XCTAssertEqual([toUID, toGroup], ["to the uid", "to the group"])
+        }
+        try await api.closeClient(second.id, lastMessage: "goodbye")
+        let last = try await second.nextPush()
+        XCTAssertEqual(last, "goodbye")
+        let code = try await second.socket.waitForClose()
+        XCTAssertEqual(code, .normalClosure)
+        await service.shutdown()
+        await memcached.shutdown()
+
+        let counters = try await GatewayStatisticsLog.wait(for: gateway) { ($0["closes_sent_1000"] ?? 0) >= 1 }
+        XCTAssertGreaterThan(counters["cross_loop_commands"] ?? 0, 0, "no command crossed loops: the test missed its path")
     }
 
     func testAWorkerThatLinksLateGetsTheWaitingEventsOfEveryLoop() async throws {
