@@ -33,6 +33,8 @@ public final class BusinessWorker: Service {
     private let peerLog: RateLimitedLog
     private let links = GatewayLinkSet()
     private let counters = NIOLockedValueBox(WorkerStatistics())
+    /// The lock of every ``ClientSession`` this worker makes.
+    private let sessionLock = NIOLock()
     /// Bytes of Channel events received and not yet run.
     private let channelEventBacklog = NIOLockedValueBox(0)
     /// `name:pid`, as gateways know this worker.
@@ -257,7 +259,7 @@ public final class BusinessWorker: Service {
             gatewayAddress: client.gateway,
             gatewayPublicPort: frame.gatewayPort,
             isRedelivered: frame.flags.contains(.redelivered),
-            session: ClientSession(session.values),
+            session: ClientSession(session.values, lock: sessionLock),
             api: api(currentClient: client),
             worker: worker
         )

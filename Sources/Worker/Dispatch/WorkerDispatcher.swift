@@ -11,11 +11,12 @@ import NIOCore
 /// and a lane that gets an item while every slot is taken waits for a free slot behind the lanes
 /// that were waiting before it.
 ///
-/// An item whose lane is idle while a slot is free starts at once, inside the read that brought it
-/// (`Task.immediate` on the loop): a handler that does not suspend (one that only queues replies) runs
-/// to its end with no stream, no task switch and no extra loop tick, and its replies leave with this
-/// tick's flush. The task that runs a lane takes its later items in order, then the oldest lane
-/// waiting for a slot. Items that arrive before ``start(handling:)`` wait for it.
+/// Each slot is a runner: one task, started with the dispatcher and kept for its whole life, that
+/// runs a lane's items in order, then the oldest lane waiting for a slot, and parks when none waits.
+/// An item whose lane is idle while a runner is parked wakes that runner, which runs it within the
+/// same loop tick: a task per event would cost its creation and the first pieces of its stack (about
+/// seven allocations), a kept runner reuses its own. Items that arrive before ``start(handling:)``
+/// wait for it.
 final class WorkerDispatcher: Sendable {
     typealias Handle = @Sendable (WorkerEvent) async -> Void
 
@@ -23,14 +24,21 @@ final class WorkerDispatcher: Sendable {
     private let maxConcurrentEvents: Int
     private let state: NIOLoopBoundBox<State>
 
+    /// A lane for a runner to run, and its first item.
+    private struct Assignment {
+        var lane: WorkerEvent.Lane
+        var first: WorkerEvent
+    }
+
     private struct State {
-        var handle: Handle?
         /// Every lane with an item running or waiting, and its waiting items.
         var lanes: [WorkerEvent.Lane: LaneQueue] = [:]
-        /// Lanes with items and no slot, in the order they got their first item.
+        /// Lanes with items and no runner, in the order they got their first item.
         var lanesWaitingForSlot = CircularBuffer<WorkerEvent.Lane>()
-        /// Lanes whose items a task is running.
-        var running = 0
+        /// Runners with nothing to run, each waiting for an assignment (nil: end).
+        var parkedRunners: [UnsafeContinuation<Assignment?, Never>] = []
+        /// Runners started and not ended.
+        var runners = 0
         var isFinished = false
         var drained: EventLoopPromise<Void>?
     }
@@ -65,16 +73,13 @@ final class WorkerDispatcher: Sendable {
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: executor.eventLoop)
     }
 
-    /// Starts handing items to `handle`, those waiting first.
+    /// Starts the runners, which hand items to `handle`, those waiting first.
     func start(handling handle: @escaping Handle) {
         executor.eventLoop.execute {
-            self.state.value.handle = handle
-            while self.state.value.running < self.maxConcurrentEvents,
-                let lane = self.state.value.lanesWaitingForSlot.popFirst(),
-                let item = self.state.value.lanes[lane]?.popFirst()
-            {
-                self.state.value.running += 1
-                Task.immediate(executorPreference: self.executor) { await self.run(lane, first: item, handle) }
+            guard !self.state.value.isFinished else { return }
+            self.state.value.runners = self.maxConcurrentEvents
+            for _ in 0..<self.maxConcurrentEvents {
+                Task(executorPreference: self.executor) { await self.run(handle) }
             }
         }
     }
@@ -85,32 +90,20 @@ final class WorkerDispatcher: Sendable {
             executor.eventLoop.execute { self.submit(event) }
             return
         }
+        guard !state.value.isFinished else { return }
         let lane = maxConcurrentEvents == 1 ? .all : event.lane
-        guard let handle = admit(event, to: lane) else { return }
-        Task.immediate(executorPreference: executor) { await self.run(lane, first: event, handle) }
-    }
-
-    /// Queues `event` behind the items of its lane, or behind the lanes waiting for a slot; or, when
-    /// it can start now, takes a slot for its lane and returns the handler.
-    ///
-    /// Nothing read from the state outlives this call: the lane runs right after it, inside
-    /// `submit`, and a copy of the state still alive then would make its first change copy it.
-    private func admit(_ event: WorkerEvent, to lane: WorkerEvent.Lane) -> Handle? {
-        guard !state.value.isFinished else { return nil }
-        if state.value.lanes[lane] != nil {
-            state.value.lanes[lane]!.append(event)
-            return nil
-        }
-        guard state.value.handle != nil, state.value.running < maxConcurrentEvents else {
+        if var queue = state.value.lanes.removeValue(forKey: lane) {
+            queue.append(event)
+            state.value.lanes[lane] = queue
+        } else if let runner = state.value.parkedRunners.popLast() {
+            state.value.lanes[lane] = LaneQueue()
+            runner.resume(returning: Assignment(lane: lane, first: event))
+        } else {
             var queue = LaneQueue()
             queue.append(event)
             state.value.lanes[lane] = queue
             state.value.lanesWaitingForSlot.append(lane)
-            return nil
         }
-        state.value.lanes[lane] = LaneQueue()
-        state.value.running += 1
-        return state.value.handle
     }
 
     /// Takes nothing more, and returns once everything taken has been handled.
@@ -118,47 +111,63 @@ final class WorkerDispatcher: Sendable {
         let drained = executor.eventLoop.makePromise(of: Void.self)
         executor.eventLoop.execute {
             self.state.value.isFinished = true
-            if self.state.value.running > 0 {
+            if self.state.value.runners > 0 {
                 self.state.value.drained = drained
             } else {
                 drained.succeed()
             }
+            while let runner = self.state.value.parkedRunners.popLast() { runner.resume(returning: nil) }
         }
         try? await drained.futureResult.get()
     }
 
-    /// Runs `first`, the rest of its lane, then the lanes waiting for a slot, in the slot its lane took.
-    private func run(_ firstLane: WorkerEvent.Lane, first: WorkerEvent, _ handle: Handle) async {
+    /// One runner: runs the lanes it is assigned until the dispatcher finishes.
+    private func run(_ handle: Handle) async {
         // Only what lives across the await is kept in the task's frame (the rest is in takeNext), to keep it small.
-        var lane = firstLane
-        var next: WorkerEvent? = first
-        while let item = next {
-            await handle(item)
-            next = takeNext(after: &lane)
+        while let assignment = await nextAssignment() {
+            var lane = assignment.lane
+            var next: WorkerEvent? = assignment.first
+            while let item = next {
+                await handle(item)
+                next = takeNext(after: &lane)
+            }
         }
-        state.value.running -= 1
-        guard state.value.running == 0 else { return }
+        state.value.runners -= 1
+        guard state.value.runners == 0 else { return }
         state.value.drained?.succeed()
         state.value.drained = nil
+    }
+
+    /// The oldest lane waiting for a slot; else, unless finished, the lane a later item brings.
+    private func nextAssignment() async -> Assignment? {
+        if let waiting = takeWaitingLane() { return waiting }
+        guard !state.value.isFinished else { return nil }
+        return await withUnsafeContinuation { state.value.parkedRunners.append($0) }
     }
 
     /// The next item of `lane`; when it has none, closes it and moves `lane` to the oldest lane
     /// waiting for a slot, and returns that lane's first item; nil when none waits.
     ///
-    /// A lane's queue is taken out of the dictionary and put back rather than changed in place
-    /// (`lanes[lane]?.popFirst()`): the subscript's modify accessor allocates its coroutine frame on
-    /// the heap, which made two allocations per event.
+    /// Here and in ``submit(_:)`` a lane's queue is taken out of the dictionary and put back rather
+    /// than changed in place (`lanes[lane]?.popFirst()`): the subscript's modify accessor allocates
+    /// its coroutine frame on the heap, which made two allocations per event.
     private func takeNext(after lane: inout WorkerEvent.Lane) -> WorkerEvent? {
         if var queue = state.value.lanes.removeValue(forKey: lane), let item = queue.popFirst() {
             state.value.lanes[lane] = queue
             return item
         }
-        guard let waiting = state.value.lanesWaitingForSlot.popFirst(),
-            var queue = state.value.lanes.removeValue(forKey: waiting)
+        guard let waiting = takeWaitingLane() else { return nil }
+        lane = waiting.lane
+        return waiting.first
+    }
+
+    /// The oldest lane waiting for a slot, with its first item.
+    private func takeWaitingLane() -> Assignment? {
+        guard let lane = state.value.lanesWaitingForSlot.popFirst(),
+            var queue = state.value.lanes.removeValue(forKey: lane),
+            let first = queue.popFirst()
         else { return nil }
-        lane = waiting
-        let item = queue.popFirst()
-        state.value.lanes[waiting] = queue
-        return item
+        state.value.lanes[lane] = queue
+        return Assignment(lane: lane, first: first)
     }
 }
