@@ -6,36 +6,40 @@ import NIOCore
 ///
 /// Layout: `version u64` then the session as a JSON object. A client with no session (version 0)
 /// sends no ext data at all, so the hot path pays nothing for sessions it does not use.
+///
+/// A stamp is kept in its wire form, written once when the session changes: each event of the
+/// client carries that buffer as it is, with no copy or allocation of its own.
 public struct SessionStamp: Sendable, Equatable {
-    public var version: UInt64
-    /// The session as JSON object bytes; empty when there is none.
-    public var json: ByteBuffer
+    /// The stamp as ext data.
+    public let extData: ByteBuffer
 
     public init(version: UInt64, json: ByteBuffer) {
-        self.version = version
-        self.json = json
-    }
-
-    public static let none = SessionStamp(version: 0, json: ByteBuffer())
-
-    /// The stamp as ext data.
-    public var extData: ByteBuffer {
-        guard version != 0 || json.readableBytes > 0 else { return ByteBuffer() }
+        guard version != 0 || json.readableBytes > 0 else {
+            self.extData = ByteBuffer()
+            return
+        }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(8 + json.readableBytes)
         buffer.writeInteger(version)
         buffer.writeImmutableBuffer(json)
-        return buffer
+        self.extData = buffer
     }
+
+    public static let none = SessionStamp(version: 0, json: ByteBuffer())
 
     /// Reads a stamp from an event's ext data; nil when it is malformed.
     public init?(extData: ByteBuffer) {
-        guard extData.readableBytes > 0 else {
-            self = .none
-            return
-        }
-        var reader = extData
-        guard let version = reader.readInteger(as: UInt64.self) else { return nil }
-        self.init(version: version, json: reader)
+        guard extData.readableBytes == 0 || extData.readableBytes >= 8 else { return nil }
+        self.extData = extData
+    }
+
+    public var version: UInt64 {
+        extData.getInteger(at: extData.readerIndex, as: UInt64.self) ?? 0
+    }
+
+    /// The session as JSON object bytes; empty when there is none.
+    public var json: ByteBuffer {
+        guard extData.readableBytes > 8 else { return ByteBuffer() }
+        return extData.getSlice(at: extData.readerIndex + 8, length: extData.readableBytes - 8)!
     }
 }

@@ -97,4 +97,16 @@ final class SessionStampTests: XCTestCase {
         XCTAssertEqual(String(buffer: decoded.body), "hi")
         XCTAssertTrue(try channel.finish().isClean)
     }
+
+    func testTheExtDataIsWrittenOnceAndSharedByEveryEvent() {
+        // A gateway stamps every event of a client with the same stamp: its ext data must not be
+        // written (or allocated) again for each.
+        let stamp = SessionStamp(version: 4, json: Support.buffer(#"{"role":"agent"}"#))
+        let first = stamp.extData.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        let second = stamp.extData.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(stamp.version, 4)
+        XCTAssertEqual(String(buffer: stamp.json), #"{"role":"agent"}"#)
+    }
 }
+
