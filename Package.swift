@@ -359,9 +359,10 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "ClusterTesting", "Wire", "Client", "Registry",
+                "ClusterTesting", "Wire", "Client", "Registry", "Cluster",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

@@ -36,4 +36,19 @@ extension GatewayFrame {
         guard acknowledgedEventCount != nil, body.readableBytes > 8 else { return [] }
         return stride(from: body.readerIndex + 8, to: body.writerIndex, by: 8).map { body.getInteger(at: $0, as: UInt64.self)! }
     }
+
+    /// The length of an acknowledgement trailer (``Flags/acknowledgementTrailer``): the count alone.
+    public static let acknowledgementTrailerLength = 8
+
+    /// A frame as its sender meant it and the acknowledgement frame its trailer carried, if it has
+    /// one (``Flags/acknowledgementTrailer``); throws when the trailer does not fit in the body.
+    public func splittingAcknowledgementTrailer() throws -> (frame: GatewayFrame, acknowledgement: GatewayFrame?) {
+        guard flags.contains(.acknowledgementTrailer) else { return (self, nil) }
+        guard body.readableBytes >= Self.acknowledgementTrailerLength else { throw GatewayFrameError.malformedBody(command) }
+        var frame = self
+        frame.flags.remove(.acknowledgementTrailer)
+        let trailer = frame.body.getSlice(at: body.writerIndex - Self.acknowledgementTrailerLength, length: Self.acknowledgementTrailerLength)!
+        frame.body.moveWriterIndex(to: body.writerIndex - Self.acknowledgementTrailerLength)
+        return (frame, GatewayFrame(command: .acknowledge, body: trailer))
+    }
 }

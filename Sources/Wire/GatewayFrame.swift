@@ -27,6 +27,12 @@ public struct GatewayFrame: Sendable, Equatable {
         /// of the event loop whose link it came on; a worker linked to every loop of a gateway sends
         /// one such copy on each link (see ``ConnectionLanes``).
         public static let laneOnly = Flags(rawValue: 0x10)
+        /// DataCentered, on the wire only: 8 more bytes follow the body, an acknowledgement's count
+        /// (see ``GatewayFrame/acknowledgement(handledEvents:handledBeyond:)``) that a worker sends
+        /// with its last reply of a flush instead of an acknowledgement frame of its own, to gateways
+        /// that offer it (``HandshakeResult/acknowledgementTrailers``). The decoder hands such a frame
+        /// on without the flag and the 8 bytes, followed by the acknowledgement frame they stand for.
+        public static let acknowledgementTrailer = Flags(rawValue: 0x20)
     }
 
     public var command: GatewayCommand

@@ -22,11 +22,17 @@ public struct GatewayFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.decodeFrame(from: &buffer, maximumFrameLength: maximumFrameLength) else {
+        guard let decoded = try Self.decodeFrame(from: &buffer, maximumFrameLength: maximumFrameLength) else {
             return .needMoreData
         }
-        if receiver?.receive(frame) != true { context.fireChannelRead(Self.wrapInboundOut(frame)) }
+        let (frame, acknowledgement) = try decoded.splittingAcknowledgementTrailer()
+        pass(frame, context: context)
+        if let acknowledgement { pass(acknowledgement, context: context) }
         return .continue
+    }
+
+    private func pass(_ frame: GatewayFrame, context: ChannelHandlerContext) {
+        if receiver?.receive(frame) != true { context.fireChannelRead(Self.wrapInboundOut(frame)) }
     }
 
     public mutating func decodeLast(
@@ -44,7 +50,9 @@ public struct GatewayFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    /// Reads one frame from the front of `buffer`, or returns nil (consuming nothing) when it is not complete yet.
+    /// Reads one frame from the front of `buffer`, or returns nil (consuming nothing) when it is not
+    /// complete yet. An acknowledgement trailer stays in the frame's body (see
+    /// ``GatewayFrame/splittingAcknowledgementTrailer()``).
     public static func decodeFrame(from buffer: inout ByteBuffer, maximumFrameLength: Int) throws -> GatewayFrame? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length >= GatewayFrame.headerLength else { throw GatewayFrameError.lengthBelowHeader(length) }

@@ -22,6 +22,8 @@ public final class GatewayFrameEncoder: ChannelOutboundHandler {
     /// The last batch written, kept to be cleared and filled again: no allocation when the socket
     /// has let go of it (clearing a buffer still referenced allocates a fresh one).
     private var lastBatch: ByteBuffer?
+    /// Where the last frame of `pending` starts, while it may still take an acknowledgement trailer.
+    private var lastFrameStart: Int?
     private var pendingPromises: [EventLoopPromise<Void>] = []
     private var lastBatchSize = 256
 
@@ -61,13 +63,38 @@ public final class GatewayFrameEncoder: ChannelOutboundHandler {
                 pending = context.channel.allocator.buffer(capacity: max(lastBatchSize, frame.encodedLength))
             }
         }
+        lastFrameStart = pending!.writerIndex
         pending!.writeGatewayFrame(frame)
         if let promise { pendingPromises.append(promise) }
     }
 
+    /// Appends an acknowledgement of `handledEvents` to the last frame queued since the last flush,
+    /// as its trailer (``GatewayFrame/Flags/acknowledgementTrailer``); false, changing nothing, when
+    /// no frame is queued, the last one has a trailer already or would grow past the maximum: then
+    /// send an acknowledgement frame instead. Only for a peer that reads trailers. Call on the
+    /// channel's loop.
+    public func appendAcknowledgementToLastFrame(handledEvents: UInt64) -> Bool {
+        guard var batch = pending, let start = lastFrameStart,
+            let length = batch.getInteger(at: start, as: UInt32.self),
+            Int(length) + GatewayFrame.acknowledgementTrailerLength <= maximumFrameLength,
+            let flags = batch.getInteger(at: start + Self.flagsOffset, as: UInt8.self)
+        else { return false }
+        pending = nil  // `batch` alone holds the storage: no copy on the writes below
+        batch.setInteger(length + UInt32(GatewayFrame.acknowledgementTrailerLength), at: start)
+        batch.setInteger(flags | GatewayFrame.Flags.acknowledgementTrailer.rawValue, at: start + Self.flagsOffset)
+        batch.writeInteger(handledEvents)
+        pending = batch
+        lastFrameStart = nil
+        return true
+    }
+
+    /// Where the flag byte sits in a frame's header.
+    private static let flagsOffset = 21
+
     public func flush(context: ChannelHandlerContext) {
         if let batch = pending {
             pending = nil
+            lastFrameStart = nil
             lastBatchSize = min(batch.readableBytes, Self.largestInitialCapacity)
             if batch.capacity <= Self.largestInitialCapacity { lastBatch = batch }
             context.write(wrapOutboundOut(batch), promise: takePromise(eventLoop: context.eventLoop))
@@ -78,6 +105,7 @@ public final class GatewayFrameEncoder: ChannelOutboundHandler {
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         pending = nil
+        lastFrameStart = nil
         lastBatch = nil
         takePromise(eventLoop: context.eventLoop)?.fail(ChannelError.ioOnClosedChannel)
     }

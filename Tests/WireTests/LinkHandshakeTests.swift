@@ -92,4 +92,14 @@ final class LinkHandshakeTests: XCTestCase {
         let old = GatewayFrame(command: .handshakeResult, body: ByteBuffer(string: #"{"accepted":true,"proof":"cA=="}"#))
         XCTAssertEqual(old.handshakeMessage(as: HandshakeResult.self), HandshakeResult(accepted: true, proof: "cA=="))
     }
+
+    func testAcknowledgementTrailersAreNamedOnTheWireAndOptional() {
+        let offered = GatewayFrame.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: "cA==", acknowledgementTrailers: true))
+        let json = String(buffer: offered.body)
+        XCTAssertTrue(json.contains(#""ack_trailers":true"#), json)
+        XCTAssertEqual(offered.handshakeMessage(as: HandshakeResult.self)?.acknowledgementTrailers, true)
+        // A gateway from before trailers does not offer them: it is sent acknowledgement frames.
+        let old = GatewayFrame(command: .handshakeResult, body: ByteBuffer(string: #"{"accepted":true,"proof":"cA==","lane_ports":[2900],"lane":0}"#))
+        XCTAssertNil(old.handshakeMessage(as: HandshakeResult.self)?.acknowledgementTrailers)
+    }
 }

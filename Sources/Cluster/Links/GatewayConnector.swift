@@ -91,7 +91,10 @@ package struct GatewayConnector: Sendable {
                         keepalive: keepalive,
                         handshake: handshake,
                         logger: logger,
-                        onAccepted: { onEstablished(session, $0) },
+                        onAccepted: { result in
+                            session.gatewayAccepted(result)
+                            onEstablished(session, result)
+                        },
                         onFrame: { frame in
                             if frame.command == .queryResult {
                                 session.answerReceived(frame.body)

@@ -5,7 +5,8 @@ import Wire
 /// queries (answers come in query order), and acknowledges the client events handled from it.
 ///
 /// Every flush carries an acknowledgement of all events handled so far, written after the replies
-/// those events produced: replies and the acknowledgement that covers them leave together, so a worker
+/// those events produced (as the last reply's trailer, to a gateway that reads them, else as a frame
+/// of its own): replies and the acknowledgement that covers them leave together, so a worker
 /// killed between two flushes loses both and the gateway redelivers, and only an event whose handler
 /// was running at the kill can have its reply sent twice. A worker that handles several clients'
 /// events at once acknowledges the handled prefix by count and each event handled past it by its
@@ -39,6 +40,8 @@ package final class GatewaySession: Sendable {
         var pendingQueries = CircularBuffer<EventLoopPromise<ByteBuffer>>()
         /// Every acknowledgement's body, written again for each (see ``writeAcknowledgement()``).
         var acknowledgementBody = ByteBuffer()
+        /// The gateway reads an acknowledgement carried as the trailer of the flush's last frame.
+        var gatewayReadsTrailers = false
     }
 
     /// Call on the channel's loop; `frameEncoder` is the one in the channel's pipeline.
@@ -49,6 +52,12 @@ package final class GatewaySession: Sendable {
         self.frameEncoder = NIOLoopBound(frameEncoder, eventLoop: channel.eventLoop)
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
         channel.closeFuture.whenComplete { _ in self.failPendingQueries() }
+    }
+
+    /// Takes in what the gateway's handshake answer offers. Runs on the session's loop, before any
+    /// event from the gateway is handled.
+    package func gatewayAccepted(_ result: HandshakeResult) {
+        state.value.gatewayReadsTrailers = result.acknowledgementTrailers == true
     }
 
     /// Sends a query and waits for its answer, at most `timeout`.
@@ -178,6 +187,12 @@ package final class GatewaySession: Sendable {
         }
         guard handled != state.value.acknowledgedEvents || !beyond.isEmpty else { return }
         state.value.acknowledgedEvents = handled
+        // Riding on the last reply saves the gateway a frame per flush; positions need a frame of their own.
+        if beyond.isEmpty, state.value.gatewayReadsTrailers,
+            frameEncoder.value.appendAcknowledgementToLastFrame(handledEvents: handled)
+        {
+            return
+        }
         GatewayFrame.writeAcknowledgementBody(handledEvents: handled, handledBeyond: beyond, into: &state.value.acknowledgementBody)
         // The encoder copies the body into its batch: once this frame is gone the buffer is ours alone again.
         frameEncoder.value.enqueue(GatewayFrame(command: .acknowledge, body: state.value.acknowledgementBody))

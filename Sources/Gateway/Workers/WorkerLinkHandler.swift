@@ -226,7 +226,10 @@ final class WorkerLinkHandler: ChannelInboundHandler, GatewayFrameReceiver {
             context.close(promise: nil)
         }
         let gatewayProof = key.proof(of: .gateway, hello: hello, gatewayNonce: gatewayNonce)
-        context.writeAndFlush(wrapOutboundOut(.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: gatewayProof, lanePorts: lanePorts, lane: lane))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.handshake(.handshakeResult, HandshakeResult(accepted: true, proof: gatewayProof, lanePorts: lanePorts, lane: lane, acknowledgementTrailers: true))),
+            promise: nil
+        )
         if isWorker {
             links.add(link)
             logger.notice("worker linked", metadata: ["worker": "\(link)"])

@@ -74,19 +74,32 @@ public struct HandshakeResult: Codable, Sendable, Equatable {
     public var lanePorts: [UInt16]?
     /// When accepted: the index of the event loop that holds this link.
     public var lane: Int?
+    /// When accepted: true when the gateway reads acknowledgements carried as a frame's trailer
+    /// (``GatewayFrame/Flags/acknowledgementTrailer``). Absent from older gateways, which are sent
+    /// acknowledgement frames.
+    public var acknowledgementTrailers: Bool?
 
-    public init(accepted: Bool, reason: String? = nil, proof: String? = nil, lanePorts: [UInt16]? = nil, lane: Int? = nil) {
+    public init(
+        accepted: Bool,
+        reason: String? = nil,
+        proof: String? = nil,
+        lanePorts: [UInt16]? = nil,
+        lane: Int? = nil,
+        acknowledgementTrailers: Bool? = nil
+    ) {
         self.accepted = accepted
         self.reason = reason
         self.proof = proof
         self.lanePorts = lanePorts
         self.lane = lane
+        self.acknowledgementTrailers = acknowledgementTrailers
     }
 
     enum CodingKeys: String, CodingKey {
         case accepted, reason, proof
         case lanePorts = "lane_ports"
         case lane
+        case acknowledgementTrailers = "ack_trailers"
     }
 }
 
