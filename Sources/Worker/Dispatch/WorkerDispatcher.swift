@@ -41,6 +41,9 @@ final class WorkerDispatcher: Sendable {
         var runners = 0
         var isFinished = false
         var drained: EventLoopPromise<Void>?
+        /// The storage of the last lane closed, empty, for the next lane that opens: a burst of
+        /// items then reuses it rather than growing a new one.
+        var spareQueue = LaneQueue()
     }
 
     /// A lane's waiting items; an empty one holds no storage, so a lane that never waits allocates nothing.
@@ -96,10 +99,10 @@ final class WorkerDispatcher: Sendable {
             queue.append(event)
             state.value.lanes[lane] = queue
         } else if let runner = state.value.parkedRunners.popLast() {
-            state.value.lanes[lane] = LaneQueue()
+            state.value.lanes[lane] = takeSpareQueue()
             runner.resume(returning: Assignment(lane: lane, first: event))
         } else {
-            var queue = LaneQueue()
+            var queue = takeSpareQueue()
             queue.append(event)
             state.value.lanes[lane] = queue
             state.value.lanesWaitingForSlot.append(lane)
@@ -152,13 +155,21 @@ final class WorkerDispatcher: Sendable {
     /// than changed in place (`lanes[lane]?.popFirst()`): the subscript's modify accessor allocates
     /// its coroutine frame on the heap, which made two allocations per event.
     private func takeNext(after lane: inout WorkerEvent.Lane) -> WorkerEvent? {
-        if var queue = state.value.lanes.removeValue(forKey: lane), let item = queue.popFirst() {
-            state.value.lanes[lane] = queue
-            return item
+        if var queue = state.value.lanes.removeValue(forKey: lane) {
+            if let item = queue.popFirst() {
+                state.value.lanes[lane] = queue
+                return item
+            }
+            state.value.spareQueue = queue
         }
         guard let waiting = takeWaitingLane() else { return nil }
         lane = waiting.lane
         return waiting.first
+    }
+
+    private func takeSpareQueue() -> LaneQueue {
+        defer { state.value.spareQueue = LaneQueue() }
+        return state.value.spareQueue
     }
 
     /// The oldest lane waiting for a slot, with its first item.
