@@ -9,14 +9,9 @@ import NIOCore
 ///
 /// Use it on one event loop only.
 public final class ByteBufferPool {
-    private let allocator: ByteBufferAllocator
-    private let capacity: Int
-    private let largestBuffer: Int
-    private let maxKeptBytes: Int
-    /// Buffers given back, oldest first: the likeliest to be free again. Some may still be held.
-    private var recycled: CircularBuffer<ByteBuffer>
-    /// The storage capacity of the buffers in `recycled`, together.
-    private var keptBytes = 0
+    /// One stored property, so that each call makes one exclusivity-checked access to the class's
+    /// storage, not one per field it touches.
+    private var state: State
 
     /// How many of the oldest buffers ``take(minimumCapacity:)`` looks at before it allocates: a
     /// buffer still held (its client is slow to read) goes to the back, so it never blocks the others.
@@ -28,45 +23,66 @@ public final class ByteBufferPool {
     ///   - largestBuffer: buffers of a larger capacity are not kept.
     ///   - maxKeptBytes: the most bytes of storage kept, all buffers together.
     public init(allocator: ByteBufferAllocator, capacity: Int = 256, largestBuffer: Int = 16 * 1024, maxKeptBytes: Int = 1 << 20) {
-        self.allocator = allocator
-        self.capacity = capacity
-        self.largestBuffer = largestBuffer
-        self.maxKeptBytes = maxKeptBytes
-        self.recycled = CircularBuffer(initialCapacity: capacity)
+        state = State(
+            allocator: allocator,
+            capacity: capacity,
+            largestBuffer: largestBuffer,
+            maxKeptBytes: maxKeptBytes,
+            recycled: CircularBuffer(initialCapacity: capacity)
+        )
     }
 
     /// An empty buffer with room for at least `minimumCapacity` bytes that nobody else holds: a
     /// recycled one if one is free, else a new one.
     public func take(minimumCapacity: Int) -> ByteBuffer {
-        if minimumCapacity <= largestBuffer {
-            for _ in 0..<min(Self.buffersTried, recycled.count) {
-                var buffer = removeOldest()
-                if buffer.modifyIfUniquelyOwned({ $0.clear(minimumCapacity: minimumCapacity) }) != nil { return buffer }
-                keep(buffer)
-            }
-        }
-        return allocator.buffer(capacity: minimumCapacity)
+        state.take(minimumCapacity: minimumCapacity)
     }
 
     /// Gives `buffer` back for a later ``take(minimumCapacity:)``. Call when done writing into it;
     /// whoever only reads it may keep it.
     public func recycle(_ buffer: ByteBuffer) {
-        guard buffer.storageCapacity <= largestBuffer else { return }
-        while !recycled.isEmpty, recycled.count == capacity || keptBytes + buffer.storageCapacity > maxKeptBytes {
-            _ = removeOldest()
+        state.recycle(buffer)
+    }
+
+    private struct State {
+        let allocator: ByteBufferAllocator
+        let capacity: Int
+        let largestBuffer: Int
+        let maxKeptBytes: Int
+        /// Buffers given back, oldest first: the likeliest to be free again. Some may still be held.
+        var recycled: CircularBuffer<ByteBuffer>
+        /// The storage capacity of the buffers in `recycled`, together.
+        var keptBytes = 0
+
+        mutating func take(minimumCapacity: Int) -> ByteBuffer {
+            if minimumCapacity <= largestBuffer {
+                for _ in 0..<min(ByteBufferPool.buffersTried, recycled.count) {
+                    var buffer = removeOldest()
+                    if buffer.modifyIfUniquelyOwned({ $0.clear(minimumCapacity: minimumCapacity) }) != nil { return buffer }
+                    keep(buffer)
+                }
+            }
+            return allocator.buffer(capacity: minimumCapacity)
         }
-        keep(buffer)
-    }
 
-    private func keep(_ buffer: ByteBuffer) {
-        keptBytes += buffer.storageCapacity
-        recycled.append(buffer)
-    }
+        mutating func recycle(_ buffer: ByteBuffer) {
+            guard buffer.storageCapacity <= largestBuffer else { return }
+            while !recycled.isEmpty, recycled.count == capacity || keptBytes + buffer.storageCapacity > maxKeptBytes {
+                _ = removeOldest()
+            }
+            keep(buffer)
+        }
 
-    private func removeOldest() -> ByteBuffer {
-        let buffer = recycled.removeFirst()
-        keptBytes -= buffer.storageCapacity
-        return buffer
+        private mutating func keep(_ buffer: ByteBuffer) {
+            keptBytes += buffer.storageCapacity
+            recycled.append(buffer)
+        }
+
+        private mutating func removeOldest() -> ByteBuffer {
+            let buffer = recycled.removeFirst()
+            keptBytes -= buffer.storageCapacity
+            return buffer
+        }
     }
 }
 
