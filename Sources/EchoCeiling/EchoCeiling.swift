@@ -92,7 +92,7 @@ struct EchoCeiling: ParsableCommand {
     private static func makeHubs(group: MultiThreadedEventLoopGroup) throws -> [ObjectIdentifier: NIOLoopBound<LoopHub>] {
         var hubs: [NIOLoopBound<LoopHub>] = []
         for loop in group.makeIterator() {
-            hubs.append(try loop.submit { NIOLoopBound(LoopHub(eventLoop: loop), eventLoop: loop) }.wait())
+            hubs.append(try loop.submit { NIOLoopBound(LoopHub(eventLoop: loop, allocator: ByteBufferAllocator()), eventLoop: loop) }.wait())
         }
         let all = hubs
         for hub in hubs {

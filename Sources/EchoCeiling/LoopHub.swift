@@ -1,4 +1,5 @@
 import NIOCore
+import WebSocketFrames
 
 /// The clients of one event loop, and the broadcast fan-out between loops.
 ///
@@ -10,6 +11,8 @@ final class LoopHub {
     let eventLoop: EventLoop
     /// The other loops' hubs; set once, before the server accepts connections.
     var peers: [NIOLoopBound<LoopHub>] = []
+    /// The loop's message buffers, used again once their frames are written.
+    let buffers: ByteBufferPool
 
     private var clients: [WebSocketEchoHandler] = []
     /// Frames broadcast on this loop during this tick, still to be sent to the other loops.
@@ -18,8 +21,9 @@ final class LoopHub {
     private var localFlushPending = false
     private var endOfTickScheduled = false
 
-    init(eventLoop: EventLoop) {
+    init(eventLoop: EventLoop, allocator: ByteBufferAllocator) {
         self.eventLoop = eventLoop
+        self.buffers = ByteBufferPool(allocator: allocator)
     }
 
     var clientCount: Int { clients.count }

@@ -9,7 +9,8 @@ import WebSocketFrames
 ///
 /// Each reply is one buffer, frame header and payload (the header written in front of the message
 /// the reader unmasked, no copy), written in `channelRead` and flushed once in `channelReadComplete`;
-/// a broadcast's frame is encoded once for every client.
+/// a broadcast's frame is encoded once for every client. Message buffers come from the loop's
+/// ``ByteBufferPool`` and go back to it once written, so the steady state allocates none.
 final class WebSocketEchoHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -54,8 +55,7 @@ final class WebSocketEchoHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         input.receive(unwrapInboundIn(data))
-        let allocator = context.channel.allocator
-        while let event = input.next(allocator: allocator) {
+        while let event = input.next(buffers: hub.buffers) {
             handle(event, context: context)
         }
     }
@@ -73,11 +73,13 @@ final class WebSocketEchoHandler: ChannelInboundHandler {
             } else {
                 context.write(wrapOutboundOut(payload), promise: nil)
             }
+            hub.buffers.recycle(payload)
             flushPending = true
         case .ping(var payload):
             guard !closing else { return }
             payload.prependWebSocketFrameHeader(opcode: .pong, allocator: context.channel.allocator)
             context.write(wrapOutboundOut(payload), promise: nil)
+            hub.buffers.recycle(payload)
             flushPending = true
         case .close(let code):
             close(code: code, context: context)

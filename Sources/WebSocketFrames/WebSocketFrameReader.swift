@@ -11,7 +11,9 @@ import NIOWebSocket
 public struct WebSocketFrameReader {
     /// What a client's frames amount to.
     public enum Event: Sendable {
-        /// A whole message, unmasked, with room for a server frame's header in front of it.
+        /// A whole message, unmasked, with room for a server frame's header in front of it; its
+        /// buffer comes from the pool passed to ``next(from:buffers:)``, to be recycled there once
+        /// the caller is done writing into it.
         case message(ByteBuffer, isBinary: Bool)
         /// A ping and its payload, unmasked, to be answered with a pong carrying the same.
         case ping(ByteBuffer)
@@ -42,13 +44,14 @@ public struct WebSocketFrameReader {
     }
 
     /// Reads frames from `buffer` until one completes an event; nil when `buffer` ends before that.
-    /// Consumes the frames it reads, and never part of one.
-    public mutating func next(from buffer: inout ByteBuffer, allocator: ByteBufferAllocator) -> Event? {
+    /// Consumes the frames it reads, and never part of one. Unmasked payloads go into buffers taken
+    /// from `buffers`.
+    public mutating func next(from buffer: inout ByteBuffer, buffers: ByteBufferPool) -> Event? {
         while !isFinished {
             guard let frame = readFrame(from: &buffer) else { return nil }
             let event: Event?
             switch frame {
-            case .frame(let header, let payload): event = handle(header, payload: payload, allocator: allocator)
+            case .frame(let header, let payload): event = handle(header, payload: payload, buffers: buffers)
             case .failure(let failure): event = failure
             }
             if let event {
@@ -130,14 +133,14 @@ public struct WebSocketFrameReader {
     }
 
     /// The event a frame completes, if any.
-    private mutating func handle(_ header: Header, payload: ByteBuffer, allocator: ByteBufferAllocator) -> Event? {
+    private mutating func handle(_ header: Header, payload: ByteBuffer, buffers: ByteBufferPool) -> Event? {
         switch header.opcode {
         case .text, .binary:
             let isBinary = header.opcode == .binary
             // Room in front for a server frame's header, so that a server sending the message on as a
             // frame writes the header there (prependWebSocketFrameHeader) instead of copying it.
             let headroom = ByteBuffer.largestWebSocketFrameHeaderLength
-            var message = allocator.buffer(capacity: headroom + payload.readableBytes)
+            var message = buffers.take(minimumCapacity: headroom + payload.readableBytes)
             message.moveWriterIndex(forwardBy: headroom)
             message.moveReaderIndex(forwardBy: headroom)
             message.writeUnmasked(payload, mask: header.mask)
@@ -148,12 +151,13 @@ public struct WebSocketFrameReader {
             fragmented?.payload.writeUnmasked(payload, mask: header.mask)
             return finishFragment(at: start, isFinal: header.isFinal)
         case .ping:
-            var data = allocator.buffer(capacity: payload.readableBytes)
+            var data = buffers.take(minimumCapacity: payload.readableBytes)
             data.writeUnmasked(payload, mask: header.mask)
             return .ping(data)
         case .connectionClose:
-            var data = allocator.buffer(capacity: payload.readableBytes)
+            var data = buffers.take(minimumCapacity: payload.readableBytes)
             data.writeUnmasked(payload, mask: header.mask)
+            defer { buffers.recycle(data) }
             return close(data)
         default:
             // A pong: nothing to do beyond having heard from the client.

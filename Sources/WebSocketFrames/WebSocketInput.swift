@@ -5,7 +5,7 @@ import NIOCore
 /// in a buffer with room reserved for the rest of it.
 ///
 ///     input.receive(bytes)
-///     while let event = input.next(allocator: allocator) { ... }
+///     while let event = input.next(buffers: buffers) { ... }
 public struct WebSocketInput {
     private var reader: WebSocketFrameReader
     private var buffered: ByteBuffer?
@@ -30,11 +30,12 @@ public struct WebSocketInput {
         buffered = earlier
     }
 
-    /// The next event the received bytes complete; nil when they end before one.
-    public mutating func next(allocator: ByteBufferAllocator) -> WebSocketFrameReader.Event? {
+    /// The next event the received bytes complete; nil when they end before one. Its payload is in a
+    /// buffer taken from `buffers`.
+    public mutating func next(buffers: ByteBufferPool) -> WebSocketFrameReader.Event? {
         guard var input = buffered else { return nil }
         buffered = nil
-        if let event = reader.next(from: &input, allocator: allocator) {
+        if let event = reader.next(from: &input, buffers: buffers) {
             if input.readableBytes > 0 { buffered = input }
             return event
         }

@@ -20,7 +20,8 @@ public func fuzzWebSocketFrameReader(_ start: UnsafeRawPointer, _ count: Int) ->
     guard let first = input.first else { return 0 }
     let chunk = Int(first % 64) + 1
     let maximum = 1024
-    let allocator = ByteBufferAllocator()
+    // Recycled messages are handed out again: what the reader writes must never change one still held.
+    let buffers = ByteBufferPool(allocator: ByteBufferAllocator(), capacity: 4)
 
     func outcomes(feedingBy size: Int) -> [Outcome] {
         var reader = WebSocketFrameReader(maxMessageSize: maximum)
@@ -31,12 +32,13 @@ public func fuzzWebSocketFrameReader(_ start: UnsafeRawPointer, _ count: Int) ->
             let end = min(input.count, offset + size)
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
             offset = end
-            while let event = reader.next(from: &buffer, allocator: allocator) {
+            while let event = reader.next(from: &buffer, buffers: buffers) {
                 switch event {
                 case .message(let payload, let isBinary):
                     precondition(payload.readableBytes <= maximum, "message above the limit")
                     precondition(isBinary || String(validating: payload.readableBytesView, as: UTF8.self) != nil, "invalid UTF-8 passed")
                     outcomes.append(.message(Array(payload.readableBytesView), isBinary: isBinary))
+                    buffers.recycle(payload)
                 case .ping(let payload):
                     precondition(payload.readableBytes <= 125, "control frame above 125 bytes")
                     outcomes.append(.ping(Array(payload.readableBytesView)))

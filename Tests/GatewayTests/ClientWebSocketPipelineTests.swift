@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import WebSocketFrames
 import Wire
 import XCTest
 
@@ -437,7 +438,8 @@ private final class ClientHarness {
             links: links,
             events: ClientEventFrames(lanAddress: GatewayAddress(ip: 0x7f00_0001, port: 2900), publicPort: 8282),
             limits: ClientEventRouter.Limits(maxWaitingEvents: 1000),
-            peerLog: RateLimitedLog(logger: logger)
+            peerLog: RateLimitedLog(logger: logger),
+            loopBuffers: PerEventLoop(loop) { NIOLoopBoundBox.makeBoxSendingValue(ByteBufferPool(allocator: ByteBufferAllocator()), eventLoop: $0) }
         )
         client = EmbeddedChannel(loop: loop)
         try client.pipeline.syncOperations.configureHTTPServerPipeline(

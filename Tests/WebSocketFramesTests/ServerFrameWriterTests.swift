@@ -28,7 +28,7 @@ final class ServerFrameWriterTests: XCTestCase {
             let text = String(repeating: "m", count: size)
             var reader = WebSocketFrameReader(maxMessageSize: 1024)
             var input = ByteBuffer(bytes: clientFrame(opcode: 0x1, Array(text.utf8)))
-            guard case .message(var message, isBinary: false) = reader.next(from: &input, allocator: ByteBufferAllocator()) else {
+            guard case .message(var message, isBinary: false) = reader.next(from: &input, buffers: ByteBufferPool(allocator: ByteBufferAllocator())) else {
                 return XCTFail("no message of \(size) bytes")
             }
             var written = ByteBuffer()

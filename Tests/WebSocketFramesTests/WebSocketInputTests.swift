@@ -15,6 +15,7 @@ final class WebSocketInputTests: XCTestCase {
 
     /// A text message, a binary message in two fragments with a ping between them, a message long
     /// enough for the 16-bit length, and a close.
+    private let buffers = ByteBufferPool(allocator: ByteBufferAllocator())
     private let stream: [UInt8] =
         clientFrame(opcode: 0x1, Array("hello".utf8))
         + clientFrame(opcode: 0x2, Array("bin".utf8), isFinal: false)
@@ -38,6 +39,16 @@ final class WebSocketInputTests: XCTestCase {
         XCTAssertEqual(events(of: stream.map { [$0] }), events(of: [stream]))
     }
 
+    func testAMessageStillHeldKeepsItsBytesWhileTheNextOnesAreRead() {
+        var input = WebSocketInput(maxMessageSize: 1024)
+        input.receive(ByteBuffer(bytes: clientFrame(opcode: 0x1, Array("first".utf8)) + clientFrame(opcode: 0x1, Array("second".utf8))))
+        guard case .message(let first, _) = input.next(buffers: buffers) else { return XCTFail("no first message") }
+        buffers.recycle(first)  // given back while still held, as an event waiting for its acknowledgement is
+        guard case .message(let second, _) = input.next(buffers: buffers) else { return XCTFail("no second message") }
+        XCTAssertEqual(String(buffer: first), "first")
+        XCTAssertEqual(String(buffer: second), "second")
+    }
+
     func testNothingIsReadAfterAProtocolFailure() {
         let unmasked: [UInt8] = [0x81, 0x01, UInt8(ascii: "x")]
         var input = WebSocketInput(maxMessageSize: 1024)
@@ -54,9 +65,11 @@ final class WebSocketInputTests: XCTestCase {
     private func read(_ bytes: [UInt8], into input: inout WebSocketInput) -> [Seen] {
         input.receive(ByteBuffer(bytes: bytes))
         var seen: [Seen] = []
-        while let event = input.next(allocator: ByteBufferAllocator()) {
+        while let event = input.next(buffers: buffers) {
             switch event {
-            case .message(let payload, let isBinary): seen.append(.message(String(buffer: payload), isBinary: isBinary))
+            case .message(let payload, let isBinary):
+                seen.append(.message(String(buffer: payload), isBinary: isBinary))
+                buffers.recycle(payload)
             case .ping(let payload): seen.append(.ping(String(buffer: payload)))
             case .close(let code): seen.append(.close(code))
             case .failure(let code, _): seen.append(.failure(UInt16(webSocketErrorCode: code)))

@@ -1,5 +1,6 @@
 import ClusterLogging
 import NIOCore
+import WebSocketFrames
 
 /// What every client protocol handler (WebSocket, text line) needs to let a connection in as a
 /// client and to let it go: the directory, the worker links, the event frames of its listener.
@@ -10,6 +11,13 @@ struct ClientAdmission: Sendable {
     let events: ClientEventFrames
     let limits: ClientEventRouter.Limits
     let peerLog: RateLimitedLog
+    /// Each event loop's message and frame buffers, shared by every listener's clients.
+    let loopBuffers: PerEventLoop<NIOLoopBoundBox<ByteBufferPool>>
+
+    /// The message and frame buffers of `loop`. Call on `loop`.
+    func buffers(on loop: EventLoop) -> ByteBufferPool {
+        loopBuffers[loop].value
+    }
 
     /// Lists a new connection as a client and forwards its connect event.
     func admit(_ channel: Channel) -> ClientEventRouter {

@@ -33,6 +33,8 @@ final class ClientConnection: Sendable {
         var lastHeard = NIODeadline.now()
         /// The session that the client's next event carries (see ``ClientDirectory``).
         var sessionStamp = SessionStamp.none
+        /// The protocol's handler, from the client's admission until its channel is inactive.
+        var writer: ClientWriter?
     }
 
     init(
@@ -62,6 +64,12 @@ final class ClientConnection: Sendable {
     /// arrive out of order). Call on the event loop.
     func adopt(_ stamp: SessionStamp) {
         if stamp.version > state.value.sessionStamp.version { state.value.sessionStamp = stamp }
+    }
+
+    /// Makes `writer` the one that writes to the client; nil when the channel has gone inactive
+    /// (which also breaks the reference cycle between the two). Call on the event loop.
+    func attach(_ writer: ClientWriter?) {
+        state.value.writer = writer
     }
 
     /// True once a close has started from either side; nothing more is written then.
@@ -107,7 +115,7 @@ final class ClientConnection: Sendable {
 
     /// Queues a message without flushing; false when nothing was written. Call on the event loop.
     private func writeUnflushed(_ outbound: ClientOutbound) -> Bool {
-        guard !state.value.isClosing else {
+        guard !state.value.isClosing, let writer = state.value.writer else {
             counters.add(.sendFailures)
             return false
         }
@@ -115,7 +123,7 @@ final class ClientConnection: Sendable {
             sendBufferIsFull()
             return false
         }
-        channel.write(outbound, promise: nil)
+        writer.write(outbound)
         counters.add(.messagesOut)
         return true
     }
@@ -123,7 +131,8 @@ final class ClientConnection: Sendable {
     /// Sends `lastMessage` if any, then closes with `code` and `reason`. Call on the event loop.
     func close(code: WebSocketErrorCode, lastMessage: ClientOutbound.Message? = nil, reason: String = "") {
         guard markClosing() else { return }
-        channel.writeAndFlush(ClientOutbound.close(code, lastMessage: lastMessage, reason: reason), promise: nil)
+        guard let writer = state.value.writer else { return channel.close(promise: nil) }
+        writer.write(.close(code, lastMessage: lastMessage, reason: reason))
     }
 
     /// Closes the TCP connection at once, dropping unsent output. Call on the event loop.

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOWebSocket
 
-/// What the gateway writes to a client, whatever protocol it speaks; the protocol's handler at the
+/// What the gateway writes to a client, whatever protocol it speaks; the protocol's ``ClientWriter`` at the
 /// end of the client's pipeline encodes it (WebSocket frames, text lines).
 enum ClientOutbound: Sendable {
     /// A message, text or binary.

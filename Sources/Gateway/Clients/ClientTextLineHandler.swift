@@ -20,15 +20,16 @@ import Wire
 ///
 /// A client that ends its side of the connection (`printf '...\n' | nc`) still gets the replies to
 /// its lines: the gateway closes once nothing has been written to it for ``halfClosedIdleTimeout``.
-final class ClientTextLineHandler: ChannelDuplexHandler {
+final class ClientTextLineHandler: ChannelInboundHandler, ClientWriter {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ClientOutbound
     typealias OutboundOut = ByteBuffer
 
     private static let newline = ByteBuffer(string: "\n")
 
     private let admission: ClientAdmission
     private var router: ClientEventRouter?
+    /// Set while the handler is in the pipeline: ``write(_:)`` is called from outside it.
+    private var context: ChannelHandlerContext?
     /// When the client ended its side: the last write since (or that moment), for the idle close.
     private var lastWriteAfterInputClosed: NIODeadline?
 
@@ -40,8 +41,19 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
     /// Clients can make these lines happen at will: they are rate-limited.
     private var peerLog: RateLimitedLog { admission.peerLog }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        router?.connection.attach(nil)
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        router = admission.admit(context.channel)
+        let router = admission.admit(context.channel)
+        router.connection.attach(self)
+        self.router = router
         context.fireChannelActive()
     }
 
@@ -81,22 +93,23 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
     /// How long a client that ended its side is kept while replies may still come to it.
     static let halfClosedIdleTimeout = TimeAmount.seconds(2)
 
-    private func writeLine(_ bytes: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    private func writeLine(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         router?.connection.counters.add(.bytesOut, bytes.readableBytes + 1)
         context.write(wrapOutboundOut(bytes), promise: nil)
-        context.write(wrapOutboundOut(Self.newline), promise: promise)
+        context.write(wrapOutboundOut(Self.newline), promise: nil)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    func write(_ outbound: ClientOutbound) {
+        guard let context else { return }
         if lastWriteAfterInputClosed != nil { lastWriteAfterInputClosed = .now() }
-        switch unwrapOutboundIn(data) {
+        switch outbound {
         case .message(let bytes, _):
-            writeLine(bytes, context: context, promise: promise)
+            writeLine(bytes, context: context)
         case .shared(let shared):
-            writeLine(shared.message.bytes, context: context, promise: promise)
+            writeLine(shared.message.bytes, context: context)
         case .raw(let bytes):
             router?.connection.counters.add(.bytesOut, bytes.readableBytes)
-            context.write(wrapOutboundOut(bytes), promise: promise)
+            context.write(wrapOutboundOut(bytes), promise: nil)
         case .close(_, let lastMessage, _):
             let written: EventLoopFuture<Void>
             if let lastMessage {
@@ -106,8 +119,7 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
                 written = context.eventLoop.makeSucceededVoidFuture()
             }
             let channel = context.channel
-            written.whenComplete { result in
-                promise?.completeWith(result)
+            written.whenComplete { _ in
                 Self.lingeringClose(channel)
             }
         }
@@ -131,7 +143,10 @@ final class ClientTextLineHandler: ChannelDuplexHandler {
     static let lingerTimeout = TimeAmount.seconds(2)
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let router { admission.disconnected(router) }
+        if let router {
+            router.connection.attach(nil)
+            admission.disconnected(router)
+        }
         context.fireChannelInactive()
     }
 

@@ -9,14 +9,14 @@ import Wire
 /// A WebSocket client's whole pipeline after the upgrade: reads its frames straight from the
 /// received bytes (``WebSocketFrameReader``) and hands its connect, handshake, message and close
 /// events to its ``ClientEventRouter``; answers pings and closes; writes what the gateway sends to
-/// the client as frames, header and payload in one buffer.
+/// the client as frames, header and payload in one buffer. Message and frame buffers come from its
+/// event loop's ``ByteBufferPool`` and go back to it, so the steady state allocates none.
 ///
 /// A client that breaks the protocol is closed with the code RFC 6455 calls for (1002, 1007 for
 /// text that is not UTF-8, 1009 for a message over the size limit). Anything the client sends,
 /// control frames included, counts as a sign of life for the heartbeat.
-final class ClientWebSocketHandler: ChannelDuplexHandler {
+final class ClientWebSocketHandler: ChannelInboundHandler, ClientWriter {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ClientOutbound
     typealias OutboundOut = ByteBuffer
 
     /// Payloads up to this size are copied behind their frame header, one buffer and one write;
@@ -35,10 +35,15 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private let closeTimeout: TimeAmount
     private var input: WebSocketInput
     private var router: ClientEventRouter?
+    /// Set while the handler is in the pipeline: ``write(_:)`` is called from outside it.
+    private var context: ChannelHandlerContext?
+    /// The event loop's message and frame buffers.
+    private let buffers: ByteBufferPool
 
-    init(upgradeRequest: HTTPRequestHead, admission: ClientAdmission, maxMessageSize: Int, closeTimeout: TimeAmount) {
+    init(upgradeRequest: HTTPRequestHead, admission: ClientAdmission, buffers: ByteBufferPool, maxMessageSize: Int, closeTimeout: TimeAmount) {
         self.upgradeRequest = upgradeRequest
         self.admission = admission
+        self.buffers = buffers
         self.closeTimeout = closeTimeout
         self.input = WebSocketInput(maxMessageSize: maxMessageSize)
     }
@@ -48,6 +53,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     private var peerLog: RateLimitedLog { admission.peerLog }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         let router = admission.admit(context.channel)
         if let upgradeRequest {
             router.forward(events.webSocketConnect(router.connection, request: upgradeRequest))
@@ -59,6 +65,12 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             return
         }
         self.router = router
+        router.connection.attach(self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        router?.connection.attach(nil)
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -67,7 +79,7 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         router.connection.counters.add(.bytesIn, received.readableBytes)
         router.connection.noteHeard()
         input.receive(received)
-        while let event = input.next(allocator: context.channel.allocator) {
+        while let event = input.next(buffers: buffers) {
             handle(event, router: router, context: context)
         }
     }
@@ -76,15 +88,19 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         let connection = router.connection
         switch event {
         case .message(let payload, let isBinary):
+            // The event keeps the payload until its worker acknowledges it; the pool hands the
+            // buffer out again only after that.
+            defer { buffers.recycle(payload) }
             guard !connection.isClosing else { return }
             connection.counters.add(.messagesIn)
             router.forward(events.message(connection, payload: payload, binary: isBinary))
         case .ping(let payload):
+            defer { buffers.recycle(payload) }
             // A client that pings without reading its pongs must not fill the gateway's memory:
             // RFC 6455 lets a pong answer only the latest ping.
             guard !connection.isClosing, context.channel.isWritable else { return }
             connection.counters.add(.bytesOut, 2 + payload.readableBytes)
-            context.writeAndFlush(wrapOutboundOut(frame(.pong, payload, allocator: context.channel.allocator)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(frameHead(.pong, payload)), promise: nil)
         case .close(let code):
             connection.counters.addClose(received: code)
             answerClose(code: code, context: context)
@@ -94,48 +110,54 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
+    func write(_ outbound: ClientOutbound) {
+        guard let context else { return }
+        switch outbound {
         case .message(let bytes, let isBinary):
-            write(isBinary ? .binary : .text, bytes, context: context, promise: promise)
+            write(isBinary ? .binary : .text, bytes, context: context)
         case .raw(let bytes):
             router?.connection.counters.add(.bytesOut, bytes.readableBytes)
-            context.write(wrapOutboundOut(bytes), promise: promise)
+            context.write(wrapOutboundOut(bytes), promise: nil)
         case .shared(let shared):
-            let message = shared.message
-            guard message.bytes.readableBytes <= Self.largestCopiedPayload else {
-                return write(message.isBinary ? .binary : .text, message.bytes, context: context, promise: promise)
-            }
-            let allocator = context.channel.allocator
-            let frame = shared.webSocketFrame { self.frame($0.isBinary ? .binary : .text, $0.bytes, allocator: allocator) }
-            router?.connection.counters.add(.bytesOut, frame.readableBytes)
-            context.write(wrapOutboundOut(frame), promise: promise)
+            // Encoded for the loop's first client, written as it is to the others.
+            let head = shared.webSocketFrame { self.frameHead($0.isBinary ? .binary : .text, $0.bytes) }
+            write(head: head, payload: shared.message.bytes, context: context)
         case .close(let code, let lastMessage, let reason):
             router?.connection.counters.addClose(sent: code)
             if let lastMessage {
-                write(lastMessage.isBinary ? .binary : .text, lastMessage.bytes, context: context, promise: nil)
+                write(lastMessage.isBinary ? .binary : .text, lastMessage.bytes, context: context)
             }
-            closeAfter(closeFrame(code: UInt16(webSocketErrorCode: code), reason: reason, allocator: context.channel.allocator), context: context, promise: promise)
+            closeAfter(closeFrame(code: UInt16(webSocketErrorCode: code), reason: reason, allocator: context.channel.allocator), context: context)
         }
     }
 
-    /// Writes `payload` as one frame: copied behind its header when small, beside it when large.
-    private func write(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        router?.connection.counters.add(.bytesOut, ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes) + payload.readableBytes)
-        guard payload.readableBytes > Self.largestCopiedPayload else {
-            context.write(wrapOutboundOut(frame(opcode, payload, allocator: context.channel.allocator)), promise: promise)
-            return
-        }
-        var header = context.channel.allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes))
-        header.writeWebSocketFrameHeader(opcode: opcode, payloadLength: payload.readableBytes)
-        context.write(wrapOutboundOut(header), promise: nil)
-        context.write(wrapOutboundOut(payload), promise: promise)
+    /// Writes `payload` as one frame.
+    private func write(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, context: ChannelHandlerContext) {
+        write(head: frameHead(opcode, payload), payload: payload, context: context)
     }
 
-    private func frame(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var frame = allocator.buffer(capacity: ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes) + payload.readableBytes)
-        frame.writeWebSocketFrame(opcode: opcode, payload: payload)
-        return frame
+    /// Writes a frame from its ``frameHead(_:_:)`` and its payload.
+    private func write(head: ByteBuffer, payload: ByteBuffer, context: ChannelHandlerContext) {
+        let isCopied = payload.readableBytes <= Self.largestCopiedPayload
+        router?.connection.counters.add(.bytesOut, head.readableBytes + (isCopied ? 0 : payload.readableBytes))
+        context.write(wrapOutboundOut(head), promise: nil)
+        if !isCopied { context.write(wrapOutboundOut(payload), promise: nil) }
+    }
+
+    /// A small payload behind its frame header, or a large one's header alone (the payload is written
+    /// beside it, and the socket writes both as one vector). In a buffer of the loop's pool, back in
+    /// the pool at once: the pool hands it out again only once the socket has let go of it.
+    private func frameHead(_ opcode: WebSocketOpcode, _ payload: ByteBuffer) -> ByteBuffer {
+        let headerLength = ByteBuffer.webSocketFrameHeaderLength(payloadLength: payload.readableBytes)
+        let isCopied = payload.readableBytes <= Self.largestCopiedPayload
+        var head = buffers.take(minimumCapacity: headerLength + (isCopied ? payload.readableBytes : 0))
+        if isCopied {
+            head.writeWebSocketFrame(opcode: opcode, payload: payload)
+        } else {
+            head.writeWebSocketFrameHeader(opcode: opcode, payloadLength: payload.readableBytes)
+        }
+        buffers.recycle(head)
+        return head
     }
 
     /// A close frame with `code` and `reason`, or with no code (answering a close that had none).
@@ -156,7 +178,10 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // Gone without a close frame (and not for a protocol failure, counted as the close sent): 1006.
         if let router, !input.isFinished { router.connection.counters.addClose(received: 1006) }
-        if let router { admission.disconnected(router) }
+        if let router {
+            router.connection.attach(nil)
+            admission.disconnected(router)
+        }
         context.fireChannelInactive()
     }
 
@@ -176,18 +201,17 @@ final class ClientWebSocketHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        closeAfter(closeFrame(code: code, allocator: context.channel.allocator), context: context, promise: nil)
+        closeAfter(closeFrame(code: code, allocator: context.channel.allocator), context: context)
     }
 
     /// Writes the close frame, then ends the connection; a client that does not take the frame
     /// (it reads nothing) is disconnected after the close timeout.
-    private func closeAfter(_ closeFrame: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    private func closeAfter(_ closeFrame: ByteBuffer, context: ChannelHandlerContext) {
         router?.connection.counters.add(.bytesOut, closeFrame.readableBytes)
         let channel = context.channel
         let deadline = context.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(closeFrame)).whenComplete { result in
+        context.writeAndFlush(wrapOutboundOut(closeFrame)).whenComplete { _ in
             deadline.cancel()
-            promise?.completeWith(result)
             channel.close(promise: nil)
         }
     }

@@ -35,6 +35,7 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         let handler = ClientWebSocketHandler(
             upgradeRequest: upgradeRequest,
             admission: admission,
+            buffers: admission.buffers(on: context.eventLoop),
             maxMessageSize: maxMessageSize,
             closeTimeout: closeTimeout
         )

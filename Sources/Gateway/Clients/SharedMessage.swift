@@ -13,7 +13,8 @@ final class SharedMessage: @unchecked Sendable {
         self.message = message
     }
 
-    /// The message's WebSocket frame, encoded by `encode` the first time it is asked for.
+    /// The message's WebSocket frame (or, for a large message, the frame's header, written beside
+    /// the message's own bytes), encoded by `encode` the first time it is asked for.
     func webSocketFrame(encode: (ClientOutbound.Message) -> ByteBuffer) -> ByteBuffer {
         if let webSocketFrame { return webSocketFrame }
         let encoded = encode(message)

@@ -12,6 +12,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
+import WebSocketFrames
 import Wire
 
 /// A gateway process's network side: the public listeners for clients (WebSocket, WebSocket over
@@ -39,6 +40,7 @@ public final class GatewayServer: Service {
     private let lanes: EventLoopLanes
     private let counters: GatewayCounters
     private let heartbeats: PerEventLoop<ClientHeartbeat>?
+    private let clientBuffers: PerEventLoop<NIOLoopBoundBox<ByteBufferPool>>
     let directory: ClientDirectory
     private let links: WorkerLinkTable
     /// What peers can make the gateway log again and again (refused links, broken links) goes through here.
@@ -64,6 +66,7 @@ public final class GatewayServer: Service {
         self.lanes = lanes
         self.counters = counters
         self.heartbeats = heartbeats
+        self.clientBuffers = PerEventLoop(group) { NIOLoopBoundBox.makeBoxSendingValue(ByteBufferPool(allocator: ByteBufferAllocator()), eventLoop: $0) }
         self.directory = ClientDirectory(
             lanes: lanes,
             counters: counters,
@@ -268,7 +271,8 @@ public final class GatewayServer: Service {
                 maxDeliveryFailures: configuration.maxEventDeliveryFailures,
                 maxEventFrameSize: configuration.maxLinkFrameSize
             ),
-            peerLog: peerLog
+            peerLog: peerLog,
+            loopBuffers: clientBuffers
         )
     }
 
