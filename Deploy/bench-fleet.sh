@@ -21,6 +21,9 @@
 #   FLEET_ACCEPT_RATE=N     accepts per second per gateway (--max-accepts-per-second, default 200)
 #   FLEET_RAMP=S            seconds over which the agents first connect (default 20)
 #   FLEET_RESTART=0         skip the gateway restart phase
+#   FLEET_WORKER_FLAGS=".." more flags for the workers (e.g. "--sweep-interval 1")
+#   FLEET_PERF=1            profile the servers during the fan-outs (perf record, cpu-clock with call
+#                           graphs) into $OUT/perf-fanout.data
 #   FLEET_OUT=DIR           where logs and results go (default .build/bench-fleet/DATE)
 #
 # Figures (printed, and as JSON in $OUT/fleet.json). The idle cluster's RSS and CPU, measured in the
@@ -43,6 +46,8 @@ ACCEPT_RATE="${FLEET_ACCEPT_RATE:-200}"
 RAMP="${FLEET_RAMP:-20}"
 RESTART="${FLEET_RESTART:-1}"
 PER_JOB="${FLEET_PER_JOB:-0}"
+PERF="${FLEET_PERF:-0}"
+read -r -a WORKER_FLAGS <<< "${FLEET_WORKER_FLAGS:-}"
 OUT="${FLEET_OUT:-$ROOT/.build/bench-fleet/$(date +%Y%m%d-%H%M%S)}"
 CLK_TCK="$(getconf CLK_TCK)"
 [ "$JOBS" -le "$AGENTS" ] || JOBS="$AGENTS"
@@ -169,7 +174,7 @@ for ((i = 0; i < GATEWAYS; i++)); do wait_for "$OUT/gateway-$i.log" "gateway rea
 WORKER_PIDS=()
 for ((i = 0; i < WORKERS; i++)); do
   start "worker-$i" env DATACENTERED_SECRET_KEY="$SECRET" "$BIN/datacentered" worker --name "fleet$i" \
-    --handler datacenter --tokens "$OUT/tokens.json" --memcached "127.0.0.1:$MC_PORT" --log-level notice
+    --handler datacenter --tokens "$OUT/tokens.json" --memcached "127.0.0.1:$MC_PORT" --log-level notice ${WORKER_FLAGS[@]+"${WORKER_FLAGS[@]}"}
   WORKER_PIDS+=("$STARTED_PID")
 done
 for ((i = 0; i < WORKERS; i++)); do
@@ -204,12 +209,12 @@ sleep 12
 
 # Steady state: reports, CPU, memcached, RSS, and what the operator sees.
 r0=$(generator_sum reports); c0=$(cpu_ticks $(server_pids)); m0=$(memcached_ops); t0=$(date +%s.%N)
-g0=$(cpu_ticks "${GATEWAY_PIDS[@]}"); w0=$(cpu_ticks "${WORKER_PIDS[@]}")
+g0=$(cpu_ticks "${GATEWAY_PIDS[@]}"); w0=$(cpu_ticks "${WORKER_PIDS[@]}"); mc0=$(cpu_ticks "$MC_PID"); l0=$(cpu_ticks "${GENERATOR_PIDS[@]}")
 "$BIN/loadgen" fleet-operator --url "$URL" --token-file "$OUT/operator.token" --latency-duration "$LATENCY" \
   > "$OUT/operator-latency.log" 2>&1
 sleep 1.1   # let the generators' status lines catch up with the window's end
 r1=$(generator_sum reports); c1=$(cpu_ticks $(server_pids)); m1=$(memcached_ops); t1=$(date +%s.%N)
-g1=$(cpu_ticks "${GATEWAY_PIDS[@]}"); w1=$(cpu_ticks "${WORKER_PIDS[@]}")
+g1=$(cpu_ticks "${GATEWAY_PIDS[@]}"); w1=$(cpu_ticks "${WORKER_PIDS[@]}"); mc1=$(cpu_ticks "$MC_PID"); l1=$(cpu_ticks "${GENERATOR_PIDS[@]}")
 rss_loaded=$(rss_kb $(server_pids))
 grep -v '^{' "$OUT/operator-latency.log" || true
 STEADY="$(last_json "$OUT/operator-latency.log")"
@@ -230,9 +235,29 @@ if [ "$JOBS" -gt 0 ]; then
     grep -v '^{' "$OUT/operator-jobs-per-job.log" || true
     PER_JOB_RESULT="$(last_json "$OUT/operator-jobs-per-job.log")"
   fi
+  # What the fan-outs (the job, then the cancel) cost each role: the steady state's rate of each
+  # (the reports go on meanwhile) is taken off.
+  jt0=$(date +%s.%N); jg0=$(cpu_ticks "${GATEWAY_PIDS[@]}"); jw0=$(cpu_ticks "${WORKER_PIDS[@]}")
+  jm0=$(cpu_ticks "$MC_PID"); jl0=$(cpu_ticks "${GENERATOR_PIDS[@]}"); jo0=$(memcached_ops)
+  if [ "$PERF" = 1 ]; then
+    perf record -e cpu-clock -F 997 -g -o "$OUT/perf-fanout.data" -p "$(server_pids | tr ' ' ',')" > "$OUT/perf.log" 2>&1 &
+    PERF_PID=$!
+  fi
   fan_out > "$OUT/operator-jobs.log" 2>&1 || true
+  if [ "$PERF" = 1 ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; log "profile of the fan-outs: $OUT/perf-fanout.data (perf report -i)"; fi
+  jt1=$(date +%s.%N); jg1=$(cpu_ticks "${GATEWAY_PIDS[@]}"); jw1=$(cpu_ticks "${WORKER_PIDS[@]}")
+  jm1=$(cpu_ticks "$MC_PID"); jl1=$(cpu_ticks "${GENERATOR_PIDS[@]}"); jo1=$(memcached_ops)
   grep -v '^{' "$OUT/operator-jobs.log" || true
-  JOB_RESULT="$(last_json "$OUT/operator-jobs.log")"
+  JOB_RESULT="$(python3 -c "
+import json, sys
+row = json.loads(sys.argv[1])
+fanout, steady, jobs = $jt1 - $jt0, $t1 - $t0, 2 * $JOBS
+def per_job(fanout_ticks, steady_ticks):
+    return round((fanout_ticks - steady_ticks * fanout / steady) / $CLK_TCK * 1e6 / jobs, 1)
+row.update({'fanout_gateway_cpu_us_per_job': per_job($jg1 - $jg0, $g1 - $g0), 'fanout_worker_cpu_us_per_job': per_job($jw1 - $jw0, $w1 - $w0),
+            'fanout_memcached_cpu_us_per_job': per_job($jm1 - $jm0, $mc1 - $mc0), 'fanout_generator_cpu_us_per_job': per_job($jl1 - $jl0, $l1 - $l0),
+            'fanout_memcached_ops_per_job': round((($jo1 - $jo0) - ($m1 - $m0) * fanout / steady) / jobs, 2)})
+print(json.dumps(row))" "$(last_json "$OUT/operator-jobs.log")")"
 fi
 
 # Every gateway restarted: how long until every agent is back.
@@ -309,6 +334,8 @@ if "job_hosts" in r:
     show(f"job on {r['job_hosts']}: first chunk p99, ms", f"{r['job_first_chunk_p99_ms']} ({r['job_first_chunk_within_target']*100:.1f}% within 0.5 s)", "99% within 500")
     show(f"job on {r['job_hosts']}: every exit status, ms", f"{r['job_all_results_ms']} ({r['job_results']} results, {r['job_exit_0']} exit 0)", "<= 2000")
     show(f"cancel of {r['cancel_jobs']}: all cancelled, ms", f"{r['cancel_all_ms']} ({r['cancelled']} cancelled)", "<= 2000")
+    show("fan-outs' CPU per job (run + cancel), us", f"gateways {r['fanout_gateway_cpu_us_per_job']}, workers {r['fanout_worker_cpu_us_per_job']}, memcached {r['fanout_memcached_cpu_us_per_job']}, generators {r['fanout_generator_cpu_us_per_job']}")
+    show("fan-outs' memcached operations per job", r["fanout_memcached_ops_per_job"])
 if "per_job_job_hosts" in r:
     show("  baseline, one request per job: first chunk p99", f"{r['per_job_job_first_chunk_p99_ms']} ({r['per_job_job_first_chunk_within_target']*100:.1f}% within 0.5 s)")
     show("  baseline: every exit status, ms", f"{r['per_job_job_all_results_ms']} ({r['per_job_job_results']} results)")

@@ -87,18 +87,19 @@ public struct GlobalData: Sendable {
     }
 
     /// Replaces the JSON value of `key` by `transform(current)` atomically, retrying when another process
-    /// wrote in between. `transform` gets nil when the key does not exist yet.
+    /// wrote in between. `transform` gets nil when the key does not exist yet; it may await (read
+    /// other items), and runs again on every retry.
     /// - Returns: the value stored.
     public func update<T: Codable & Sendable>(
         _ key: String,
         as type: T.Type,
         expiration: Int = 0,
         maximumAttempts: Int = 32,
-        _ transform: (T?) throws -> T
+        _ transform: (T?) async throws -> T
     ) async throws -> T {
         var updated: T?
         _ = try await update(key, expiration: expiration, maximumAttempts: maximumAttempts) { bytes in
-            let value = try transform(try bytes.map { try JSONDecoder().decode(type, from: Data($0)) })
+            let value = try await transform(try bytes.map { try JSONDecoder().decode(type, from: Data($0)) })
             updated = value
             return Array(try JSONEncoder().encode(value))
         }
@@ -106,20 +107,21 @@ public struct GlobalData: Sendable {
     }
 
     /// Replaces the bytes of `key` by `transform(current)` atomically, retrying when another process
-    /// wrote in between. `transform` gets nil when the key does not exist yet.
+    /// wrote in between. `transform` gets nil when the key does not exist yet; it may await, and runs
+    /// again on every retry.
     /// - Returns: the bytes stored.
     public func update(
         _ key: String,
         expiration: Int = 0,
         maximumAttempts: Int = 32,
-        _ transform: ([UInt8]?) throws -> [UInt8]
+        _ transform: ([UInt8]?) async throws -> [UInt8]
     ) async throws -> [UInt8] {
         for _ in 0..<maximumAttempts {
             if let read = try await gets(key) {
-                let updated = try transform(read.value)
+                let updated = try await transform(read.value)
                 if try await cas(key, updated, cas: read.cas, expiration: expiration) { return updated }
             } else {
-                let created = try transform(nil)
+                let created = try await transform(nil)
                 if try await add(key, created, expiration: expiration) { return created }
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 1...10)))

@@ -13,6 +13,15 @@ final class EnvelopeTests: XCTestCase {
         XCTAssertEqual(Envelope.reply(to: "3", data: EmptyPayload()), #"{"data":{},"ok":true,"re":"3","v":1}"#)
     }
 
+    /// An empty reply is built without the encoder; its text is the encoder's, whatever the id.
+    func testAnEmptyReplyIsTheEncodersTextForAnyID() {
+        struct Nothing: Encodable, Sendable {}
+        for id in ["o:17", "a/b", "é✓", "with space", "quote\"", "back\\slash", "tab\t", "\u{7f}", ""] {
+            XCTAssertEqual(Envelope.reply(to: id, data: EmptyPayload()), Envelope.reply(to: id, data: Nothing()), id)
+        }
+        XCTAssertEqual(Envelope.reply(to: nil, data: EmptyPayload()), #"{"data":{},"ok":true,"re":null,"v":1}"#)
+    }
+
     func testFailedReplyNamesNullWhenTheIdIsUnknown() {
         XCTAssertEqual(
             Envelope.reply(to: nil, error: ProtocolError(.unsupportedVersion, "no")),

@@ -137,24 +137,25 @@ extension DataCenterHandler {
         var after: [String: JobRecord] = [:]
         // A queued job is cancelled here; if the agent took it meanwhile, it is cancelled there instead.
         let queued = records.filter { $0.state == .queued }.map(\.id)
-        for (_, record) in try await request.jobs.update(queued, { if $0.state == .queued { $0.end(.cancelled) } }) {
+        for change in try await request.jobs.update(queued, { if $0.state == .queued { $0.end(.cancelled) } }) {
+            let record = change.after
             after[record.id] = record
             guard record.state == .cancelled else { continue }
             try? await sendCancel(record, api: api)
-            await pushState(record, api: api)
+            await pushState(change, api: api)
         }
         // A running job is ended by its agent. The cancel is recorded first, so an agent that is not
         // connected now (a gateway restart) or loses its connection before the cancel reaches it gets
         // it when it authenticates again.
         let running = records.map { after[$0.id] ?? $0 }.filter { !$0.state.isFinal }.map(\.id)
         let marked = try await request.jobs.update(running) { if !$0.state.isFinal, $0.cancelRequestedAt == nil { $0.cancelRequestedAt = .now } }
-        let newlyMarked = marked.filter { $0.before.cancelRequestedAt == nil && !$0.after.state.isFinal }.map(\.after)
-        try await request.jobs.addPendingCancels(newlyMarked)
-        for (_, record) in marked {
+        let newlyMarked = marked.filter { $0.before.cancelRequestedAt == nil && !$0.after.state.isFinal }
+        try await request.jobs.addPendingCancels(newlyMarked.map(\.after))
+        for record in marked.map(\.after) {
             after[record.id] = record
             if !record.state.isFinal { try await sendCancel(record, api: api) }
         }
-        for record in newlyMarked { await pushState(record, api: api) }
+        for change in newlyMarked { await pushState(change, api: api) }
         return after
     }
 
@@ -213,10 +214,10 @@ extension DataCenterHandler {
             record.outputBytes = outputBytes
             if record.startedAt == nil, let ended = record.endedAt { record.startedAt = ended.adding(seconds: -Double(finished.durationMs) / 1000) }
         }
-        guard let (before, after) = updated else { throw ProtocolError(.notFound, "no job '\(finished.job)'") }
-        if before != after {
-            logger.info("job finished", metadata: ["job": "\(after.id)", "state": "\(after.state.rawValue)"])
-            await pushState(after, api: request.context.api)
+        guard let updated else { throw ProtocolError(.notFound, "no job '\(finished.job)'") }
+        if updated.before != updated.after {
+            logger.info("job finished", metadata: ["job": "\(updated.after.id)", "state": "\(updated.after.state.rawValue)"])
+            await pushState(updated, api: request.context.api)
         }
         return EmptyPayload()
     }
@@ -259,9 +260,9 @@ extension DataCenterHandler {
                 record.startedAt = .now
             }
         }
-        guard let (before, after) = updated else { return }
-        jobHosts.record(after.host, of: after.id)
-        if before != after { await pushState(after, api: context.api) }
+        guard let updated else { return }
+        jobHosts.record(updated.after.host, of: updated.after.id)
+        if updated.before != updated.after { await pushState(updated, api: context.api) }
     }
 
     // MARK: - Delivery
@@ -311,6 +312,14 @@ extension DataCenterHandler {
     /// Tells the job's watchers and every operator its new state.
     func pushState(_ record: JobRecord, api: ClusterAPI) async {
         await push(.jobState, JobReply(job: record), to: [ConnectionRole.operatorsGroup, ConnectionRole.watchersGroup(record.id)], api: api)
+    }
+
+    /// Tells the job's watchers and every operator its state after `change`, from the JSON stored
+    /// for it when there is that (the `job.state` data is `{"job": record}`).
+    func pushState(_ change: JobStore.Change, api: ClusterAPI) async {
+        guard let json = change.json else { return await pushState(change.after, api: api) }
+        let text = Envelope.event(.jobState, json: Array(#"{"job":"#.utf8) + json + [UInt8(ascii: "}")])
+        await push(.jobState, text: text, to: [ConnectionRole.operatorsGroup, ConnectionRole.watchersGroup(change.after.id)], api: api)
     }
 
     /// Checks that `job` is one of `host`'s, reading its record only the first time this worker checks it.

@@ -22,8 +22,9 @@ extension DataCenterHandler {
 
     /// Marks offline the hosts whose agents are gone without a close (a dead gateway), answers the
     /// requests that connected agents left unanswered too long, moves the unfinished jobs of an older
-    /// version's single list into the spread one, offers queued jobs to connected agents again, and
-    /// ends running jobs that outlived their timeout and grace.
+    /// version's single list into the spread one, offers queued jobs to connected agents again, ends
+    /// running jobs that outlived their timeout and grace, and takes the jobs that have ended off the
+    /// unfinished ones.
     func sweep(_ worker: WorkerContext) async throws {
         try await markOfflineIfGone(try await HostStore(data: worker.globalData).onlineHostNames(), worker: worker)
         try await failOverdueRelayed(worker: worker)
@@ -31,10 +32,20 @@ extension DataCenterHandler {
         let migrated = try await LegacyActiveJobs(data: worker.globalData).migrate()
         if !migrated.isEmpty { logger.notice("unfinished jobs of the old single list moved to the spread one", metadata: ["jobs": "\(migrated.count)"]) }
         let jobs = JobStore(data: worker.globalData)
-        let active = try await jobs.records(try await jobs.activeJobs())
-        guard !active.isEmpty else { return }
+        let listed = try await jobs.activeJobs()
+        let active = try await jobs.records(listed).filter { !$0.state.isFinal }
+        let endedBefore = Set(listed).subtracting(active.map(\.id))
+        let endedNow = try await sweep(active, jobs: jobs, worker: worker)
+        if !endedBefore.isEmpty || !endedNow.isEmpty { try await jobs.forgetEnded(Array(endedBefore) + endedNow) }
+    }
+
+    /// Offers the queued jobs of connected agents again and ends the running jobs that are overdue.
+    /// - Returns: the ids of the jobs it ended.
+    private func sweep(_ active: [JobRecord], jobs: JobStore, worker: WorkerContext) async throws -> [String] {
+        guard !active.isEmpty else { return [] }
         let connected = try await worker.api.getClientIDs(forUIDs: Array(Set(active.map { ConnectionRole.agentUID($0.host) })))
         let now = Timestamp.now
+        var ended: [String] = []
         for record in active {
             let isConnected = !(connected[ConnectionRole.agentUID(record.host)]?.isEmpty ?? true)
             switch record.state {
@@ -45,15 +56,16 @@ extension DataCenterHandler {
                 let deadline = (record.startedAt ?? record.queuedAt).adding(seconds: timeout + Double(configuration.jobGraceSeconds))
                 guard now > deadline else { continue }
                 let final: JobState = isConnected ? .timedOut : .lost
-                guard let (before, after) = try await jobs.update(record.id, { if $0.state == .running { $0.end(final) } }),
-                    before != after
-                else { continue }
+                guard let change = try await jobs.update(record.id, { if $0.state == .running { $0.end(final) } }) else { continue }
+                if change.after.state.isFinal { ended.append(record.id) }
+                guard change.before != change.after else { continue }
                 logger.notice("job overdue", metadata: ["job": "\(record.id)", "host": "\(record.host)", "state": "\(final.rawValue)"])
                 if isConnected { try await sendCancel(record, api: worker.api) }
-                await pushState(after, api: worker.api)
+                await pushState(change, api: worker.api)
             default:
                 continue
             }
         }
+        return ended
     }
 }

@@ -4,6 +4,11 @@ import Registry
 
 /// Jobs in memcached: records, kept output, the queue of each host, the cancels each host's agent
 /// is still to get, the newest jobs and the unfinished ones. Nothing about a job lives only in a worker, so a worker killed mid-job loses nothing.
+///
+/// A job's record is the truth about its state; the lists only say where to look. So a job that starts
+/// or ends changes its record alone: its id stays on its host's queue or pending cancels until that list
+/// is next written (then ids whose record no longer belongs there are dropped), and on the unfinished jobs
+/// until the sweep (which reads every record there anyway). Whoever reads a list checks the records.
 struct JobStore: Sendable {
     let data: GlobalData
 
@@ -18,7 +23,8 @@ struct JobStore: Sendable {
     private static let recentKey = "dc.jobs.newest"
     /// One append in this many also cuts the list back.
     private static let recentTrimEvery = 64
-    /// The unfinished jobs, spread so that a job ending rewrites a short list.
+    /// The unfinished jobs (and those that ended since the last sweep), spread so that a batch of new
+    /// jobs rewrites short lists.
     static let active = SpreadKeys(prefix: "dc.jobs.active", count: 64)
     private static func recordKey(_ job: String) -> String { "dc.job:\(job)" }
     /// Each chunk of output is an item of its own, numbered as the agent numbered it.
@@ -49,7 +55,7 @@ struct JobStore: Sendable {
             // The lists only after the records, so whoever finds an id there finds its record.
             try await appendRecent(records.map(\.id))
             for (host, queued) in Dictionary(grouping: records, by: \.host) {
-                group.addTask { try await appendIDs(queued.map(\.id), to: Self.queueKey(host)) }
+                group.addTask { try await addIDs(queued.map(\.id), to: Self.queueKey(host), keeping: { $0.state == .queued }) }
             }
             for (key, ids) in Self.active.grouped(records.map(\.id)) {
                 group.addTask { try await appendIDs(ids, to: key) }
@@ -78,58 +84,52 @@ struct JobStore: Sendable {
         try await data.get(jobs.map(Self.recordKey), as: JobRecord.self)
     }
 
+    /// A job's record before and after a change, and the JSON stored for `after` (nil when nothing
+    /// changed, so nothing was written): pushed to operators as it is, not encoded again.
+    struct Change: Sendable {
+        let before: JobRecord
+        let after: JobRecord
+        let json: [UInt8]?
+    }
+
     /// Changes a job's record with compare-and-swap; nil when there is no such job.
-    /// A job that reaches a final state leaves its host's queue and the unfinished jobs.
-    func update(_ job: String, _ change: @escaping @Sendable (inout JobRecord) throws -> Void) async throws -> (before: JobRecord, after: JobRecord)? {
+    func update(_ job: String, _ change: @escaping @Sendable (inout JobRecord) throws -> Void) async throws -> Change? {
         try await update([job], change).first
     }
 
-    /// Changes the records of `jobs` with compare-and-swap, side by side, then takes those that left the
-    /// queued state off their hosts' queues and those that ended off the unfinished jobs and the pending
-    /// cancels, each list once. Jobs that do not exist are left out of the result.
-    func update(_ jobs: [String], _ change: @escaping @Sendable (inout JobRecord) throws -> Void) async throws -> [(before: JobRecord, after: JobRecord)] {
-        let changed = try await withThrowingTaskGroup(of: (before: JobRecord, after: JobRecord)?.self) { group in
+    /// Changes the records of `jobs` with compare-and-swap, side by side. Jobs that do not exist are left out of the result.
+    func update(_ jobs: [String], _ change: @escaping @Sendable (inout JobRecord) throws -> Void) async throws -> [Change] {
+        try await withThrowingTaskGroup(of: Change?.self) { group in
             for job in jobs {
                 group.addTask { try await updateRecord(job, change) }
             }
-            var changed: [String: (before: JobRecord, after: JobRecord)] = [:]
+            var changed: [String: Change] = [:]
             for try await case let change? in group { changed[change.after.id] = change }
             return jobs.compactMap { changed[$0] }
         }
-        let dequeued = changed.filter { $0.before.state == .queued && $0.after.state != .queued }.map(\.after)
-        let ended = changed.filter { !$0.before.state.isFinal && $0.after.state.isFinal }.map(\.after)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (host, records) in Dictionary(grouping: dequeued, by: \.host) {
-                group.addTask { try await removeIDs(Set(records.map(\.id)), from: Self.queueKey(host)) }
-            }
-            for (key, ids) in Self.active.grouped(ended.map(\.id)) {
-                group.addTask { try await removeIDs(Set(ids), from: key) }
-            }
-            for (host, records) in Dictionary(grouping: ended.filter { $0.cancelRequestedAt != nil }, by: \.host) {
-                group.addTask { try await removePendingCancels(Set(records.map(\.id)), host: host) }
-            }
-            try await group.waitForAll()
-        }
-        return changed
     }
 
-    private func updateRecord(_ job: String, _ change: (inout JobRecord) throws -> Void) async throws -> (before: JobRecord, after: JobRecord)? {
+    private func updateRecord(_ job: String, _ change: (inout JobRecord) throws -> Void) async throws -> Change? {
         var before: JobRecord?
-        let after: JobRecord
+        var after: JobRecord?
+        let json: [UInt8]
         do {
-            after = try await data.update(Self.recordKey(job), as: JobRecord.self, expiration: Self.retention) { current in
-                guard var record = current else { throw NoSuchJob() }
+            json = try await data.update(Self.recordKey(job), expiration: Self.retention) { bytes in
+                guard let bytes else { throw NoSuchJob() }
+                var record = try JSONDecoder().decode(JobRecord.self, from: Data(bytes))
                 before = record
                 try change(&record)
-                if record == current { throw Unchanged() }
-                return record
+                if record == before { throw Unchanged() }
+                after = record
+                return Array(try JSONEncoder().encode(record))
             }
         } catch is NoSuchJob {
             return nil
         } catch is Unchanged {
-            return before.map { ($0, $0) }
+            return before.map { Change(before: $0, after: $0, json: nil) }
         }
-        return before.map { ($0, after) }
+        guard let before, let after else { return nil }
+        return Change(before: before, after: after, json: json)
     }
 
     /// What the job's standard input starts with, if its `jobs.run` gave any.
@@ -146,13 +146,13 @@ struct JobStore: Sendable {
     func addPendingCancels(_ jobs: [JobRecord]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (host, records) in Dictionary(grouping: jobs, by: \.host) {
-                group.addTask { try await appendIDs(records.map(\.id), to: Self.cancelsKey(host)) }
+                group.addTask { try await addIDs(records.map(\.id), to: Self.cancelsKey(host), keeping: { !$0.state.isFinal }) }
             }
             try await group.waitForAll()
         }
     }
 
-    /// The jobs whose cancel `host`'s agent is still to get.
+    /// The jobs whose cancel `host`'s agent is still to get, and some that have ended since.
     func pendingCancels(of host: String) async throws -> [String] {
         try await data.get(Self.cancelsKey(host), as: [String].self) ?? []
     }
@@ -161,9 +161,19 @@ struct JobStore: Sendable {
         try await removeIDs(jobs, from: Self.cancelsKey(host))
     }
 
-    /// The ids of every unfinished job.
+    /// The ids of every unfinished job, and of those that ended since the last ``forgetEnded(_:)``.
     func activeJobs() async throws -> [String] {
         try await data.get(Self.active.allKeys, as: [String].self).flatMap { $0 }
+    }
+
+    /// Takes jobs that have ended (or whose record expired) off the unfinished jobs, each item once.
+    func forgetEnded(_ jobs: [String]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (key, ids) in Self.active.grouped(jobs) {
+                group.addTask { try await removeIDs(Set(ids), from: key) }
+            }
+            try await group.waitForAll()
+        }
     }
 
     /// The newest job ids, newest first.
@@ -211,6 +221,17 @@ struct JobStore: Sendable {
     private func appendIDs(_ added: [String], to key: String) async throws {
         _ = try await data.update(key, as: [String].self) { ids in
             (ids ?? []) + added
+        }
+    }
+
+    /// Adds `added` to a host's list of jobs and, in the same write, drops the ids on it whose record
+    /// does not pass `belongs` any more (or has expired): the one read of their records that lets a job
+    /// that starts or ends leave the list without a write of its own.
+    private func addIDs(_ added: [String], to key: String, keeping belongs: @escaping @Sendable (JobRecord) -> Bool) async throws {
+        _ = try await data.update(key, as: [String].self) { ids in
+            guard let ids, !ids.isEmpty else { return added }
+            let kept = Set(try await records(ids).filter(belongs).map(\.id))
+            return ids.filter { kept.contains($0) } + added
         }
     }
 

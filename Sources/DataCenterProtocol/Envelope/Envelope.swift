@@ -17,7 +17,16 @@ public enum Envelope {
 
     /// A successful reply to the request `re` (nil when the request's id could not be read).
     public static func reply(to re: String?, data: some Encodable & Sendable) -> String {
-        encode(OutboundReply(v: version, re: re, data: data, error: nil))
+        // Most replies to agents acknowledge a chunk or a result: built without an encoder, as it would write them.
+        if data is EmptyPayload, let re, re.utf8.allSatisfy(isPlainStringByte) {
+            return #"{"data":{},"ok":true,"re":"\#(re)","v":\#(version)}"#
+        }
+        return encode(OutboundReply(v: version, re: re, data: data, error: nil))
+    }
+
+    /// A byte that a JSON string holds as it is (no escape), as the encoder writes strings.
+    private static func isPlainStringByte(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
     }
 
     /// A failed reply to the request `re` (nil when the request's id could not be read).
